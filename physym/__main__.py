@@ -1,0 +1,5 @@
+"""``python -m physym`` runs the command line."""
+
+from physym.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The ``physym`` command line: a thin layer over the Python API."""
