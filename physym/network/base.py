@@ -93,12 +93,23 @@ class LagrangianModel(nn.Module):
         ``create_graph`` defaults to ``torch.is_grad_enabled()``: inside ``torch.no_grad()``
         nothing is kept for backpropagation.
         """
+        return self.accelerations_and_hessian(states, create_graph)[0]
+
+    def accelerations_and_hessian(self, states: torch.Tensor, create_graph: bool | None = None
+                                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``q̈`` ``(B, n)`` and the velocity Hessian ``H_vv`` ``(B, n, n)`` it was solved with.
+
+        For a training loss that also penalises an indefinite ``H_vv`` (e.g. through
+        ``torch.linalg.eigvalsh``) without computing the derivatives twice.
+        ``torch.linalg.solve`` raises on an exactly singular ``H_vv``; near-singular ones
+        give large accelerations, which :meth:`hessian_report` counts.
+        """
         if create_graph is None:
             create_graph = torch.is_grad_enabled()
         grad_q, h_vv, h_vq = self.derivatives(states, create_graph)
         qdot = states[:, self.n_dof:]
         rhs = grad_q - (h_vq @ qdot.unsqueeze(-1)).squeeze(-1)
-        return torch.linalg.solve(h_vv, rhs)
+        return torch.linalg.solve(h_vv, rhs), h_vv
 
     def velocity_hessian(self, states: torch.Tensor) -> torch.Tensor:
         """``∂²L/∂q̇²`` at each state, shape ``(B, n, n)`` (no graph kept)."""

@@ -1,0 +1,51 @@
+"""Data: sampled states, exact trajectories, noise and splits, and a user's own data.
+
+``sample_states`` / ``make_dataset`` draw states from a system's box with exact
+accelerations; ``simulate`` integrates exact trajectories (DOP853, tight tolerances) and
+reports energy drift; ``integrate`` does the same for any batched acceleration function (a
+learned model); ``load_samples`` / ``load_positions`` / ``estimate_derivatives`` read
+measured data.
+"""
+
+from physym.data.dataset import Dataset, make_dataset, split_indices
+from physym.data.derivatives import estimate_derivatives, estimate_noise
+from physym.data.errors import DataError, IntegrationError
+from physym.data.plotting import plot_trajectory, save_trajectory_plot
+from physym.data.rhs import exact_state_accelerations
+from physym.data.sampling import sample_states
+from physym.data.scales import energy_scale, minimum_energy_state, natural_period
+from physym.data.tables import Table, read_table
+from physym.data.trajectory import Trajectory, integrate, simulate, simulate_many
+from physym.data.user_data import (
+    acceleration_names,
+    dataset_from_positions,
+    load_positions,
+    load_samples,
+)
+
+__all__ = [
+    "DataError",
+    "Dataset",
+    "IntegrationError",
+    "Table",
+    "Trajectory",
+    "acceleration_names",
+    "dataset_from_positions",
+    "energy_scale",
+    "estimate_derivatives",
+    "estimate_noise",
+    "exact_state_accelerations",
+    "integrate",
+    "load_positions",
+    "load_samples",
+    "make_dataset",
+    "minimum_energy_state",
+    "natural_period",
+    "plot_trajectory",
+    "read_table",
+    "sample_states",
+    "save_trajectory_plot",
+    "simulate",
+    "simulate_many",
+    "split_indices",
+]

@@ -1,0 +1,207 @@
+"""The configuration of a fit: one frozen dataclass, loadable from TOML, validated strictly.
+
+Every field has a default except ``system``; a TOML file sets any subset of the fields as
+top-level keys (``model_options`` and ``energy_ic_box`` are inline tables), and keyword
+overrides (the CLI's flags) win over the file. Unknown keys and bad values raise
+:class:`ConfigError` with a one-line message naming the key.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DTYPES", "LOSSES", "SCHEDULES", "ConfigError", "FitConfig"]
+
+LOSSES = ("mse", "normalised", "huber")
+SCHEDULES = ("cosine", "plateau", "constant")
+DTYPES = ("float32", "float64")
+
+
+class ConfigError(ValueError):
+    """A bad configuration: unknown key, wrong type or out-of-range value (one line)."""
+
+
+def _spec(kind: type | tuple[type, ...], *, low: float | None = None, choices: tuple = (),
+          optional: bool = False, doc: str = "") -> dict[str, Any]:
+    return {"kind": kind, "low": low, "choices": choices, "optional": optional, "doc": doc}
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Everything that determines a fit; two runs with equal configs give equal results.
+
+    Attributes are grouped as: data (``samples``, ``noise``, ``splits``), model (``model``,
+    ``width``, ``depth``, ``activation``, ``dtype``, ``epsilon``, ``model_options``),
+    optimisation (``epochs``, ``batch_size``, ``lr``, ``schedule``, ``warmup_epochs``,
+    ``min_lr_factor``, ``weight_decay``, ``patience``, ``seed``), guards against the
+    near-singular-Hessian pitfall (``loss``, ``huber_delta``, ``clip_norm``,
+    ``hessian_penalty``, ``hessian_margin``, ``max_bad_batches``), the optional multi-step
+    loss (``multistep_steps``, ``multistep_dt``, ``multistep_weight``) and the evaluation
+    (``rollout_*``, ``energy_*``, ``monitor_states``). See ``physym fit --help`` and the
+    README for each meaning.
+
+    Examples
+    --------
+    >>> cfg = FitConfig(system="pendulum", epochs=3)
+    >>> FitConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    """
+
+    system: str = field(metadata=_spec(str, doc="built-in name, .toml or .py path"))
+    # data
+    samples: int = field(default=20_000, metadata=_spec(int, low=10, doc="states sampled"))
+    noise: float = field(default=0.0, metadata=_spec(float, low=0.0,
+                                                     doc="relative noise on targets"))
+    splits: tuple[float, float, float] = field(default=(0.8, 0.1, 0.1), metadata=_spec(
+        tuple, doc="train/val/test fractions"))
+    # model
+    model: str = field(default="structured", metadata=_spec(str, doc="network registry name"))
+    width: int = field(default=64, metadata=_spec(int, low=1))
+    depth: int = field(default=3, metadata=_spec(int, low=1))
+    activation: str = field(default="softplus", metadata=_spec(str))
+    dtype: str = field(default="float64", metadata=_spec(str, choices=DTYPES))
+    epsilon: float = field(default=0.0, metadata=_spec(float, low=0.0,
+                                                       doc="ε‖q̇‖² added to L_θ"))
+    model_options: Mapping[str, Any] = field(default_factory=dict, metadata=_spec(dict))
+    # optimisation
+    epochs: int = field(default=60, metadata=_spec(int, low=1))
+    batch_size: int = field(default=256, metadata=_spec(int, low=1))
+    lr: float = field(default=3e-3, metadata=_spec(float, low=0.0))
+    schedule: str = field(default="cosine", metadata=_spec(str, choices=SCHEDULES))
+    warmup_epochs: int = field(default=1, metadata=_spec(int, low=0))
+    min_lr_factor: float = field(default=1e-2, metadata=_spec(float, low=0.0))
+    weight_decay: float = field(default=0.0, metadata=_spec(float, low=0.0))
+    patience: int = field(default=0, metadata=_spec(int, low=0,
+                                                    doc="early-stopping epochs (0: off)"))
+    seed: int = field(default=0, metadata=_spec(int, low=0))
+    # guards
+    loss: str = field(default="normalised", metadata=_spec(str, choices=LOSSES))
+    huber_delta: float = field(default=1.0, metadata=_spec(float, low=0.0))
+    clip_norm: float = field(default=10.0, metadata=_spec(float, low=0.0,
+                                                          doc="gradient-norm clip (0: off)"))
+    hessian_penalty: float = field(default=0.0, metadata=_spec(float, low=0.0))
+    hessian_margin: float = field(default=1e-2, metadata=_spec(float, low=0.0))
+    max_bad_batches: int = field(default=10, metadata=_spec(int, low=1))
+    # multi-step rollout loss (0 steps: pointwise loss only)
+    multistep_steps: int = field(default=0, metadata=_spec(int, low=0))
+    multistep_dt: float = field(default=0.01, metadata=_spec(float, low=0.0))
+    multistep_weight: float = field(default=1.0, metadata=_spec(float, low=0.0))
+    # evaluation
+    monitor_states: int = field(default=512, metadata=_spec(int, low=1))
+    rollout_states: int = field(default=16, metadata=_spec(int, low=0))
+    rollout_t_end: float = field(default=10.0, metadata=_spec(float, low=0.0))
+    rollout_dt: float = field(default=0.01, metadata=_spec(float, low=0.0))
+    energy_states: int = field(default=32, metadata=_spec(int, low=0))
+    energy_t_end: float = field(default=100.0, metadata=_spec(float, low=0.0))
+    energy_ic_box: Mapping[str, Any] | None = field(default=None, metadata=_spec(
+        dict, optional=True, doc="IC box of the energy metric (default: see rollout)"))
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), f.metadata))
+        if abs(sum(self.splits) - 1.0) > 1e-9 or min(self.splits) < 0 or self.splits[0] <= 0:
+            raise ConfigError(f"config: 'splits' must be three non-negative fractions summing "
+                              f"to 1 with a positive training share, got {list(self.splits)}")
+
+    # ------------------------------------------------------------ serialise
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON/TOML-ready data (reloads with :meth:`from_dict`)."""
+        data = asdict(self)
+        data["splits"] = list(self.splits)
+        data["model_options"] = dict(self.model_options)
+        data["energy_ic_box"] = None if self.energy_ic_box is None else {
+            k: list(v) for k, v in self.energy_ic_box.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "config") -> FitConfig:
+        """Build a config from plain data; unknown keys are an error naming ``where``."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where}: a config must be a table of keys")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known keys: "
+                              f"{', '.join(sorted(known))})")
+        if "system" not in data:
+            raise ConfigError(f"{where}: missing required key 'system'")
+        try:
+            return cls(**dict(data))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {str(exc).removeprefix('config: ')}") from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> FitConfig:
+        """Load a TOML file; ``overrides`` (not ``None``) win over the file's values.
+
+        ``system`` may come from the file or from ``overrides``.
+        """
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(data, where=str(path))
+
+    def replace(self, **changes: Any) -> FitConfig:
+        """A copy with some fields changed (validated)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Default value of every field except ``system``."""
+        out = {}
+        for f in fields(cls):
+            if f.default is not MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not MISSING:
+                out[f.name] = f.default_factory()
+        return out
+
+
+def _check(name: str, value: Any, meta: Mapping[str, Any]) -> Any:
+    """Validate and normalise one field (ints for floats are accepted, not the reverse)."""
+    kind, low, choices = meta["kind"], meta["low"], meta["choices"]
+    if value is None and meta["optional"]:
+        return None
+    bad = f"config: {name!r} "
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(bad + f"must be a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(bad + f"must be finite, got {value!r}")
+    elif kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(bad + f"must be an integer, got {value!r}")
+    elif kind is str:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(bad + f"must be a non-empty string, got {value!r}")
+    elif kind is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(bad + f"must be a table, got {value!r}")
+        value = dict(value)
+    elif kind is tuple:
+        if isinstance(value, str) or not isinstance(value, list | tuple) or len(value) != 3 \
+                or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                           for v in value):
+            raise ConfigError(bad + f"must be three numbers, got {value!r}")
+        value = tuple(float(v) for v in value)
+    if low is not None and value < low:
+        raise ConfigError(bad + f"must be >= {low:g}, got {value!r}")
+    if choices and value not in choices:
+        raise ConfigError(bad + f"must be one of {', '.join(choices)}; got {value!r}")
+    return value

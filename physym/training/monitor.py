@@ -1,0 +1,85 @@
+"""What is watched during and after training: relative error and velocity-Hessian health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from physym.network.base import LagrangianModel
+
+__all__ = ["accelerations_and_hessian", "hessian_health", "predict", "relative_error"]
+
+
+def accelerations_and_hessian(model: LagrangianModel, states: torch.Tensor
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``q̈`` ``(B, n)`` and ``H_vv`` ``(B, n, n)`` in one pass, with the autograd graph."""
+    if hasattr(model, "accelerations_and_hessian"):
+        return model.accelerations_and_hessian(states)
+    grad_q, h_vv, h_vq = model.derivatives(states, create_graph=True)
+    rhs = grad_q - (h_vq @ states[:, model.n_dof:].unsqueeze(-1)).squeeze(-1)
+    return torch.linalg.solve(h_vv, rhs), h_vv
+
+
+def predict(model: LagrangianModel, states: np.ndarray | torch.Tensor,
+            chunk: int = 8192) -> np.ndarray:
+    """The model's accelerations ``(N, n)`` as float64 NumPy, without a graph.
+
+    Computed in the model's own dtype; states whose ``H_vv`` cannot be solved give
+    ``nan``.
+    """
+    dtype = next(model.parameters()).dtype
+    x = torch.as_tensor(np.asarray(states)).to(dtype)
+    n = model.n_dof
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(x), chunk):
+            xs = x[start:start + chunk]
+            grad_q, h_vv, h_vq = model.derivatives(xs, create_graph=False)
+            rhs = grad_q - (h_vq @ xs[:, n:].unsqueeze(-1)).squeeze(-1)
+            solution, info = torch.linalg.solve_ex(h_vv, rhs)
+            solution[info != 0] = float("nan")
+            out.append(solution.to(torch.float64))
+    return torch.cat(out).numpy()
+
+
+def relative_error(predicted: np.ndarray, target: np.ndarray) -> float:
+    """``‖â − a‖ / ‖a‖`` over a whole set (Frobenius norms), ``inf`` if not finite."""
+    value = float(np.linalg.norm(predicted - target) / np.linalg.norm(target))
+    return value if np.isfinite(value) else float("inf")
+
+
+def hessian_health(model: LagrangianModel, states: np.ndarray | torch.Tensor,
+                   cond_limit: float = 1e6) -> dict[str, Any]:
+    """Eigenvalues and condition numbers of ``H_vv = ∂²L/∂q̇²`` over ``states``.
+
+    Returns
+    -------
+    dict
+        ``min_eigenvalue``, ``max_condition``, ``median_condition``, the counts
+        ``n_indefinite`` (an eigenvalue ``<= 0``) and ``n_singular`` (condition above
+        ``cond_limit``) out of ``n_states``, and ``min_eigenvalue_ratio``: the smallest
+        eigenvalue over the median largest one, which does not depend on the arbitrary
+        scale of ``L_θ``.
+    """
+    dtype = next(model.parameters()).dtype
+    x = torch.as_tensor(np.asarray(states)).to(dtype)
+    with torch.no_grad():
+        h_vv = model.velocity_hessian(x).to(torch.float64)
+    eig = torch.linalg.eigvalsh(h_vv)
+    finite = torch.isfinite(eig).all(dim=-1)
+    abs_eig = eig.abs()
+    cond = abs_eig.max(dim=-1).values / abs_eig.min(dim=-1).values.clamp_min(1e-300)
+    cond[~finite] = float("inf")
+    typical = float(eig[finite, -1].abs().median()) if bool(finite.any()) else float("nan")
+    lowest = float(eig[finite].min()) if bool(finite.any()) else float("nan")
+    return {
+        "n_states": len(x),
+        "n_indefinite": int((eig.min(dim=-1).values <= 0).sum() + (~finite).sum()),
+        "n_singular": int((cond > cond_limit).sum()),
+        "min_eigenvalue": lowest,
+        "min_eigenvalue_ratio": lowest / typical if typical else float("nan"),
+        "max_condition": float(cond.max()),
+        "median_condition": float(cond.median()),
+    }

@@ -1,0 +1,328 @@
+"""``train``: Adam with a schedule, mini-batches, early stopping, guards and checkpoints.
+
+Guards against the near-singular velocity Hessian (DESIGN.md §3) are options of
+:class:`~physym.training.config.FitConfig`: a robust or normalised loss, gradient-norm
+clipping, a penalty on small or negative eigenvalues of ``H_vv``, ``ε‖q̇‖²`` (a model
+option) and the structured model, whose ``H_vv`` is positive definite by construction.
+Whatever happens to a batch, the run stays well defined:
+
+* a batch whose loss is not finite (or whose ``H_vv`` cannot be solved) is skipped and
+  counted; ``max_bad_batches`` of them in a row, or a non-finite validation error, stop the
+  run with :class:`TrainingDivergedError` and leave the last good checkpoint in place;
+* an update whose gradient is not finite is skipped and counted (``skipped_updates``).
+
+The run is seeded (initial weights by the caller, batch order here) and a checkpoint is
+written atomically after every epoch, so ``resume=True`` continues exactly where the last
+finished epoch left off and ends with the same numbers as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from physym.data import Dataset
+from physym.network.base import LagrangianModel
+from physym.systems import System
+from physym.training.checkpoint import load_checkpoint, save_checkpoint
+from physym.training.config import FitConfig
+from physym.training.losses import hessian_penalty, make_loss
+from physym.training.monitor import (
+    accelerations_and_hessian,
+    hessian_health,
+    predict,
+    relative_error,
+)
+from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
+from physym.training.schedule import make_schedule
+
+__all__ = ["TrainResult", "TrainingDivergedError", "train"]
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss or the validation error stopped being finite (the message is one line)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """The outcome of :func:`train`.
+
+    Attributes
+    ----------
+    model : LagrangianModel
+        With the weights of the best validation epoch.
+    history : tuple of dict
+        One record per epoch: ``epoch``, ``lr``, ``train_loss``, ``val_rel_error``,
+        ``grad_norm``, ``clipped_fraction``, ``skipped_updates``, ``nonfinite_losses``,
+        ``hessian`` (see :func:`~physym.training.monitor.hessian_health`), ``time_s``.
+    best_epoch : int
+    best_val_rel_error : float
+    stopped_early : bool
+    skipped_updates, nonfinite_losses : int
+        Totals over the run.
+    wall_s : float
+        Training time over all sessions of the run (resumes included).
+    """
+
+    model: LagrangianModel
+    history: tuple[dict[str, Any], ...]
+    best_epoch: int
+    best_val_rel_error: float
+    stopped_early: bool
+    skipped_updates: int
+    nonfinite_losses: int
+    wall_s: float
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+
+class _Batches:
+    """The training tensors and the seeded batch order."""
+
+    def __init__(self, dataset: Dataset, config: FitConfig, system: System | None):
+        dtype = DTYPES[config.dtype]
+        states, targets = dataset.train
+        self.states = torch.as_tensor(states).to(dtype)
+        self.targets = torch.as_tensor(targets).to(dtype)
+        self.mean_square = float(np.mean(np.sum(targets**2, axis=1)))
+        self.segments = None
+        if config.multistep_steps:
+            if system is None:
+                raise ValueError("the multi-step loss needs the system (exact segments)")
+            self.segments = torch.as_tensor(exact_segments(
+                system, states, config.multistep_steps, config.multistep_dt)).to(dtype)
+        self.batch_size = min(config.batch_size, len(self.states))
+        self.generator = torch.Generator().manual_seed(config.seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.states) / self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.states), generator=self.generator)
+        for start in range(0, len(order), self.batch_size):
+            yield order[start:start + self.batch_size]
+
+
+def train(
+    model: LagrangianModel,
+    dataset: Dataset,
+    config: FitConfig,
+    *,
+    system: System | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+    periodic: tuple[bool, ...] | None = None,
+) -> TrainResult:
+    """Train ``model`` on ``dataset`` as ``config`` says.
+
+    Parameters
+    ----------
+    model : LagrangianModel
+        Freshly built (seeded) or, with ``resume``, of the same architecture as the
+        checkpoint's.
+    dataset : Dataset
+        Uses the train split for updates and the validation split for early stopping.
+    config : FitConfig
+    system : System, optional
+        Needed by the multi-step loss (exact trajectory segments).
+    checkpoint : path, optional
+        Written atomically after every epoch (and before the first).
+    resume : bool
+        Continue from ``checkpoint`` instead of starting afresh.
+    progress : bool, optional
+        Show a progress bar; default: only when stderr is a terminal.
+    periodic : tuple of bool, optional
+        Periodic coordinates (for wrapping in the multi-step loss).
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    TrainingDivergedError
+        When the loss stays non-finite (see the module docstring).
+    """
+    model.to(DTYPES[config.dtype])
+    batches = _Batches(dataset, config, system)
+    loss_fn = make_loss(config.loss, batches.mean_square, config.huber_delta)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                 weight_decay=config.weight_decay)
+    schedule = make_schedule(config.schedule, optimizer, epochs=config.epochs,
+                             steps_per_epoch=len(batches), warmup_epochs=config.warmup_epochs,
+                             min_lr_factor=config.min_lr_factor)
+    val_states, val_targets = dataset.val
+    monitor_states = val_states[: config.monitor_states]
+    periodic = periodic or (False,) * model.n_dof
+    state: dict[str, Any] = {
+        "epoch": 0, "history": [], "best_epoch": 0, "best_val_rel_error": math.inf,
+        "best_model": _copy_state(model), "bad_epochs": 0, "skipped_updates": 0,
+        "nonfinite_losses": 0, "train_wall_s": 0.0, "stopped_early": False,
+    }
+    if resume:
+        state = _restore(checkpoint, model, optimizer, schedule, batches.generator)
+    elif checkpoint is not None:
+        _save(checkpoint, state, model, optimizer, schedule, batches.generator)
+
+    def step_loss(index: torch.Tensor) -> torch.Tensor:
+        xb, yb = batches.states[index], batches.targets[index]
+        if config.hessian_penalty:
+            predicted, h_vv = accelerations_and_hessian(model, xb)
+            loss = loss_fn(predicted, yb) + config.hessian_penalty * hessian_penalty(
+                h_vv, config.hessian_margin)
+        else:
+            loss = loss_fn(model.accelerations(xb, create_graph=True), yb)
+        if batches.segments is not None:
+            unrolled = rk4_unroll(lambda s: model.accelerations(s, create_graph=True), xb,
+                                  config.multistep_steps, config.multistep_dt)
+            loss = loss + config.multistep_weight * multistep_loss(
+                unrolled, batches.segments[index], config.multistep_dt,
+                math.sqrt(batches.mean_square), periodic)
+        return loss
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=config.epochs, initial=state["epoch"], desc="train", unit="epoch",
+               disable=not show, file=sys.stderr, dynamic_ncols=True)
+    try:
+        while state["epoch"] < config.epochs and not state["stopped_early"]:
+            record = _run_epoch(model, batches, optimizer, schedule, step_loss, config, state)
+            predicted = predict(model, val_states)
+            record["val_rel_error"] = relative_error(predicted, val_targets)
+            record["hessian"] = hessian_health(model, monitor_states)
+            record["time_s"] = time.perf_counter() - record.pop("_start")
+            if not math.isfinite(record["val_rel_error"]):
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {state['epoch'] + 1}: the validation error is "
+                    "not finite")
+            schedule.after_epoch(record["val_rel_error"])
+            _update_state(state, record, model, config)
+            if checkpoint is not None:
+                _save(checkpoint, state, model, optimizer, schedule, batches.generator)
+            bar.set_postfix(loss=f"{record['train_loss']:.3g}",
+                            val=f"{record['val_rel_error']:.3g}", refresh=False)
+            bar.update(1)
+    except TrainingDivergedError as exc:
+        raise TrainingDivergedError(f"{exc}{_kept(checkpoint, state)}") from None
+    finally:
+        bar.close()
+    model.load_state_dict(state["best_model"])
+    return TrainResult(
+        model=model, history=tuple(state["history"]), best_epoch=state["best_epoch"],
+        best_val_rel_error=state["best_val_rel_error"], stopped_early=state["stopped_early"],
+        skipped_updates=state["skipped_updates"], nonfinite_losses=state["nonfinite_losses"],
+        wall_s=state["train_wall_s"])
+
+
+def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim.Optimizer,
+               schedule: Any, step_loss: Callable[[torch.Tensor], torch.Tensor],
+               config: FitConfig, state: dict[str, Any]) -> dict[str, Any]:
+    """One pass over the training set; returns the epoch's partial record."""
+    start = time.perf_counter()
+    clip = config.clip_norm if config.clip_norm > 0 else math.inf
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    total, good, clipped, skipped, nonfinite, in_a_row = 0.0, 0, 0, 0, 0, 0
+    norms = []
+    for index in batches:
+        try:
+            loss = step_loss(index)
+            value = float(loss.detach())
+        except torch.linalg.LinAlgError:  # an exactly singular H_vv in the batch
+            value = math.nan
+        if not math.isfinite(value):
+            nonfinite += 1
+            in_a_row += 1
+            if in_a_row >= config.max_bad_batches:
+                state["nonfinite_losses"] += nonfinite
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {state['epoch'] + 1}: the loss was {value} "
+                    f"in {in_a_row} batches in a row (lower lr, or use loss='huber' / "
+                    f"clip_norm)")
+            continue
+        in_a_row = 0
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = float(torch.nn.utils.clip_grad_norm_(parameters, clip))
+        if not math.isfinite(norm):
+            skipped += 1
+            optimizer.zero_grad(set_to_none=True)
+            continue
+        clipped += norm > clip
+        norms.append(norm)
+        optimizer.step()
+        schedule.after_batch()
+        total += value
+        good += 1
+    state["skipped_updates"] += skipped
+    state["nonfinite_losses"] += nonfinite
+    return {
+        "epoch": state["epoch"] + 1, "lr": optimizer.param_groups[0]["lr"],
+        "train_loss": total / good if good else math.nan,
+        "grad_norm": float(np.mean(norms)) if norms else math.nan,
+        "clipped_fraction": clipped / max(1, good), "skipped_updates": skipped,
+        "nonfinite_losses": nonfinite, "_start": start,
+    }
+
+
+def _update_state(state: dict[str, Any], record: dict[str, Any], model: LagrangianModel,
+                  config: FitConfig) -> None:
+    state["epoch"] += 1
+    state["train_wall_s"] += record["time_s"]
+    state["history"].append(record)
+    if record["val_rel_error"] < state["best_val_rel_error"]:
+        state["best_val_rel_error"] = record["val_rel_error"]
+        state["best_epoch"] = state["epoch"]
+        state["best_model"] = _copy_state(model)
+        state["bad_epochs"] = 0
+    else:
+        state["bad_epochs"] += 1
+    if config.patience and state["bad_epochs"] >= config.patience:
+        state["stopped_early"] = True
+
+
+def _copy_state(model: LagrangianModel) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _save(path: str | Path, state: dict[str, Any], model: LagrangianModel,
+          optimizer: torch.optim.Optimizer, schedule: Any, generator: torch.Generator) -> None:
+    save_checkpoint(path, {
+        **state, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(), "torch_rng": torch.get_rng_state(),
+        "batch_rng": generator.get_state(), "checkpoint_path": str(path),
+    })
+
+
+def _restore(path: str | Path | None, model: LagrangianModel,
+             optimizer: torch.optim.Optimizer, schedule: Any,
+             generator: torch.Generator) -> dict[str, Any]:
+    if path is None:
+        raise ValueError("resume=True needs a checkpoint path")
+    saved = load_checkpoint(path)
+    model.load_state_dict(saved.pop("model"))
+    optimizer.load_state_dict(saved.pop("optimizer"))
+    schedule.load_state_dict(saved.pop("schedule"))
+    torch.set_rng_state(saved.pop("torch_rng"))
+    generator.set_state(saved.pop("batch_rng"))
+    for key in ("version", "checkpoint_path"):
+        saved.pop(key, None)
+    return saved
+
+
+def _kept(checkpoint: str | Path | None, state: dict[str, Any]) -> str:
+    if checkpoint is None:
+        return ""
+    return f"; the last good checkpoint (epoch {state['epoch']}) is kept at {checkpoint}"

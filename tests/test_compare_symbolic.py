@@ -1,0 +1,59 @@
+"""Helpers of the comparison: rationalising, zero decisions and the time limit."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from physym.comparison._symbolic import decide_zero, rationalise, simple_rational
+from physym.comparison._timeout import SymbolicTimeoutError, time_limit
+
+x = sp.Symbol("x", real=True)
+POINTS = np.linspace(-2, 2, 7)[:, None]
+
+
+@pytest.mark.parametrize(("value", "rtol", "expected"), [
+    (9.81, 1e-12, Fraction(981, 100)),
+    (9.8100003, 1e-6, Fraction(981, 100)),
+    (1 / 3, 1e-12, Fraction(1, 3)),
+    (-2.5, 1e-12, Fraction(-5, 2)),
+    (0.0, 1e-6, Fraction(0)),
+    (3.0000001, 1e-6, Fraction(3)),
+])
+def test_simple_rational(value, rtol, expected):
+    assert simple_rational(value, rtol) == expected
+
+
+def test_simple_rational_gives_up_beyond_the_denominator_limit():
+    assert simple_rational(np.pi, 1e-12, max_denominator=1000) is None
+    assert simple_rational(float("nan"), 1e-6) is None
+
+
+def test_rationalise_replaces_every_float():
+    expr = rationalise(4.905 * x**2 + 0.33333333333 * sp.cos(1.0 * x), 1e-6)
+    assert expr == sp.Rational(981, 200) * x**2 + sp.cos(x) / 3
+    assert not expr.atoms(sp.Float)
+
+
+def test_decide_zero_three_answers():
+    assert decide_zero(sp.cos(2 * x) - (1 - 2 * sp.sin(x) ** 2), [sp.cos(2 * x)], [x],
+                       POINTS) == "zero"
+    assert decide_zero(sp.sin(x) - x, [x], [x], POINTS) == "nonzero"
+    # A tiny residual is not a numerical witness, and without simplify it stays unknown.
+    tiny = sp.Rational(1, 10**12) * (sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1 + x)
+    assert decide_zero(tiny, [sp.Integer(1)], [x], POINTS, allow_simplify=False) == "unknown"
+
+
+def test_time_limit_interrupts_and_restores():
+    start = time.monotonic()
+    with pytest.raises(SymbolicTimeoutError), time_limit(0.05):
+        while True:
+            pass
+    assert time.monotonic() - start < 5
+    with time_limit(5.0) as enforced:
+        pass
+    assert enforced
