@@ -1,4 +1,4 @@
-"""Shared fixtures: the built-in systems and a seeded random generator."""
+"""Shared fixtures for the tests (see ``helpers.py`` for the tolerance asserts)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,12 @@ import numpy as np
 import pytest
 
 # Make ``tests/helpers.py`` importable as ``helpers`` whatever the rootdir/invocation.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from helpers import SYSTEMS_DIR  # noqa: E402
-
-BUILTIN_SPEC_FILES = sorted(SYSTEMS_DIR.glob("*.toml"))
-BUILTIN_NAMES = [p.stem for p in BUILTIN_SPEC_FILES]
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
 
 
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A freshly seeded generator (same numbers in every test)."""
     return np.random.default_rng(12345)
-
-
-@pytest.fixture(scope="session")
-def builtin_systems():
-    """Every built-in system, loaded once per session (derivations are cached on them)."""
-    import physym
-
-    return {name: physym.load_system(name) for name in BUILTIN_NAMES}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,15 @@ def uniform_states(system: Any, n: int, seed: int = 0) -> np.ndarray:
     """``n`` states drawn uniformly (seeded) from ``system.box``, shape ``(n, 2·dof)``."""
     low, high = system.box
     return np.random.default_rng(seed).uniform(low, high, size=(n, len(low)))
+
+
+BUILTIN_SPEC_FILES = sorted(SYSTEMS_DIR.glob("*.toml"))
+BUILTIN_NAMES = [p.stem for p in BUILTIN_SPEC_FILES]
+
+
+@functools.cache
+def builtin(name: str) -> Any:
+    """The built-in system ``name``, loaded once per test session (derivation cached)."""
+    import physym
+
+    return physym.load_system(name)

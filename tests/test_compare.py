@@ -150,7 +150,8 @@ def test_alternative_lagrangian_of_the_oscillator_is_equivalent_not_exact(oscill
     of M = 1: L' is not a scale plus a null Lagrangian.
     """
     c = compare(oscillator, XD**4 + 6 * X**2 * XD**2 - 3 * X**4)
-    assert c.equivalent and not c.exact
+    assert c.equivalent and not c.exact and c.exact_decided
+    assert "equivalent (symbolic check), not exact" in str(c)
     assert c.check == "symbolic"
     assert not c.constant_scale and c.scale_rational is None
     assert c.normalised_lagrangian is None
@@ -189,8 +190,8 @@ def test_numeric_fallback_when_the_symbolic_check_times_out(double_pendulum):
     c = compare(double_pendulum, 2 * double_pendulum.lagrangian_numeric,
                 symbolic_timeout=1e-6)
     assert c.equivalent and c.check == "numeric"
-    assert not c.exact
-    assert "timed out" in c.reason
+    assert not c.exact and not c.exact_decided
+    assert "timed out" in c.reason and "exactness undecided" in str(c)
     skipped = compare(double_pendulum, 2 * double_pendulum.lagrangian_numeric,
                       symbolic_timeout=0)
     assert skipped.check == "numeric" and "skipped" in skipped.reason
@@ -254,3 +255,37 @@ def test_held_out_states_are_reproducible(pendulum):
     b = compare(pendulum, "theta_dot**2/2 + 9.9*cos(theta)", n_states=100, seed=3)
     assert a.accel_rel_error == b.accel_rel_error
     assert np.array_equal(a.recovered_accelerations, b.recovered_accelerations)
+
+
+def test_ugly_constants_are_matched_term_by_term():
+    # m = 1.2345678: the simplest fraction within 1e-6 (100/81) is not the truth's value;
+    # exactness must still hold for a recovered L that is right to 1e-10.
+    m = sp.Symbol("m", real=True)
+    system = System("ugly", ["x"], m * XD**2 / 2 - m * X**4 / 4, {"m": 1.2345678},
+                    {"x": (-1, 1), "x_dot": (-1, 1)})
+    c = compare(system, 2 * (0.61728390000001 * XD**2 - 0.30864194999999 * X**4))
+    assert c.equivalent and c.exact and c.scale_rational == "2"
+
+
+def test_summary_keys(pendulum):
+    c = compare(pendulum, "1.5*theta_dot**2 + 29.43*cos(theta)", n_states=100)
+    summary = json.loads(json.dumps(c.to_summary(network_error=0.02)))
+    assert {"recovered_lagrangian", "equivalent", "exact", "scale", "accel_rel_error",
+            "comparison"} <= set(summary)
+    assert summary["scale"] == 3.0 and summary["exact"] is True
+    assert summary["accel_rel_error"] == {"network": 0.02, "recovered": c.accel_rel_error}
+    assert sp.sympify(summary["recovered_lagrangian"]).free_symbols  # sympify parses it
+
+
+def test_non_finite_recovered_accelerations_are_a_verdict(pendulum):
+    # sqrt(θ) is undefined for θ < 0: half the held-out states give nan.
+    c = compare(pendulum, "theta_dot**2/2 + 9.81*cos(theta) + sqrt(theta)*theta_dot**2")
+    assert not c.equivalent
+    assert "not defined" in c.reason and "theta=-" in c.reason
+
+
+def test_tiny_spurious_term_is_equivalent_but_not_exact(double_pendulum):
+    c = compare(double_pendulum, double_pendulum.lagrangian_numeric + 1e-9 * T1**2,
+                n_states=300)
+    assert c.equivalent and not c.exact and c.exact_decided and c.check == "numeric"
+    assert "not a null Lagrangian" in c.reason and "less than the tolerance" in c.reason

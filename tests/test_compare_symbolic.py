@@ -43,9 +43,10 @@ def test_decide_zero_three_answers():
     assert decide_zero(sp.cos(2 * x) - (1 - 2 * sp.sin(x) ** 2), [sp.cos(2 * x)], [x],
                        POINTS) == "zero"
     assert decide_zero(sp.sin(x) - x, [x], [x], POINTS) == "nonzero"
-    # A tiny residual is not a numerical witness, and without simplify it stays unknown.
-    tiny = sp.Rational(1, 10**12) * (sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1 + x)
-    assert decide_zero(tiny, [sp.Integer(1)], [x], POINTS, allow_simplify=False) == "unknown"
+    # An identity that only simplify shows stays undecided without it.
+    identity = sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1
+    assert decide_zero(identity, [sp.Integer(1)], [x], POINTS,
+                       allow_simplify=False) == "unknown"
 
 
 def test_time_limit_interrupts_and_restores():
@@ -57,3 +58,11 @@ def test_time_limit_interrupts_and_restores():
     with time_limit(5.0) as enforced:
         pass
     assert enforced
+
+
+def test_tiny_exact_residual_is_witnessed_in_high_precision():
+    tiny = sp.Rational(1, 10**12) * x
+    assert decide_zero(tiny, [sp.Integer(1)], [x], POINTS, allow_simplify=False) == "nonzero"
+    # ... while an identity stays below the 40-digit witness.
+    identity = sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1
+    assert decide_zero(identity, [sp.Integer(1)], [x], POINTS) == "zero"

@@ -27,6 +27,7 @@ from physym.comparison._symbolic import (
     euler_lagrange_rows,
     rationalise,
     simple_rational,
+    snap_coefficients,
 )
 from physym.comparison._timeout import SymbolicTimeoutError, time_limit
 from physym.systems.dynamics import DegenerateLagrangianError, as_states
@@ -145,19 +146,29 @@ def compare(
         return Comparison(**common, **values, seconds=time.perf_counter() - start,
                           true_accelerations=a_true)
 
+    def rejected(reason: str, **values: Any) -> Comparison:
+        return result(equivalent=False, exact=False, exact_decided=True, check="numeric",
+                      reason=reason, **values)
+
     try:
-        a_rec = system.accelerations(held_out)
-        mass_rec = system.mass_matrix(held_out)
+        with np.errstate(all="ignore"):  # non-finite values are a verdict below
+            mass_rec = system.mass_matrix(held_out)
+            undefined = ~np.isfinite(mass_rec).all(axis=(1, 2))
+            if undefined.any():
+                state = ", ".join(f"{k}={v:.6g}" for k, v in zip(
+                    true_system.state_names, held_out[np.argmax(undefined)], strict=True))
+                return rejected(f"recovered Lagrangian is not defined (non-finite mass "
+                                f"matrix) at {int(undefined.sum())} of {len(held_out)} "
+                                f"held-out states, e.g. ({state})")
+            a_rec = system.accelerations(held_out)
     except DegenerateLagrangianError as exc:
-        return result(equivalent=False, exact=False, check="numeric",
-                      reason=f"recovered Lagrangian is degenerate: {exc}")
+        return rejected(f"recovered Lagrangian is degenerate: {exc}")
     if not np.isfinite(a_rec).all():
         bad = int((~np.isfinite(a_rec).all(axis=1)).sum())
-        return result(equivalent=False, exact=False, check="numeric",
-                      reason=f"recovered accelerations are not finite at {bad} of "
-                      f"{len(held_out)} held-out states", recovered_accelerations=a_rec)
+        return rejected(f"recovered accelerations are not finite at {bad} of "
+                        f"{len(held_out)} held-out states", recovered_accelerations=a_rec)
 
-    error = float(np.linalg.norm(a_rec - a_true) / max(np.linalg.norm(a_true), 1e-300))
+    error = float(np.linalg.norm(a_rec - a_true)) / max(float(np.linalg.norm(a_true)), 1e-300)
     max_abs = float(np.max(np.abs(a_rec - a_true)))
     scale, scale_rational, misfit = _fit_scale(true_system.mass_matrix(held_out), mass_rec,
                                                tolerance)
@@ -165,8 +176,7 @@ def compare(
                    accel_rel_error=error, max_abs_error=max_abs, recovered_accelerations=a_rec)
     evidence = f"held-out ‖â−a‖/‖a‖ = {error:.3g} on {len(held_out)} states"
     if not error <= tolerance:
-        return result(equivalent=False, exact=False, check="numeric", **numbers,
-                      reason=f"{evidence} exceeds the tolerance {tolerance:g}")
+        return rejected(f"{evidence} exceeds the tolerance {tolerance:g}", **numbers)
 
     proportional = scale is not None and misfit is not None and misfit <= math.sqrt(tolerance)
     alpha = None
@@ -175,15 +185,18 @@ def compare(
     found = _symbolic_checks(true_system, truth, system.lagrangian, alpha, held_out,
                              tolerance, symbolic_timeout)
     exact = found.exact == "zero"
+    decided = exact or found.exact == "nonzero" or not proportional
     symbolic = exact or found.equivalent == "zero"
     if symbolic and system.lagrangian.has(sp.Float):
         evidence += f" (the proof is for its coefficients rationalised within {tolerance:g})"
-    return result(equivalent=True, exact=exact, check="symbolic" if symbolic else "numeric",
+    return result(equivalent=True, exact=exact, exact_decided=decided,
+                  check="symbolic" if symbolic else "numeric",
                   normalised_lagrangian=found.normalised, **numbers,
                   reason=_explain(found, evidence, proportional, symbolic_timeout))
 
 
 def _held_out_states(system: System, states: Any, n_states: int, seed: int) -> np.ndarray:
+    """The given states, or the same uniform draw as ``physym.data.sample_states``."""
     if states is not None:
         return as_states(states, system.n_dof)
     low, high = system.box
@@ -230,8 +243,7 @@ def _symbolic_checks(
             truth_r = rationalise(truth, _TRUTH_RTOL)
             mass_t, force_t = euler_lagrange_rows(truth_r, q, v)
             if alpha is not None:
-                found.normalised = sp.expand(rationalise(sp.expand(recovered / alpha),
-                                                         tolerance))
+                found.normalised = snap_coefficients(recovered / alpha, truth_r, tolerance)
                 mass_d, force_d = euler_lagrange_rows(found.normalised - truth_r, q, v)
                 rows = mass_d * sp.Matrix(qdd) - force_d
                 scale_rows = mass_t * sp.Matrix(qdd)
@@ -240,7 +252,10 @@ def _symbolic_checks(
                     symbols, probes, enforced)
                 if found.exact == "zero":
                     return found
-            mass_r, force_r = euler_lagrange_rows(rationalise(recovered, tolerance), q, v)
+            # Accelerations do not depend on the scale, so L_rec/α serves where it exists.
+            rational = found.normalised if found.normalised is not None else \
+                rationalise(recovered, tolerance)
+            mass_r, force_r = euler_lagrange_rows(rational, q, v)
             # M_rec q̈_true = f_rec with q̈_true = adj(M_true) f_true / det(M_true): no division.
             lhs = mass_r * (mass_t.adjugate() * force_t)
             rhs = mass_t.det() * force_r
@@ -278,6 +293,9 @@ def _explain(found: _Symbolic, evidence: str, proportional: bool, seconds: float
     if found.timed_out:
         parts.append("symbolic check skipped" if seconds <= 0 else
                      f"symbolic check timed out after {seconds:g} s")
+    elif found.equivalent == "nonzero":
+        parts.append("the accelerations are not identical, but differ by less than the "
+                     "tolerance")
     elif found.equivalent != "zero":
         parts.append("SymPy could not prove the accelerations equal")
     return "; ".join([*parts, evidence])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +42,10 @@ class Comparison:
         The Euler–Lagrange accelerations of ``L_rec`` equal the truth within ``tolerance``.
     exact : bool
         Also ``L_rec/α − L_true`` is a null Lagrangian (shown symbolically).
+    exact_decided : bool
+        Whether ``exact`` is settled: proven, or disproved (not equivalent, mass matrices
+        not proportional, or a nonzero Euler–Lagrange expression). False where SymPy could
+        not decide or ran out of time, so ``exact = False`` means "not shown".
     check : {"symbolic", "numeric"}
         What decided ``equivalent``: a SymPy proof, or held-out states only.
     scale : float or None
@@ -70,6 +75,7 @@ class Comparison:
     normalised_lagrangian: sp.Expr | None
     equivalent: bool
     exact: bool
+    exact_decided: bool
     check: str
     scale: float | None
     scale_rational: str | None
@@ -114,6 +120,31 @@ class Comparison:
             data[f.name] = value
         return data
 
+    def to_summary(self, network_error: float | None = None) -> dict[str, Any]:
+        """The ``summary.json`` keys of DESIGN.md §5 that this comparison fills in.
+
+        ``scale`` is a number (the fraction's value where ``α`` is one); the full result
+        goes under ``comparison``.
+
+        Examples
+        --------
+        >>> from physym import load_system
+        >>> from physym.comparison import compare
+        >>> pendulum = load_system("pendulum")
+        >>> s = compare(pendulum, 2 * pendulum.lagrangian_numeric, n_states=50).to_summary(0.01)
+        >>> s["equivalent"], s["scale"], s["accel_rel_error"]["network"]
+        (True, 2.0, 0.01)
+        """
+        scale = float(Fraction(self.scale_rational)) if self.scale_rational else self.scale
+        return {
+            "recovered_lagrangian": sp.sstr(self.recovered_lagrangian),
+            "equivalent": self.equivalent,
+            "exact": self.exact,
+            "scale": scale,
+            "accel_rel_error": {"network": network_error, "recovered": self.accel_rel_error},
+            "comparison": self.to_dict(),
+        }
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
         """Inverse of :meth:`to_dict` (expressions parsed safely, never evaluated)."""
@@ -132,7 +163,8 @@ class Comparison:
     def _verdict_line(self) -> str:
         if self.equivalent:
             verdict = f"equivalent ({self.check} check)"
-            verdict += ", exact" if self.exact else ", not shown to be exact"
+            verdict += (", exact" if self.exact else ", not exact" if self.exact_decided
+                        else ", exactness undecided")
         else:
             verdict = "NOT equivalent"
         return verdict

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["RecoveredRollout", "rollout_compare"]
 
 
-def _finite_or_none(value: float) -> float | None:
+def _finite_or_none(value: Any) -> float | None:
     value = float(value)
     return value if np.isfinite(value) else None
 

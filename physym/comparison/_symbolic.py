@@ -20,13 +20,17 @@ __all__ = [
     "euler_lagrange_rows",
     "rationalise",
     "simple_rational",
+    "snap_coefficients",
 ]
 
 # Above this many operations only ``expand`` is tried; above the second, nothing.
 MAX_OPS_SIMPLIFY = 3_000
 MAX_OPS_EXPAND = 30_000
-# A residual larger than this fraction of the terms it is made of is a nonzero witness.
+# A residual larger than this fraction of the terms it is made of is a nonzero witness:
+# in float64 at sample points, and in 40-digit arithmetic at two of them.
 _NONZERO_RATIO = 1e-8
+_NONZERO_RATIO_EXACT = 1e-20
+_DIGITS = 40
 
 
 def simple_rational(value: float, rtol: float, max_denominator: int = 10**6) -> Fraction | None:
@@ -85,6 +89,36 @@ def rationalise(expr: sp.Expr, rtol: float) -> sp.Expr:
     return expr.xreplace({f: as_rational(float(f), rtol) for f in floats})
 
 
+def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr:
+    """Rationalise the float coefficients of ``expr`` term by term, preferring the reference's.
+
+    A coefficient within ``rtol`` of the reference's coefficient of the same term takes
+    that exact value (so an ugly constant such as ``1.2345678`` is matched, where the
+    simplest nearby fraction would not be); any other float becomes the simplest
+    rational within ``rtol``.
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x")
+    >>> truth = sp.Rational(12345678, 10**7) * x**2 + sp.cos(x)
+    >>> snap_coefficients(1.23456780001 * x**2 + 1.0000000001 * sp.cos(x), truth, 1e-6)
+    6172839*x**2/5000000 + cos(x)
+    """
+    targets = sp.expand(reference).as_coefficients_dict()
+    pieces = []
+    for term, coefficient in sp.expand(expr).as_coefficients_dict().items():
+        if isinstance(coefficient, sp.Float):
+            target = targets.get(term)
+            value = float(coefficient)
+            if target is not None and target != 0 and target.is_number \
+                    and abs(value - float(target)) <= rtol * abs(float(target)):
+                coefficient = target
+            else:
+                coefficient = as_rational(value, rtol)
+        pieces.append(coefficient * rationalise(term, rtol))
+    return sp.Add(*pieces)
+
+
 def euler_lagrange_rows(
     lagrangian: sp.Expr,
     q: Sequence[sp.Symbol],
@@ -124,6 +158,22 @@ def _largest_ratio(
     return float(np.max(value[finite]) / max(float(np.max(scale[finite])), 1e-300))
 
 
+def _exact_ratio(
+    residual: sp.Expr, parts: Sequence[sp.Expr], symbols: Sequence[sp.Symbol],
+    point: np.ndarray,
+) -> float | None:
+    """|residual| / max |part| at a rational point, in 40-digit arithmetic."""
+    values = {s: sp.Rational(repr(float(x))) for s, x in zip(symbols, point, strict=True)}
+    try:
+        value = abs(complex(residual.xreplace(values).evalf(_DIGITS)))
+        scale = max(abs(complex(p.xreplace(values).evalf(_DIGITS))) for p in parts)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (np.isfinite(value) and np.isfinite(scale)):
+        return None
+    return value / max(scale, 1e-300)
+
+
 def decide_zero(
     residual: sp.Expr,
     parts: Sequence[sp.Expr],
@@ -145,7 +195,8 @@ def decide_zero(
     points : numpy.ndarray, shape ``(k, len(symbols))``
         Where to look for a nonzero value first.
     allow_simplify : bool
-        Run ``sp.simplify`` (unbounded time; pass False where no time limit is enforced).
+        Run ``sp.simplify`` (unbounded time; pass False where no time limit is enforced,
+        which also lowers the size up to which ``expand`` is tried).
 
     Returns
     -------
@@ -166,8 +217,13 @@ def decide_zero(
     ratio = _largest_ratio(residual, parts, symbols, points)
     if ratio is not None and ratio > _NONZERO_RATIO:
         return "nonzero"
-    ops = sp.count_ops(residual)
-    if ops > MAX_OPS_EXPAND:
+    if not residual.has(sp.Float):  # exact coefficients: small differences show too
+        for point in points[:2]:
+            exact = _exact_ratio(residual, parts, symbols, point)
+            if exact is not None and exact > _NONZERO_RATIO_EXACT:
+                return "nonzero"
+    # Without an enforced time limit even ``expand`` must stay small.
+    if sp.count_ops(residual) > (MAX_OPS_EXPAND if allow_simplify else MAX_OPS_SIMPLIFY):
         return "unknown"
     expanded = sp.expand(residual)
     if expanded == 0:

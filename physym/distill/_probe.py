@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Probe", "probe", "model_accelerations"]
+__all__ = ["Probe", "model_accelerations", "probe"]
 
 _CHUNK = 4096
 

@@ -29,11 +29,12 @@ from torch.func import functional_call, jacfwd, jacrev, vmap
 from physym.network.activations import Activation, get_activation
 from physym.network.base import LagrangianModel
 from physym.network.embedding import CoordinateEmbedding
+from physym.network.fused_hessian import fused_gradient_and_hessian_rows
 from physym.network.input_hessian import mlp_gradient_and_hessian_rows
 
 __all__ = ["HESSIAN_METHODS", "MLPLagrangian"]
 
-HESSIAN_METHODS = ("closed_form", "func", "autograd")
+HESSIAN_METHODS = ("closed_form", "closed_form_traced", "func", "autograd")
 
 
 class MLPLagrangian(LagrangianModel):
@@ -141,9 +142,16 @@ class MLPLagrangian(LagrangianModel):
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, n_coord = self.n_dof, self.embedding.n_features
         q = states[:, :n]
-        gradient, rows = mlp_gradient_and_hessian_rows(
-            self.features(states), [layer.weight for layer in self.layers],
-            [layer.bias for layer in self.layers[:-1]], self.activation, n)
+        weights = [layer.weight for layer in self.layers]
+        biases = [layer.bias for layer in self.layers[:-1]]
+        features = self.features(states)
+        if self.hessian_method == "closed_form" and not (
+                torch.is_grad_enabled() and features.requires_grad):
+            gradient, rows = fused_gradient_and_hessian_rows(
+                features, weights, biases, self.activation.name, self.activation.beta, n)
+        else:  # autograd through the same formulas: also differentiable w.r.t. states
+            gradient, rows = mlp_gradient_and_hessian_rows(
+                features, weights, biases, self.activation, n)
         grad_q = self.embedding.pullback(q, gradient[:, :n_coord])
         h_vq = self.embedding.pullback(q, rows[..., :n_coord])     # (n, B, n)
         return grad_q, rows[..., n_coord:].transpose(0, 1), h_vq.transpose(0, 1)

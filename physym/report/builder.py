@@ -147,9 +147,9 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
                                for k, v in system.parameters.items())
             parts.append(f"With {values}:")
             parts.append(_display(r"L_{\mathrm{true}}", system.lagrangian_numeric))
-    elif isinstance((run.summary or {}).get("true_lagrangian"), str):
+    elif isinstance(truth_text := (run.summary or {}).get("true_lagrangian"), str):
         try:
-            truth = parse_lagrangian(run.summary["true_lagrangian"], where="true_lagrangian")
+            truth = parse_lagrangian(truth_text, where="true_lagrangian")
             parts += ["True:", _display(r"L_{\mathrm{true}}", truth)]
         except ValueError as exc:
             run.notes.append(f"true_lagrangian cannot be read: {exc}")
@@ -189,9 +189,12 @@ def _verdict_section(run: RunData, recovered: sp.Expr | None,
         evidence.append(f"held-out ‖â−a‖/‖a‖ = {_value(error)} on {verdicts.get('n_states')} "
                         f"states (tolerance {_value(verdicts.get('tolerance'))})")
     misfit = verdicts.get("scale_residual")
+    exact = _value(verdicts.get("exact"))
+    if verdicts.get("exact") is False and verdicts.get("exact_decided") is False:
+        exact = "undecided"
     rows = [
         ("dynamically equivalent", _value(verdicts.get("equivalent")), "; ".join(evidence)),
-        ("exactly recovered (scale + null Lagrangian)", _value(verdicts.get("exact")), ""),
+        ("exactly recovered (scale + null Lagrangian)", exact, ""),
         ("scale α", _value(verdicts.get("scale_rational") or verdicts.get("scale")),
          "" if misfit is None else f"mass-matrix misfit ‖M_rec − α M_true‖/‖M_rec‖ = "
          f"{_value(misfit)}"),

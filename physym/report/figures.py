@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from physym.report.plots import loss_curves, plot_energy, plot_loss, plot_trajectories, save_figure
+from physym.report.plots import (
+    loss_curves,
+    plot_coordinate_errors,
+    plot_energy,
+    plot_loss,
+    plot_trajectories,
+    save_figure,
+)
 from physym.report.run_data import RunData
 
 __all__ = ["LOSS_PNG", "RECOVERED_ENERGY_PNG", "RECOVERED_TRAJECTORY_PNG", "make_missing_figures"]
@@ -34,7 +41,8 @@ def make_missing_figures(run: RunData, recovered: Any, *, replot: bool = False) 
     recovered : sympy.Expr, str or None
         The recovered Lagrangian (None: no recovered figures).
     replot : bool
-        Overwrite figures this module made before.
+        Redraw the figures this module makes (those of the recovered Lagrangian are
+        deleted first, so none of an earlier result survives).
 
     Returns
     -------
@@ -48,12 +56,15 @@ def make_missing_figures(run: RunData, recovered: Any, *, replot: bool = False) 
         if curves:
             save_figure(run.path / LOSS_PNG, lambda fig: plot_loss(curves, ax=fig.add_subplot()))
     wanted = [RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG]
+    if replot:  # never leave a figure of an earlier recovered L next to the new report
+        for name in wanted:
+            (run.path / name).unlink(missing_ok=True)
     if recovered is None or run.system is None:
         return notes
     if not replot and all((run.path / name).exists() for name in wanted):
         return notes
     try:
-        _recovered_figures(run, recovered)
+        notes += _recovered_figures(run, recovered)
     except Exception as exc:  # a figure must never stop the report
         notes.append(f"figures of the recovered Lagrangian failed: "
                      f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
@@ -73,7 +84,7 @@ def _rollout_arrays(run: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray | 
     return t, true[:, 0], None if network is None else network[:, 0]
 
 
-def _recovered_figures(run: RunData, recovered: Any) -> None:
+def _recovered_figures(run: RunData, recovered: Any) -> list[str]:
     from physym.comparison import rollout_compare
     from physym.data import sample_states
 
@@ -91,28 +102,44 @@ def _recovered_figures(run: RunData, recovered: Any) -> None:
         n_points = 501
     rollout = rollout_compare(system, recovered, start[None], t_end, n_points=n_points)
     t = rollout.t
-    exact, mine = rollout.true[:, 0], rollout.recovered[:, 0]
+    exact = rollout.true[:, 0]
+    mine: np.ndarray | None = rollout.recovered[:, 0]
+    notes = [f"the recovered Lagrangian's trajectory stopped early: {why}"
+             for why in rollout.failures]
+    if mine is not None and not np.isfinite(mine).any():
+        mine = None
+        if network is None:
+            return notes
 
-    def trajectories(fig: Any) -> None:
-        ax = fig.add_subplot()
-        plot_trajectories(t, exact, system.coordinates, recovered=mine, network=network, ax=ax)
-        ax.set_title(f"{system.name}: exact, network and recovered-L trajectories"
-                     if network is not None else f"{system.name}: exact and recovered-L "
-                     "trajectories")
+    def draw_trajectories(fig: Any) -> None:
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+        plot_trajectories(t, exact, system.coordinates, recovered=mine, network=network,
+                          ax=top)
+        top.set_xlabel("")
+        shown = ["exact"] + [label for label, states in (("network", network),
+                                                         ("recovered-L", mine))
+                             if states is not None]
+        top.set_title(f"{system.name}: {', '.join(shown)} trajectories")
+        plot_coordinate_errors(t, exact, {"network": network, "recovered": mine},
+                               system.coordinates, periodic=system.periodic, ax=bottom)
 
     energies = {"exact": rollout.energy_true[:, 0]}
     if network is not None:
         finite = np.isfinite(network).all(axis=1)
-        energy = np.full(len(network), np.nan)
+        network_energy = np.full(len(network), np.nan)
         if finite.any():
-            energy[finite] = system.energy(network[finite])
-        energies["network"] = energy
-    energies["recovered"] = rollout.energy_recovered[:, 0]
+            network_energy[finite] = system.energy(network[finite])
+        energies["network"] = network_energy
+    if mine is not None:
+        energies["recovered"] = rollout.energy_recovered[:, 0]
+    reference = max(abs(float(energies["exact"][0])), rollout.energy_scale)
 
-    def energy(fig: Any) -> None:
+    def draw_energy(fig: Any) -> None:
         ax = fig.add_subplot()
-        plot_energy(t, energies, ax=ax)
-        ax.set_title("true energy along each trajectory")
+        plot_energy(t, energies, reference=reference, ax=ax)
+        ax.set_title("change of the true energy along each trajectory "
+                     "(E_ref = max(|E₀|, std of E over the box))")
 
-    save_figure(Path(run.path) / RECOVERED_TRAJECTORY_PNG, trajectories)
-    save_figure(Path(run.path) / RECOVERED_ENERGY_PNG, energy)
+    save_figure(Path(run.path) / RECOVERED_TRAJECTORY_PNG, draw_trajectories, size=(8, 6.5))
+    save_figure(Path(run.path) / RECOVERED_ENERGY_PNG, draw_energy)
+    return notes

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "loss_curves",
     "plot_acceleration_scatter",
+    "plot_coordinate_errors",
     "plot_energy",
     "plot_loss",
     "plot_trajectories",
@@ -79,6 +80,15 @@ def plot_trajectories(
         One trajectory each; only the first ``n`` columns (the coordinates) are drawn.
     coordinates : sequence of str
     ax : Axes, optional
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> t = np.linspace(0, 1, 5)
+    >>> exact = np.stack([np.cos(t), -np.sin(t)], axis=1)
+    >>> ax = plot_trajectories(t, exact, ["q"], recovered=exact, ax=Figure().add_subplot())
+    >>> len(ax.lines)
+    2
     """
     ax = _axes(ax)
     n = len(coordinates)
@@ -96,15 +106,64 @@ def plot_trajectories(
     return ax
 
 
+def plot_coordinate_errors(
+    t: np.ndarray, exact: np.ndarray, others: Mapping[str, np.ndarray | None],
+    coordinates: Sequence[str], *, periodic: Sequence[str] = (), ax: Axes | None = None,
+) -> Axes:
+    """``‖q(t) − q_exact(t)‖`` on a log scale, one line per labelled trajectory ``(T, 2n)``.
+
+    Differences of ``periodic`` coordinates are wrapped to ``(−π, π]``.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> t = np.linspace(0, 1, 3)
+    >>> exact = np.zeros((3, 2))
+    >>> ax = plot_coordinate_errors(t, exact, {"recovered": exact + 0.1}, ["q"],
+    ...                             ax=Figure().add_subplot())
+    >>> ax.get_yscale()
+    'log'
+    """
+    ax = _axes(ax)
+    n = len(coordinates)
+    wrap = np.array([q in periodic for q in coordinates])
+    for label, states in others.items():
+        if states is None:
+            continue
+        diff = states[:, :n] - exact[:, :n]
+        diff[:, wrap] = np.angle(np.exp(1j * diff[:, wrap]))
+        colour, style = _STYLES.get(label, (None, "-"))
+        error = np.linalg.norm(diff, axis=1)
+        ax.plot(t, np.maximum(error, 1e-17), color=colour, linestyle=style, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("t")
+    ax.set_ylabel("‖q − q_exact‖")
+    ax.legend(fontsize="small")
+    return ax
+
+
 def plot_energy(t: np.ndarray, energies: Mapping[str, np.ndarray], *,
-                ax: Axes | None = None) -> Axes:
-    """Energy against time, one line per labelled series (e.g. ``{"exact": E, ...}``)."""
+                reference: float | None = None, ax: Axes | None = None) -> Axes:
+    """True energy along trajectories, one line per labelled series ``(T,)``.
+
+    With ``reference``, draws the relative change ``(E(t) − E(0)) / reference`` instead.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = plot_energy(np.arange(3.0), {"exact": np.ones(3)}, ax=Figure().add_subplot())
+    >>> ax.get_ylabel()
+    'true energy E'
+    """
     ax = _axes(ax)
     for label, energy in energies.items():
         colour, style = _STYLES.get(label, (None, "-"))
-        ax.plot(t, energy, color=colour, linestyle=style, label=label)
+        values = energy if reference is None else (energy - energy[0]) / reference
+        ax.plot(t, values, color=colour, linestyle=style, label=label)
     ax.set_xlabel("t")
-    ax.set_ylabel("true energy E")
+    ax.set_ylabel("true energy E" if reference is None else "(E − E₀) / E_ref")
+    if reference is not None:
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     ax.legend(fontsize="small")
     return ax
 
@@ -147,7 +206,14 @@ def _is_clock(key: str) -> bool:
 
 
 def plot_loss(curves: Mapping[str, np.ndarray], *, ax: Axes | None = None) -> Axes:
-    """Loss curves against epoch on a log scale (positive series only)."""
+    """Loss curves against epoch, on a log scale when every series is positive.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> plot_loss({"train": np.array([1.0, 0.1])}, ax=Figure().add_subplot()).get_yscale()
+    'log'
+    """
     ax = _axes(ax)
     for label, values in curves.items():
         epochs = np.arange(1, len(values) + 1)
@@ -164,7 +230,15 @@ def plot_acceleration_scatter(
     true: np.ndarray, recovered: np.ndarray, coordinates: Sequence[str], *,
     ax: Axes | None = None, title: str = "",
 ) -> Axes:
-    """Recovered against true accelerations ``(batch, n)``, with the diagonal."""
+    """Recovered against true accelerations ``(batch, n)``, with the diagonal.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> a = np.array([[1.0], [2.0]])
+    >>> len(plot_acceleration_scatter(a, a, ["q"], ax=Figure().add_subplot()).collections)
+    1
+    """
     ax = _axes(ax)
     for j, name in enumerate(coordinates):
         ax.scatter(true[:, j], recovered[:, j], s=4, alpha=0.6, label=f"{name}̈")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from physym.systems.system import System
 
-__all__ = ["DegenerateLagrangianError", "Dynamics", "derive", "as_states"]
+__all__ = ["DegenerateLagrangianError", "Dynamics", "as_states", "derive"]
 
 _CONDITION_LIMIT = 1e12
 

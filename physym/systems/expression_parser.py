@@ -9,12 +9,15 @@ offending token and its line.
 from __future__ import annotations
 
 import ast
+import io
 import math
+import tokenize
+import warnings
 from collections.abc import Callable, Mapping
 
 import sympy as sp
 
-__all__ = ["ALLOWED_FUNCTIONS", "ALLOWED_CONSTANTS", "SpecError", "parse_expression"]
+__all__ = ["ALLOWED_CONSTANTS", "ALLOWED_FUNCTIONS", "SpecError", "parse_expression"]
 
 MAX_EXPRESSION_LENGTH = 20_000
 MAX_CONSTANT_EXPONENT = 256
@@ -62,8 +65,12 @@ _BINARY_OPERATORS: dict[type, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
-    ast.BitXor: lambda a, b: a**b,  # physicists write x^2; it means a power here
 }
+
+
+_COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+                ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in",
+                ast.NotIn: "not in"}
 
 
 def _describe(node: ast.AST) -> str:
@@ -118,17 +125,21 @@ def parse_expression(
     if "\x00" in text:
         raise SpecError(f"{where}: expression contains a NUL character")
     # Parentheses let the expression continue over several lines, as in the TOML specs.
+    # Physicists write x^2 for a power. Python's ^ is XOR, which binds more loosely than +
+    # (x^2 + y would read x**(2 + y)), so it is rewritten to ** before parsing rather than
+    # mapped on the tree. Strings are rejected anyway, so no literal is altered.
+    text = text.replace("^", "**")
+    source = "(" + text + "\n)"
     try:
-        tree = ast.parse("(" + text + "\n)", mode="eval")
+        with warnings.catch_warnings():
+            # e.g. "invalid decimal literal" for 1if: noise about text we reject or accept
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        line = (exc.lineno or 1) + line_offset
-        token = (exc.text or "").strip()[:40]
-        raise SpecError(
-            f"{where}: syntax error at line {line}: {exc.msg} near {token!r}"
-        ) from None
+        raise _syntax_error(text, exc, where, line_offset) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise SpecError(f"{where}: expression cannot be parsed ({type(exc).__name__})") from None
-    translator = _Translator(symbols, where, line_offset)
+    translator = _Translator(symbols, where, line_offset, source)
     try:
         result = translator.visit(tree.body)
     except RecursionError:
@@ -142,11 +153,78 @@ def parse_expression(
     return result
 
 
+_OPENING_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+_CLOSING_BRACKETS = {close: open_ for open_, close in _OPENING_BRACKETS.items()}
+
+
+def _bracket_problem(text: str) -> tuple[int, str, str] | None:
+    """``(line, message, source line)`` of the first unbalanced bracket in ``text``.
+
+    The parser wraps the text in parentheses (so that it may span several lines), which
+    makes Python blame the wrapper for an unbalanced bracket of the user's; this scan finds
+    the user's own bracket instead.
+    """
+    stack: list[tokenize.TokenInfo] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type != tokenize.OP:
+                continue
+            if tok.string in _OPENING_BRACKETS:
+                stack.append(tok)
+            elif tok.string in _CLOSING_BRACKETS:
+                if not stack or stack[-1].string != _CLOSING_BRACKETS[tok.string]:
+                    return tok.start[0], f"unmatched {tok.string!r}", tok.line
+                stack.pop()
+    except tokenize.TokenError:
+        pass  # "EOF in multi-line statement": an open bracket, reported below
+    except (SyntaxError, ValueError):
+        return None  # indentation or encoding trouble: let the parser's message stand
+    if stack:
+        tok = stack[-1]
+        return tok.start[0], f"{tok.string!r} was never closed", tok.line
+    return None
+
+
+def _syntax_error(text: str, exc: SyntaxError, where: str, line_offset: int) -> SpecError:
+    """One-line :class:`SpecError` for a syntax error, with the user's line and token."""
+    n_lines = max(1, len(text.splitlines()))
+    problem = _bracket_problem(text)
+    if problem is not None:
+        line, message, source = problem
+    else:
+        line = min(exc.lineno or 1, n_lines)  # the wrapper's ")" sits one line past the end
+        message = exc.msg
+        source = exc.text or ""
+        if (exc.lineno or 1) == 1 and source.startswith("("):
+            source = source[1:]  # drop the wrapper's "("
+        if (exc.lineno or 1) > n_lines:
+            source = text.splitlines()[-1] if text.splitlines() else ""
+    token = " ".join(source.split())[:40]
+    message = " ".join(str(message).split())
+    return SpecError(
+        f"{where}: syntax error at line {line + line_offset}: {message} near {token!r}"
+    )
+
+
 class _Translator:
-    def __init__(self, symbols: Mapping[str, sp.Symbol], where: str, line_offset: int):
+    def __init__(self, symbols: Mapping[str, sp.Symbol], where: str, line_offset: int,
+                 source: str = ""):
         self.symbols = symbols
         self.where = where
         self.line_offset = line_offset
+        self.source = source
+
+    def describe(self, node: ast.AST) -> str:
+        """The node as the user wrote it (whitespace collapsed to one line), for messages."""
+        segment = None
+        if self.source:
+            try:
+                segment = ast.get_source_segment(self.source, node)
+            except (IndexError, ValueError):  # pragma: no cover - positions out of range
+                segment = None
+        if not segment:
+            return _describe(node)
+        return " ".join(segment.split())[:40]
 
     def fail(self, node: ast.AST, message: str) -> SpecError:
         line = getattr(node, "lineno", 1) + self.line_offset
@@ -165,25 +243,41 @@ class _Translator:
                 return -operand
             if isinstance(node.op, ast.UAdd):
                 return operand
-            raise self.fail(node, f"operator not allowed: {_describe(node)!r}")
+            raise self.fail(node, f"operator not allowed: {self.describe(node)!r}")
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Attribute):
-            raise self.fail(node, f"attribute access not allowed: {_describe(node)!r}")
+            raise self.fail(node, f"attribute access not allowed: {self.describe(node)!r}")
         if isinstance(node, ast.Subscript):
-            raise self.fail(node, f"indexing not allowed: {_describe(node)!r}")
-        raise self.fail(node, f"construct not allowed: {_describe(node)!r}")
+            raise self.fail(node, f"indexing not allowed: {self.describe(node)!r}")
+        if isinstance(node, ast.Compare):
+            operator = _COMPARISONS.get(type(node.ops[0]), type(node.ops[0]).__name__)
+            raise self.fail(node.comparators[0],
+                            f"comparison not allowed: {operator!r} in {self.describe(node)!r}")
+        if isinstance(node, ast.BoolOp):
+            operator = "and" if isinstance(node.op, ast.And) else "or"
+            raise self.fail(node.values[1], f"boolean operator not allowed: {operator!r} in "
+                                            f"{self.describe(node)!r}")
+        if isinstance(node, ast.Tuple):
+            where = node.elts[1] if len(node.elts) > 1 else node  # the line after the comma
+            raise self.fail(where, f"comma (tuple) not allowed: {self.describe(node)!r}")
+        if isinstance(node, ast.IfExp):
+            raise self.fail(node.test, f"conditional expression (if/else) not allowed: "
+                                       f"{self.describe(node.test)!r}")
+        if isinstance(node, ast.Lambda):
+            raise self.fail(node, f"lambda not allowed: {self.describe(node)!r}")
+        raise self.fail(node, f"construct not allowed: {self.describe(node)!r}")
 
     def constant(self, node: ast.Constant) -> sp.Expr:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(node, f"not a number: {_describe(node)!r}")
+            raise self.fail(node, f"not a number: {self.describe(node)!r}")
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise self.fail(node, f"number is not finite: {_describe(node)!r}")
+                raise self.fail(node, f"number is not finite: {self.describe(node)!r}")
             return sp.Float(repr(value))
         if abs(value) > _MAX_NUMBER:
-            raise self.fail(node, f"number too large: {_describe(node)[:20]!r}")
+            raise self.fail(node, f"number too large: {self.describe(node)[:20]!r}")
         return sp.Integer(value)
 
     def name(self, node: ast.Name) -> sp.Expr:
@@ -198,16 +292,16 @@ class _Translator:
     def binary(self, node: ast.BinOp) -> sp.Expr:
         operator = _BINARY_OPERATORS.get(type(node.op))
         if operator is None:
-            raise self.fail(node, f"operator not allowed: {_describe(node)!r}")
+            raise self.fail(node, f"operator not allowed: {self.describe(node)!r}")
         left = self.visit(node.left)
         right = self.visit(node.right)
-        if operator is _BINARY_OPERATORS[ast.Pow] or isinstance(node.op, ast.BitXor):
+        if isinstance(node.op, ast.Pow):
             self.check_exponent(node, left, right)
         if isinstance(node.op, ast.Div) and right == 0:
-            raise self.fail(node, f"division by zero: {_describe(node)!r}")
+            raise self.fail(node, f"division by zero: {self.describe(node)!r}")
         result = operator(left, right)
         if result.is_Number and result.is_finite and abs(result) > _MAX_NUMBER:
-            raise self.fail(node, f"number too large: {_describe(node)[:20]!r}")
+            raise self.fail(node, f"number too large: {self.describe(node)[:20]!r}")
         return result
 
     def check_exponent(self, node: ast.AST, base: sp.Expr, exponent: sp.Expr) -> None:
@@ -216,24 +310,26 @@ class _Translator:
             try:
                 magnitude = abs(float(exponent))
             except (TypeError, ValueError):
-                raise self.fail(node, f"exponent is not a real number: {_describe(node)!r}") from None
+                raise self.fail(
+                    node, f"exponent is not a real number: {self.describe(node)!r}"
+                ) from None
             if magnitude > MAX_CONSTANT_EXPONENT:
-                raise self.fail(node, f"exponent too large: {_describe(node)!r}")
+                raise self.fail(node, f"exponent too large: {self.describe(node)!r}")
             if base.is_Number and base != 0:
                 digits = magnitude * abs(math.log10(abs(float(base))))
                 if digits > 300:
-                    raise self.fail(node, f"number too large: {_describe(node)[:20]!r}")
+                    raise self.fail(node, f"number too large: {self.describe(node)[:20]!r}")
         if base == 0 and exponent.is_number and exponent.is_negative:
-            raise self.fail(node, f"division by zero: {_describe(node)!r}")
+            raise self.fail(node, f"division by zero: {self.describe(node)!r}")
 
     def call(self, node: ast.Call) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
-            raise self.fail(node, f"call not allowed: {_describe(node)!r}")
+            raise self.fail(node, f"call not allowed: {self.describe(node)!r}")
         name = node.func.id
         if name not in ALLOWED_FUNCTIONS:
             raise self.fail(node, f"function not allowed: {name!r}")
         if node.keywords:
-            raise self.fail(node, f"keyword arguments not allowed in {name!r}")
+            raise self.fail(node, f"keyword arguments not allowed: {self.describe(node)!r}")
         if any(isinstance(arg, ast.Starred) for arg in node.args):
             raise self.fail(node, f"starred arguments not allowed in {name!r}")
         arity = _FUNCTION_ARITY.get(name, 1)

@@ -17,20 +17,46 @@ from typing import Any
 from physym.systems.expression_parser import SpecError, parse_expression
 from physym.systems.system import System, coordinate_symbol, velocity_name, velocity_symbol
 
-__all__ = ["builtin_names", "builtin_path", "load_system", "system_from_mapping", "parse_spec"]
+__all__ = ["builtin_names", "builtin_path", "load_system", "parse_spec", "system_from_mapping"]
 
 _KNOWN_KEYS = {"name", "description", "source", "coordinates", "lagrangian", "parameters",
                "sampling", "periodic"}
 
 
-def _line_of(text: str | None, key: str) -> str:
-    """``" (line N)"`` for the first line of ``text`` that assigns ``key``, else ``""``."""
+def _line_of(text: str | None, key: str, table: str | None = None) -> str:
+    """``" (line N)"`` for the first line of ``text`` that assigns ``key`` (or opens the
+    table ``[key]``), else ``""``. With ``table``, only lines inside ``[table]`` count."""
     if not text:
         return ""
-    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    name = re.escape(key)
+    pattern = re.compile(rf"^\s*(\"?{name}\"?\s*=|\[\s*\"?{name}\"?\s*\])")
+    header = re.compile(r"^\s*\[\s*\"?([^\]\"]*)\"?\s*\]")
+    current: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
+        opened = header.match(line)
+        if table is not None and opened:
+            current = opened.group(1).strip()
+            continue
+        if (table is None or current == table) and pattern.match(line):
             return f" (line {number})"
+    return ""
+
+
+def _line_for_system_error(text: str | None, message: str) -> str:
+    """Best line for an error raised by :class:`System` (which knows no file lines)."""
+    if not text:
+        return ""
+    tokens = re.findall(r"'([^']*)'", message)
+    for section, key in (("sampling", "sampling"), ("periodic", "periodic"),
+                         ("parameter", "parameters"), ("coordinate", "coordinates")):
+        if section not in message:
+            continue
+        if key in ("sampling", "parameters"):
+            for token in tokens:
+                line = _line_of(text, token, table=key)
+                if line:
+                    return line
+        return _line_of(text, key)
     return ""
 
 
@@ -126,8 +152,8 @@ def system_from_mapping(
             source=data.get("source", ""),
         )
     except SpecError as exc:
-        message = str(exc).replace(f"system {name!r}", where, 1)
-        raise SpecError(message) from None
+        message = str(exc).replace(f"system {name!r}", "", 1)
+        raise SpecError(f"{where}{_line_for_system_error(text, message)}{message}") from None
 
 
 def parse_spec(text: str, *, where: str = "spec") -> System:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from physym.systems.dynamics import Dynamics
 
-__all__ = ["System", "velocity_name", "coordinate_symbol", "velocity_symbol"]
+__all__ = ["System", "coordinate_symbol", "velocity_name", "velocity_symbol"]
 
 VELOCITY_SUFFIX = "_dot"
 _RESERVED = set(ALLOWED_FUNCTIONS) | set(ALLOWED_CONSTANTS) | {"t"}
@@ -120,7 +120,21 @@ class System:
             if pname in coordinates or pname in {velocity_name(q) for q in coordinates}:
                 raise SpecError(f"{where}: parameter {pname!r} clashes with a coordinate")
             parameters[pname] = _check_number(value, f"parameter {pname!r}", where)
-        lagrangian = sp.sympify(lagrangian)
+        if isinstance(lagrangian, str):
+            # Never sympify() a string: that is eval(). Use the safe spec parser instead.
+            from physym.systems.expression_parser import parse_expression
+
+            names = [*coordinates, *(velocity_name(q) for q in coordinates), *parameters]
+            lagrangian = parse_expression(lagrangian, {n: coordinate_symbol(n) for n in names},
+                                          where=f"{where}: lagrangian")
+        try:
+            lagrangian = sp.sympify(lagrangian, strict=True)
+        except sp.SympifyError:
+            raise SpecError(f"{where}: the Lagrangian must be a SymPy expression or a string, "
+                            f"got {type(lagrangian).__name__}") from None
+        if not isinstance(lagrangian, sp.Expr):
+            raise SpecError(f"{where}: the Lagrangian must be a scalar expression, "
+                            f"got {type(lagrangian).__name__}")
         lagrangian = _as_real_symbols(lagrangian)
         known = set(coordinates) | {velocity_name(q) for q in coordinates} | set(parameters)
         unknown = sorted(str(s) for s in lagrangian.free_symbols if str(s) not in known)
@@ -281,9 +295,14 @@ class System:
 
 
 def _as_real_symbols(expr: sp.Expr) -> sp.Expr:
-    """Replace every free symbol by the real symbol of the same name."""
+    """Replace every free symbol by the real symbol of the same name.
+
+    Symbols with other assumptions (plain, ``positive=True``, ``nonnegative=True``...) are
+    different SymPy objects from ``Symbol(name, real=True)``; left alone, parameter values
+    would never be substituted into them.
+    """
     mapping = {s: coordinate_symbol(s.name) for s in expr.free_symbols
-               if isinstance(s, sp.Symbol) and not s.is_real}
+               if isinstance(s, sp.Symbol) and s != coordinate_symbol(s.name)}
     return expr.xreplace(mapping) if mapping else expr
 
 

@@ -1,0 +1,101 @@
+"""Genetic-programming symbolic regression through pyoperon (the ``physym[operon]`` extra).
+
+For forms the sparse library cannot express. Operon evolves expression trees with two
+objectives (R² and length) and returns its whole Pareto front; its own pick (minimum
+description length) often prefers ``k·cos(εq)`` imitating ``q²``, so physym ignores it and
+applies its common selection rule (the simplest model within the error tolerance) to the
+front. Model strings are parsed with physym's safe expression parser (never ``eval``),
+variables ``x0, x1, …`` mapped to the coordinate (and velocity) symbols; constants that
+are within round-off of a simple rational are snapped when that does not worsen the fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from physym.distill.base import Backend, BackendUnavailableError, Problem, register_backend
+from physym.distill.pareto import Candidate, complexity
+from physym.distill.rationalise import snap_inner_constants
+from physym.systems.expression_parser import SpecError, parse_expression
+
+__all__ = ["OperonBackend", "parse_model_string"]
+
+_INSTALL = "the 'operon' backend needs pyoperon: pip install 'physym[operon]'"
+
+
+def parse_model_string(text: str, symbols: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """Operon's infix string (variables ``x0, x1, …``) as SymPy in ``symbols``.
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x", real=True)
+    >>> parse_model_string("(1.5 + (2.0 * cos((1.0 * x0))))", (x,))
+    2.0*cos(1.0*x) + 1.5
+    """
+    names = {f"x{i}": s for i, s in enumerate(symbols)}
+    return parse_expression(text, names, where="operon model")
+
+
+@register_backend("operon")
+class OperonBackend(Backend):
+    """pyoperon's ``SymbolicRegressor``, one run per target.
+
+    Parameters
+    ----------
+    allowed_symbols : str
+        Operon primitives; the default covers polynomials, trigonometry and roots.
+    generations, population_size, max_length, max_time : int
+        Search budget (``max_time`` in seconds per target).
+    n_threads : int
+        Operon worker threads.
+    """
+
+    def __init__(self, allowed_symbols: str = "add,sub,mul,div,constant,variable,sin,cos,sqrt",
+                 generations: int = 200, population_size: int = 500, max_length: int = 40,
+                 max_time: int = 30, n_threads: int = 1, **options: Any):
+        self.options = dict(allowed_symbols=allowed_symbols, generations=generations,
+                            population_size=population_size, max_length=max_length,
+                            max_time=max_time, n_threads=n_threads,
+                            objectives=["r2", "length"], optimizer_iterations=5, **options)
+
+    def check_available(self) -> None:
+        try:
+            from pyoperon.sklearn import SymbolicRegressor  # noqa: F401
+        except Exception as exc:  # ImportError or a broken binary wheel
+            raise BackendUnavailableError(f"{_INSTALL} ({type(exc).__name__}: {exc})") from None
+
+    def fit(self, problem: Problem, *, seed: int = 0) -> list[Candidate]:
+        self.check_available()
+        from pyoperon.sklearn import SymbolicRegressor
+
+        regressor = SymbolicRegressor(random_state=seed, **self.options)
+        names = [f"x{i}" for i in range(len(problem.symbols))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            regressor.fit(problem.inputs, problem.target / problem.scale)
+            rows = list(regressor.pareto_front_)
+            strings = [regressor.get_model_string(row["tree"], 17, names) for row in rows]
+        candidates = [Candidate(sp.S(0), problem.error(np.zeros_like(problem.target)), 1,
+                                self.name)]
+        for text in strings:
+            try:
+                expr = problem.scale * parse_model_string(text, problem.symbols)
+            except SpecError:
+                continue  # a primitive the safe parser does not know: skip that model
+            expr = snap_inner_constants(expr, lambda e: _error(problem, e))
+            error = _error(problem, expr)
+            if np.isfinite(error):
+                candidates.append(Candidate(expr, error, complexity(expr), self.name))
+        return candidates
+
+
+def _error(problem: Problem, expr: sp.Expr) -> float:
+    fn = sp.lambdify(problem.symbols, expr, modules="numpy")
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(np.asarray(fn(*problem.inputs.T), dtype=np.float64),
+                                 problem.target.shape)
+    return problem.error(values)

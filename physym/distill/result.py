@@ -1,0 +1,127 @@
+"""The result of :func:`physym.distill.distill`: a frozen, serialisable record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import sympy as sp
+
+from physym.systems.expression_parser import parse_expression
+from physym.systems.system import coordinate_symbol, velocity_name, velocity_symbol
+
+__all__ = ["Distillation"]
+
+
+@dataclass(frozen=True, eq=False)
+class Distillation:
+    """A recovered closed-form Lagrangian and the evidence behind it.
+
+    Attributes
+    ----------
+    lagrangian : sympy.Expr
+        The recovered ``L`` in the coordinate and ``<q>_dot`` symbols (real), scale fixed
+        by ``scale["convention"]``, constants dropped.
+    coordinates : tuple of str
+    backend : str
+        The backend asked for (rows of ``pareto`` name the one that produced them).
+    targets : {"M,A,V", "L"}
+        Quadratic route (mass matrix, curl of ``A``, potential) or the fallback.
+    scale : dict
+        ``convention`` (text), ``term`` (the anchor term, if any) and ``alpha``: the
+        network's Lagrangian is about ``alpha × lagrangian`` (up to a total derivative).
+    pareto : list of dict
+        Per target, the complexity–error front: ``target``, ``complexity``, ``error``,
+        ``expression``, ``backend``, ``chosen``.
+    coefficients_before_polish, coefficients_after_polish : dict of str to float
+        Term → coefficient, scale fixed, before and after the Euler–Lagrange refit
+        (``after`` is empty when polishing was off).
+    coefficients : dict of str to str
+        Term → final coefficient (a rational where the data allowed it).
+    quadratic_check, curl_check, polish : dict
+        Measured values and tolerances of the checks; polish data source and
+        acceleration errors before / after polishing and after rationalising.
+    timings : dict of str to float
+        Seconds per stage.
+    """
+
+    lagrangian: sp.Expr
+    coordinates: tuple[str, ...]
+    backend: str
+    targets: str
+    scale: dict[str, Any]
+    pareto: list[dict[str, Any]]
+    coefficients_before_polish: dict[str, float]
+    coefficients_after_polish: dict[str, float]
+    coefficients: dict[str, str]
+    quadratic_check: dict[str, Any]
+    curl_check: dict[str, Any]
+    polish: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- exports
+
+    def sympy(self) -> sp.Expr:
+        """The recovered Lagrangian as a SymPy expression."""
+        return self.lagrangian
+
+    def latex(self) -> str:
+        """LaTeX of the recovered Lagrangian (without ``$``)."""
+        return sp.latex(self.lagrangian)
+
+    def _repr_latex_(self) -> str:
+        return f"$L_{{\\mathrm{{rec}}}} = {self.latex()}$"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data; :meth:`from_dict` reloads it."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["lagrangian"] = sp.sstr(self.lagrangian)
+        data["coordinates"] = list(self.coordinates)
+        return json.loads(json.dumps(data, default=float))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Distillation:
+        """Inverse of :meth:`to_dict` (the Lagrangian string is parsed safely)."""
+        data = dict(data)
+        coordinates = tuple(data["coordinates"])
+        names = {q: coordinate_symbol(q) for q in coordinates}
+        names |= {velocity_name(q): velocity_symbol(q) for q in coordinates}
+        text = data["lagrangian"]
+        data["lagrangian"] = (sp.Integer(0) if text.strip() == "0"
+                              else parse_expression(text, names, where="distillation"))
+        data["coordinates"] = coordinates
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    # ------------------------------------------------------------------ display
+
+    def __str__(self) -> str:
+        lines = [f"Distillation ({self.backend}, targets {self.targets})",
+                 f"  L = {sp.sstr(self.lagrangian)}",
+                 f"  scale: {self.scale.get('convention', '')}; alpha = "
+                 f"{self.scale.get('alpha', float('nan')):.6g}",
+                 f"  quadratic check: {_check(self.quadratic_check, 'passed')}",
+                 f"  curl check: {_check(self.curl_check, 'kept')}"]
+        if self.polish:
+            lines.append("  polish ({source}, {n_samples} samples): accel error "
+                         "{accel_error_before:.3g} -> {accel_error_after:.3g} -> "
+                         "{accel_error_final:.3g}".format(**self.polish))
+        lines.append(f"  {'term':<36} {'before':>14} {'after':>14} {'final':>14}")
+        for term, final in self.coefficients.items():
+            before = self.coefficients_before_polish.get(term, float("nan"))
+            after = self.coefficients_after_polish.get(term, float("nan"))
+            lines.append(f"  {term:<36} {before:>14.8g} {after:>14.8g} {final:>14}")
+        lines.append(f"  {'target':<18} {'complexity':>10} {'error':>10}  expression")
+        for row in self.pareto:
+            mark = "*" if row["chosen"] else " "
+            lines.append(f" {mark}{row['target']:<18} {row['complexity']:>10d} "
+                         f"{row['error']:>10.3g}  {row['expression'][:60]}")
+        return "\n".join(lines)
+
+
+def _check(check: Mapping[str, Any], flag: str) -> str:
+    if not check:
+        return "not run"
+    return (f"{flag}={check.get(flag)} (measured {check.get('measured', float('nan')):.3g}, "
+            f"tolerance {check.get('tolerance', float('nan')):.3g})")
