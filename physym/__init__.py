@@ -17,12 +17,17 @@ from physym.systems import (
     load_system,
 )
 
+from physym.comparison import Comparison, compare, rollout_compare
+
 try:
     __version__ = version("physym")
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0"
 
 __all__ = [
+    "Comparison",
+    "compare",
+    "rollout_compare",
     "DegenerateLagrangianError",
     "Dynamics",
     "SpecError",

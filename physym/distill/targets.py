@@ -38,8 +38,9 @@ class TargetSet:
 
     Attributes
     ----------
-    problems : list of Problem
-    route : {"M,A,V", "L"}
+    routes : dict of str to list of Problem
+        ``"M,A,V"`` always; ``"L"`` too when the quadratic check fails (both are then
+        tried and the data decide).
     quadratic_check : dict
         ``passed``, ``measured`` (RMS change of ``∂²L/∂q̇²`` with ``q̇`` over its RMS) and
         ``tolerance``.
@@ -50,8 +51,7 @@ class TargetSet:
         The network's measured inconsistency, used as the selection noise level.
     """
 
-    problems: list[Problem]
-    route: str
+    routes: dict[str, list[Problem]]
     quadratic_check: dict
     curl_check: dict
     noise: float
@@ -101,31 +101,29 @@ def build_targets(
     energy_scale = _rms(potential) + _rms(kinetic)
 
     q_symbols = space.q_symbols
-    problems: list[Problem] = []
     names = space.coordinates
-    route = "M,A,V" if quadratic_ok else "L"
-    if quadratic_ok:
-        mass_scale = _rms(mass) * np.sqrt(n)  # RMS eigenvalue size
-        for i, j in itertools.combinations_with_replacement(range(n), 2):
-            problems.append(Problem(f"M[{names[i]},{names[j]}]", q_symbols, q,
-                                    mass[:, i, j], mass_scale, "q", space))
-    else:
-        p0 = result.grad_v[:n_states]
-        value0 = result.value[:n_states]
-        tiled = np.tile
-        velocity_part = (result.value[n_states:] - tiled(value0, 2 * _PAIRS)
-                         - np.einsum("bi,bi->b", moving[:, n:], tiled(p0, (2 * _PAIRS, 1))))
-        problems.append(Problem("T", q_symbols + space.v_symbols, moving, velocity_part,
-                                _rms(velocity_part) + _rms(potential), "state", space))
+    shared: list[Problem] = []
     if curl_kept:
         curl_scale = _rms(forces) / max(_rms(moving[:, n:]), 1e-300)
         for i, j in itertools.combinations(range(n), 2):
-            problems.append(Problem(f"curl[{names[i]},{names[j]}]", q_symbols, q,
-                                    curl[:, i, j], curl_scale, "q", space))
-    problems.append(Problem("V", q_symbols, q, potential, energy_scale, "q", space))
+            shared.append(Problem(f"curl[{names[i]},{names[j]}]", q_symbols, q,
+                                  curl[:, i, j], curl_scale, "q", space))
+    shared.append(Problem("V", q_symbols, q, potential, energy_scale, "q", space))
+    mass_scale = _rms(mass) * np.sqrt(n)  # RMS eigenvalue size
+    quadratic_problems = [
+        Problem(f"M[{names[i]},{names[j]}]", q_symbols, q, mass[:, i, j], mass_scale, "q", space)
+        for i, j in itertools.combinations_with_replacement(range(n), 2)]
+    routes = {"M,A,V": quadratic_problems + shared}
+    if not quadratic_ok:
+        p0 = result.grad_v[:n_states]
+        value0 = result.value[:n_states]
+        copies = 2 * _PAIRS
+        velocity_part = (result.value[n_states:] - np.tile(value0, copies)
+                         - np.einsum("bi,bi->b", moving[:, n:], np.tile(p0, (copies, 1))))
+        routes["L"] = [Problem("T", q_symbols + space.v_symbols, moving, velocity_part,
+                               _rms(velocity_part) + _rms(potential), "state", space), *shared]
     return TargetSet(
-        problems=problems,
-        route=route,
+        routes=routes,
         quadratic_check={"passed": quadratic_ok, "measured": float(quadratic),
                          "tolerance": float(quadratic_tolerance)},
         curl_check={"kept": curl_kept, "measured": float(curl_measure),

@@ -29,8 +29,8 @@ def model_accelerations(model: LagrangianModel) -> BatchAccelerations:
     """A float64 NumPy acceleration function of a learned Lagrangian.
 
     The model is copied to float64 (whatever its training dtype). States whose velocity
-    Hessian cannot be solved, or that are already non-finite, get ``nan`` accelerations
-    instead of an exception, so one diverging trajectory does not stop a batch.
+    Hessian cannot be solved get ``nan`` accelerations instead of an exception (and ``nan``
+    states give ``nan``), so one diverging trajectory does not stop a batch.
 
     Parameters
     ----------
@@ -55,17 +55,12 @@ def model_accelerations(model: LagrangianModel) -> BatchAccelerations:
 
     def accelerations(states: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(np.asarray(states, dtype=np.float64))
-        out = torch.full((x.shape[0], n), float("nan"), dtype=torch.float64)
-        finite = torch.isfinite(x).all(dim=1)
-        if not bool(finite.any()):
-            return out.numpy()
-        xs = x[finite]
-        grad_q, h_vv, h_vq = double.derivatives(xs, create_graph=False)
-        rhs = grad_q - (h_vq @ xs[:, n:].unsqueeze(-1)).squeeze(-1)
+        grad_q, h_vv, h_vq = double.derivatives(x, create_graph=False)
+        rhs = grad_q - (h_vq @ x[:, n:].unsqueeze(-1)).squeeze(-1)
         solution, info = torch.linalg.solve_ex(h_vv, rhs)
-        solution[info != 0] = float("nan")
-        out[finite] = solution.detach()
-        return out.numpy()
+        if bool(info.any()):
+            solution[info != 0] = float("nan")
+        return solution.numpy()
 
     return accelerations
 
