@@ -9,7 +9,8 @@ an arbitrary ``∇F(q)·q̇``. The targets below do not see that gauge part:
   ``F_ij = ∂A_j/∂q_i − ∂A_i/∂q_j`` (gauge invariant). ``A·q̇`` is dropped as a total
   derivative when the gyroscopic force ``F q̇`` is negligible next to the network's force.
 * fallback (``targets = "L"``): the velocity part
-  ``T = L_θ(q, q̇) − L_θ(q, 0) − q̇·∂L_θ/∂q̇(q, 0)``, with ``V`` and ``F`` as above.
+  ``T = L_θ(q, q̇) − L_θ(q, 0) − q̇·∂L_θ/∂q̇(q, 0)``, with ``V`` and ``F`` as above. When
+  the quadratic check fails both routes are set up; the polish on data decides.
 
 ``M``, ``A`` and ``V`` are functions of ``q`` only; each is averaged over ``q̇ = 0`` and
 two ``±q̇`` pairs, which removes what is odd in ``q̇``.

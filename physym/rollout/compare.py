@@ -100,6 +100,22 @@ class RolloutComparison:
             "n_diverged": int(diverged.sum()),
         }
 
+    def integrator_floor(self, accelerations: BatchAccelerations) -> dict[str, Any]:
+        """The same RK4 rollout with exact ``accelerations``: the error of the integrator
+        alone, against which the network's numbers are to be read."""
+        t, states = rk4_rollout(accelerations, self.true[0], float(self.t[-1]), self.dt,
+                                len(self.t))
+        errors = trajectory_errors(self.system, states, self.true)
+        valid, censored = valid_prediction_times(t, errors, self.threshold)
+        return {
+            "state_error_rms": finite_or_none(np.mean(np.sqrt(np.mean(errors**2, axis=0)))),
+            "state_error_final": finite_or_none(np.mean(errors[-1])),
+            "valid_time_mean": float(np.mean(valid)),
+            "valid_time_censored_fraction": float(np.mean(censored)),
+            "energy_drift": finite_or_none(np.mean(self.energy_drift(_energy(self.system,
+                                                                             states)))),
+        }
+
 
 def compare_rollouts(
     system: System,
