@@ -9,12 +9,16 @@ finished epoch, for ``--resume``), ``model.pt``, ``metrics.json``, ``summary.jso
 
 from __future__ import annotations
 
+import math
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from physym.io import read_json, save_torch
 from physym.systems import System
@@ -23,6 +27,7 @@ from physym.training.config import FitConfig
 __all__ = [
     "FitResult",
     "RunDirError",
+    "json_safe",
     "load_model",
     "load_run",
     "prepare_run_dir",
@@ -61,6 +66,24 @@ def prepare_run_dir(path: str | Path, resume: bool) -> Path:
                           "pass --resume to continue the run in it")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NumPy scalars made plain and non-finite floats made ``None``.
+
+    JSON has no ``NaN`` or ``Infinity``; a diverged number is written as ``null``.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def versions() -> dict[str, str]:
@@ -167,7 +190,7 @@ class FitResult:
             f"  rollout error   {_fmt(rollout.get('state_error_rms'))} "
             f"(RMS over {rollout.get('horizon_s', '?')} s)",
             f"  energy metric   {_fmt(energy)} (LNN paper: 0.0043)",
-            f"  timings         " + ", ".join(
+            "  timings         " + ", ".join(
                 f"{k} {v:.1f} s" for k, v in (self.summary.get("timings") or {}).items()),
         ]
         return "\n".join(lines)

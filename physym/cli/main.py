@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("physym.cli.show_cmd", "print a system's Lagrangian and equations of motion"),
     "simulate": ("physym.cli.simulate_cmd", "integrate exact trajectories of a system"),
     "report": ("physym.cli.report_cmd", "rebuild a run's report.md from its run directory"),
+    "fit": ("physym.cli.fit_cmd", "train a Lagrangian neural network on a system"),
+    "bench": ("physym.cli.bench_cmd", "time LNN training steps and inference on this machine"),
 }
 
 

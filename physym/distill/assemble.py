@@ -17,7 +17,7 @@ import sympy as sp
 from physym.distill.pareto import Candidate, complexity
 from physym.distill.space import StateSpace
 
-__all__ = ["assemble", "scale_term", "split_terms", "vector_potential"]
+__all__ = ["assemble", "scale_term", "target_terms", "vector_potential"]
 
 
 def vector_potential(curl: Mapping[tuple[int, int], sp.Expr], q: Sequence[sp.Symbol],
@@ -52,60 +52,78 @@ def vector_potential(curl: Mapping[tuple[int, int], sp.Expr], q: Sequence[sp.Sym
     return potential
 
 
-def assemble(chosen: Mapping[str, Candidate], space: StateSpace, route: str
-             ) -> tuple[sp.Expr, dict[sp.Symbol, float]]:
-    """The Lagrangian (up to scale) from the chosen model of every target, and its params."""
-    q, v, names = space.q_symbols, space.v_symbols, space.coordinates
-    n = space.n_dof
-    lagrangian = sp.Integer(0)
-    if route == "M,A,V":
-        for i in range(n):
-            for j in range(i, n):
-                entry = chosen[f"M[{names[i]},{names[j]}]"].expr
-                lagrangian += entry * v[i] ** 2 / 2 if i == j else entry * v[i] * v[j]
-    else:
-        velocity_part = chosen["T"].expr
+def _contribution(kind: tuple, expr: sp.Expr, space: StateSpace) -> sp.Expr:
+    """What a model ``expr`` of one target adds to ``L`` (a linear map of ``expr``)."""
+    q, v = space.q_symbols, space.v_symbols
+    if kind[0] == "M":
+        i, j = kind[1:]
+        return expr * v[i] ** 2 / 2 if i == j else expr * v[i] * v[j]
+    if kind[0] == "curl":
+        potential = vector_potential({kind[1:]: expr}, q, space.q_reference)
+        return sum((a * s for a, s in zip(potential, v, strict=True)), sp.Integer(0))
+    if kind[0] == "T":
         at_rest = {s: 0 for s in v}
-        momentum = sum(s * sp.diff(velocity_part, s).subs(at_rest) for s in v)
-        lagrangian += velocity_part - velocity_part.subs(at_rest) - momentum
-    curl = {}
+        momentum = sum(s * sp.diff(expr, s).subs(at_rest) for s in v)
+        return expr - expr.subs(at_rest) - momentum
+    return -expr
+
+
+def _target_kinds(space: StateSpace) -> dict[str, tuple]:
+    names, n = space.coordinates, space.n_dof
+    kinds: dict[str, tuple] = {"V": ("V",), "T": ("T",)}
     for i in range(n):
-        for j in range(i + 1, n):
-            key = f"curl[{names[i]},{names[j]}]"
-            if key in chosen:
-                curl[(i, j)] = chosen[key].expr
-    if curl:
-        potential = vector_potential(curl, q, space.q_reference)
-        lagrangian += sum(a * s for a, s in zip(potential, v, strict=True))
-    lagrangian -= chosen["V"].expr
-    params: dict[sp.Symbol, float] = {}
-    for candidate in chosen.values():
-        params.update(candidate.params)
-    return lagrangian, params
+        for j in range(i, n):
+            kinds[f"M[{names[i]},{names[j]}]"] = ("M", i, j)
+            if j > i:
+                kinds[f"curl[{names[i]},{names[j]}]"] = ("curl", i, j)
+    return kinds
 
 
-def split_terms(lagrangian: sp.Expr, space: StateSpace) -> tuple[list[sp.Expr], np.ndarray]:
-    """Monic terms ``φ_k`` and float coefficients ``c_k`` of ``L = Σ c_k φ_k``.
+def target_terms(expr: sp.Expr) -> list[sp.Expr]:
+    """The monic additive terms of a target model (``2.5*r**2 + 1`` -> ``[1, r**2]``)."""
+    return [t.as_coeff_Mul()[1] for t in sp.Add.make_args(sp.expand(expr))]
 
+
+def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
+             extras: Mapping[str, Sequence[sp.Expr]] | None = None
+             ) -> tuple[list[sp.Expr], np.ndarray, dict[sp.Symbol, float]]:
+    """Terms ``φ_k`` and coefficients ``c_k`` of ``L = Σ c_k φ_k`` from the target models.
+
+    ``L = ½ q̇ᵀ M q̇ + A·q̇ − V`` or ``T + A·q̇ − V``, depending on which targets are given.
+    ``extras`` are further target terms offered to the polish with coefficient 0.
     Constants (null Lagrangians) are dropped; terms are ordered by complexity.
     """
+    kinds = _target_kinds(space)
     variables = set(space.q_symbols) | set(space.v_symbols)
     collected: dict[sp.Expr, float] = {}
-    for term in sp.Add.make_args(sp.expand(lagrangian)):
-        coefficient, monic = term.as_coeff_Mul()
-        if not monic.free_symbols & variables:
-            continue
-        collected[monic] = collected.get(monic, 0.0) + float(coefficient)
+
+    def collect(piece: sp.Expr, weight: float) -> None:
+        for term in sp.Add.make_args(sp.expand(piece)):
+            coefficient, monic = term.as_coeff_Mul()
+            if monic.free_symbols & variables:
+                collected[monic] = collected.get(monic, 0.0) + weight * float(coefficient)
+
+    params: dict[sp.Symbol, float] = {}
+    for name, candidate in chosen.items():
+        params.update(candidate.params)
+        collect(_contribution(kinds[name], candidate.expr, space), 1.0)
+    for name, terms in (extras or {}).items():
+        for term in terms:
+            if not term.free_symbols - variables:
+                collect(_contribution(kinds[name], term, space), 0.0)
     terms = sorted(collected, key=lambda t: (complexity(t), sp.default_sort_key(t)))
-    return terms, np.array([collected[t] for t in terms], dtype=np.float64)
+    return terms, np.array([collected[t] for t in terms], dtype=np.float64), params
 
 
-def scale_term(terms: Sequence[sp.Expr], space: StateSpace) -> int | None:
-    """Index of the simplest term of the form ``q̇_0² g(q)`` (the scale anchor), if any."""
-    v0 = space.v_symbols[0]
+def scale_term(terms: Sequence[sp.Expr], space: StateSpace,
+               coefficients: Sequence[float] | None = None, index: int = 0) -> int | None:
+    """Index of the simplest term ``q̇_i² g(q)`` (``i = index``) with a non-zero coefficient."""
+    speed = space.v_symbols[index]
     velocities = set(space.v_symbols)
     for k, term in enumerate(terms):  # already ordered by complexity
-        rest = sp.cancel(term / v0**2)
+        if coefficients is not None and coefficients[k] == 0:
+            continue
+        rest = sp.cancel(term / speed**2)
         if not rest.free_symbols & velocities and rest != 0:
             return k
     return None

@@ -80,6 +80,20 @@ class LibraryConfig:
             raise ValueError(f"unknown library option {unknown[0]!r}; known: {sorted(known)}")
         return cls(**data)
 
+    @classmethod
+    def from_toml(cls, text: str, table: str = "library") -> LibraryConfig:
+        """Read the ``[table]`` of a TOML document (or its top level if there is none).
+
+        Examples
+        --------
+        >>> LibraryConfig.from_toml("[library]\\ntrig = 'all'").trig
+        'all'
+        """
+        import tomllib
+
+        document = tomllib.loads(text)
+        return cls.from_dict(document.get(table, document))
+
 
 def _monomials(symbols: Sequence[sp.Symbol], degree: int) -> list[sp.Expr]:
     out: list[sp.Expr] = []

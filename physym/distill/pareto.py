@@ -94,10 +94,14 @@ class SelectionRule:
         best = min(c.error for c in front)
         return max(self.floor, self.ratio * best, self.noise)
 
-    def choose(self, front: Sequence[Candidate]) -> Candidate:
-        """The selected candidate of a non-empty front."""
+    def accepted(self, front: Sequence[Candidate]) -> list[Candidate]:
+        """Candidates within the threshold, simplest first (the first is the choice)."""
         if not front:
             raise ValueError("cannot select from an empty front")
         limit = self.threshold(front)
-        accepted = [c for c in front if c.error <= limit]
-        return min(accepted, key=lambda c: (c.complexity, c.error))
+        return sorted((c for c in front if c.error <= limit),
+                      key=lambda c: (c.complexity, c.error))
+
+    def choose(self, front: Sequence[Candidate]) -> Candidate:
+        """The selected candidate of a non-empty front."""
+        return self.accepted(front)[0]

@@ -2,12 +2,14 @@
 
 Stages: gauge-invariant targets from the network (:mod:`~physym.distill.targets`), one
 regression per target by the chosen backend with a common selection rule
-(:mod:`~physym.distill.pareto`), assembly of ``L`` and its scale, the Euler–Lagrange
-polish on data (:mod:`~physym.distill.polish`), then rationalisation.
+(:mod:`~physym.distill.pareto`), then per route assembly, scale, Euler–Lagrange polish
+on data and rationalisation (:mod:`~physym.distill.recover`). When the quadratic check
+fails both routes run and the one whose equations of motion fit the data better wins.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections.abc import Mapping
@@ -18,19 +20,19 @@ import sympy as sp
 from torch import nn
 
 from physym.distill._probe import model_accelerations
-from physym.distill.assemble import assemble, scale_term, split_terms
+from physym.distill.assemble import target_terms
 from physym.distill.base import Backend, BackendUnavailableError, Problem, get_backend
-from physym.distill.euler_lagrange import TermDynamics
-from physym.distill.finish import finish
 from physym.distill.library import LibraryConfig
 from physym.distill.pareto import Candidate, SelectionRule, pareto_front
-from physym.distill.polish import Polisher, ScaleFix, polish_terms
+from physym.distill.recover import RouteResult, recover
 from physym.distill.result import Distillation
 from physym.distill.space import StateSpace
 from physym.distill.targets import build_targets
 from physym.systems.system import System
 
 __all__ = ["distill"]
+
+_ALTERNATIVES = 3
 
 
 def distill(
@@ -79,7 +81,7 @@ def distill(
     fallback_backend : str or None
         Tried for targets the sparse fit misses (skipped with a warning if unavailable).
     selection : SelectionRule, optional
-        Defaults to ``SelectionRule(noise=3 × the network's measured inconsistency)``.
+        Defaults to ``SelectionRule(noise=min(3 × network inconsistency, tolerance))``.
     max_polish_samples : int
 
     Returns
@@ -93,77 +95,88 @@ def distill(
     >>> system = System("osc", ["x"], sp.S("x_dot**2/2 - 2*x**2"), {},
     ...                 {"x": (-1, 1), "x_dot": (-1, 1)})
     >>> distill(ExpressionModel.from_system(system), system, n_states=200).lagrangian
-    x_dot**2/2 - 2*x**2
+    -2*x**2 + x_dot**2/2
     """
     clock = {"start": time.perf_counter()}
     space = system if isinstance(system, StateSpace) else StateSpace.from_system(system)
     rng = np.random.default_rng(seed)
-    target_set = build_targets(model, space, n_states, rng,
-                               quadratic_tolerance=quadratic_tolerance,
-                               curl_tolerance=curl_tolerance)
+    targets = build_targets(model, space, n_states, rng, quadratic_tolerance=quadratic_tolerance,
+                            curl_tolerance=curl_tolerance)
     clock["targets"] = time.perf_counter()
     regressor = get_backend(backend, library=library) if backend == "sparse" else \
         get_backend(backend)
     regressor.check_available()
-    rule = selection or SelectionRule(noise=min(3.0 * target_set.noise, tolerance))
-    chosen: dict[str, Candidate] = {}
-    pareto: list[dict[str, Any]] = []
-    for problem in target_set.problems:
-        front = _fit(regressor, problem, rule, tolerance, fallback_backend, seed)
-        chosen[problem.name] = rule.choose(front)
-        pareto += [{"target": problem.name, "complexity": c.complexity, "error": c.error,
-                    "expression": sp.sstr(c.numeric()), "backend": c.backend,
-                    "chosen": c is chosen[problem.name]} for c in front]
+    rule = selection or SelectionRule(noise=min(3.0 * targets.noise, tolerance))
+    fronts: dict[str, list[Candidate]] = {}
+    for problems in targets.routes.values():
+        for problem in problems:
+            if problem.name not in fronts:
+                fronts[problem.name] = _fit(regressor, problem, rule, tolerance,
+                                            fallback_backend, seed)
+    accepted = {name: rule.accepted(front) for name, front in fronts.items()}
+    chosen = {name: models[0] for name, models in accepted.items()}
     clock["regression"] = time.perf_counter()
-
-    raw, params = assemble(chosen, space, target_set.route)
-    terms, coefficients = split_terms(raw, space)
-    if not terms:
-        raise ValueError("distillation found no velocity-dependent term: L_θ looks constant")
-    dynamics = TermDynamics(terms, space.q_symbols, space.v_symbols, tuple(params))
-    anchor = scale_term(terms, space) if target_set.route == "M,A,V" else None
-    if anchor is not None:
-        alpha = 2.0 * coefficients[anchor]
-        fix = ScaleFix("term", 0.5, index=anchor)
-        convention = f"coefficient of {sp.sstr(terms[anchor])} is 1/2"
-    else:
-        reference = np.concatenate([space.q_reference, np.zeros(space.n_dof)])
-        alpha = float(coefficients @ dynamics.evaluate(reference[None, :], params)[0][0, :, 0, 0])
-        fix = ScaleFix("mass", 1.0, state=tuple(reference))
-        convention = "d2L/dq0_dot2 = 1 at (q_ref, 0)"
-    coefficients = coefficients / alpha
 
     states, accelerations, source = _polish_data(model, space, data, rng, n_states,
                                                  max_polish_samples)
-    polisher = Polisher(dynamics, states, accelerations, fix, params, coefficients)
-    error_before = polisher.error(coefficients)
-    polished = polish_terms(polisher, float(np.max(np.linalg.norm(
-        states[:, space.n_dof:], axis=1))), 0.05, 1e-12) if polish else coefficients
-    error_after = polisher.error(polished)
+    # With independent data, the terms of the simpler and of the next richer models of each
+    # front are offered to the polish too: the data settle what the network could not.
+    extras = {name: [t for c in _alternatives(fronts[name], models[0])
+                     for t in target_terms(c.expr)]
+              for name, models in accepted.items()} if polish and source == "data" else {}
+    results = [recover(route, {p.name: chosen[p.name] for p in problems}, space, states,
+                       accelerations, polish, {p.name: extras.get(p.name, []) for p in problems})
+               for route, problems in targets.routes.items()]
+    best = _better(results)
     clock["polish"] = time.perf_counter()
-    lagrangian, final, final_params, error_final = finish(polisher, polished, polish)
-    clock["rationalise"] = time.perf_counter()
+    used = {p.name for p in targets.routes[best.route]}
+    pareto = [{"target": name, "complexity": c.complexity, "error": c.error,
+               "expression": sp.sstr(c.numeric()), "backend": c.backend,
+               "chosen": c is chosen[name]}
+              for name, front in fronts.items() if name in used for c in front]
+    return _result(best, regressor.name, space, pareto, targets, source, states.shape[0],
+                   clock)
 
-    names = [sp.sstr(t) for t in terms]
+
+def _alternatives(front: list[Candidate], choice: Candidate) -> list[Candidate]:
+    """The simpler front models and the next few richer ones."""
+    simpler = [c for c in front if c.complexity < choice.complexity]
+    richer = [c for c in front if c.complexity > choice.complexity]
+    return simpler + richer[:_ALTERNATIVES]
+
+
+def _better(results: list[RouteResult]) -> RouteResult:
+    """The quadratic route unless the other fits the data at least twice as well."""
+    best = results[0]
+    for other in results[1:]:
+        if not np.isfinite(best.errors[2]) or other.errors[2] < 0.5 * best.errors[2]:
+            best = other
+    return best
+
+
+def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list,
+            targets: Any, source: str, n_samples: int, clock: dict[str, float]) -> Distillation:
+    names = best.names
+    timings = {key: clock[key] - clock[prev] for prev, key in itertools.pairwise(clock)}
+    timings["total"] = time.perf_counter() - clock["start"]
+    before, after, final = best.errors
     return Distillation(
-        lagrangian=lagrangian,
+        lagrangian=best.lagrangian,
         coordinates=space.coordinates,
-        backend=regressor.name,
-        targets=target_set.route,
-        scale={"convention": convention, "alpha": float(alpha),
-               "term": names[anchor] if anchor is not None else None},
+        backend=backend,
+        targets=best.route,
+        scale=best.scale,
         pareto=pareto,
-        coefficients_before_polish=dict(zip(names, map(float, coefficients), strict=True)),
-        coefficients_after_polish=(dict(zip(names, map(float, polished), strict=True))
-                                   if polish else {}),
-        coefficients={names[k]: sp.sstr(v) for k, v in final.items()},
-        quadratic_check=target_set.quadratic_check,
-        curl_check=target_set.curl_check,
-        polish={"source": source, "n_samples": int(states.shape[0]),
-                "accel_error_before": error_before, "accel_error_after": error_after,
-                "accel_error_final": error_final,
-                "params": {sp.sstr(s): sp.sstr(v) for s, v in final_params.items()}},
-        timings=_timings(clock),
+        coefficients_before_polish=dict(zip(names, map(float, best.before), strict=True)),
+        coefficients_after_polish=({} if best.after is None else
+                                   dict(zip(names, map(float, best.after), strict=True))),
+        coefficients={names[k]: sp.sstr(v) for k, v in best.final.items()},
+        quadratic_check=targets.quadratic_check,
+        curl_check=targets.curl_check,
+        polish={"source": source, "n_samples": int(n_samples), "accel_error_before": before,
+                "accel_error_after": after, "accel_error_final": final,
+                "params": {sp.sstr(s): sp.sstr(v) for s, v in best.params.items()}},
+        timings=timings,
     )
 
 
@@ -198,10 +211,3 @@ def _polish_data(model: nn.Module, space: StateSpace, data: Any, rng: np.random.
         pick = np.sort(rng.choice(states.shape[0], limit, replace=False))
         states, accelerations = states[pick], accelerations[pick]
     return states, accelerations, source
-
-
-def _timings(clock: dict[str, float]) -> dict[str, float]:
-    stages = list(clock)
-    out = {stages[i]: clock[stages[i]] - clock[stages[i - 1]] for i in range(1, len(stages))}
-    out["total"] = clock[stages[-1]] - clock["start"]
-    return out

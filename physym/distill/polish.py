@@ -30,7 +30,7 @@ class ScaleFix:
     """The linear condition ``Σ_k a_k c_k = value`` that fixes the scale.
 
     ``kind="term"``: ``a_k = δ_{k,index}`` (one coefficient is set). ``kind="mass"``:
-    ``a_k = ∂²φ_k/∂q̇_0²`` at ``state`` (the mass ``M_00`` there is set).
+    ``a_k = ∂²φ_k/∂q̇_i²`` with ``i = index`` at ``state`` (the mass ``M_ii`` there is set).
     """
 
     kind: str
@@ -53,6 +53,11 @@ class Polisher:
         self._weights_from = np.asarray(weights_from, dtype=np.float64)
         self.refresh()
 
+    def set_scale(self, scale: ScaleFix) -> None:
+        """Use another scale condition from now on (e.g. after rescaling ``L``)."""
+        self.scale = scale
+        self.refresh()
+
     def refresh(self) -> None:
         """Re-evaluate the columns (after a parameter changed)."""
         self.mass, self.force = self.dynamics.evaluate(self.states, self.params)
@@ -68,7 +73,7 @@ class Polisher:
             self.vector = np.eye(len(self.dynamics.terms))[self.scale.index]
         else:
             mass, _ = self.dynamics.evaluate(np.asarray(self.scale.state)[None, :], self.params)
-            self.vector = mass[0, :, 0, 0]
+            self.vector = mass[0, :, self.scale.index, self.scale.index]
 
     def drop_dependent(self) -> None:
         """Deactivate null Lagrangians and terms whose equations repeat earlier ones.

@@ -31,7 +31,7 @@ class ExpressionModel(LagrangianModel):
     --------
     >>> x, v = sp.symbols("x x_dot", real=True)
     >>> model = ExpressionModel(v**2 / 2 - 2 * x**2, ["x"])
-    >>> model.accelerations(torch.tensor([[0.5, 0.0]], dtype=torch.float64))
+    >>> model.accelerations(torch.tensor([[0.5, 0.0]], dtype=torch.float64), False)
     tensor([[-2.]], dtype=torch.float64)
     """
 

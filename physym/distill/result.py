@@ -107,11 +107,12 @@ class Distillation:
             lines.append("  polish ({source}, {n_samples} samples): accel error "
                          "{accel_error_before:.3g} -> {accel_error_after:.3g} -> "
                          "{accel_error_final:.3g}".format(**self.polish))
-        lines.append(f"  {'term':<36} {'before':>14} {'after':>14} {'final':>14}")
+        width = max([len(t) for t in self.coefficients] + [4])
+        lines.append(f"  {'term':<{width}} {'before':>14} {'after':>14}  final")
         for term, final in self.coefficients.items():
             before = self.coefficients_before_polish.get(term, float("nan"))
             after = self.coefficients_after_polish.get(term, float("nan"))
-            lines.append(f"  {term:<36} {before:>14.8g} {after:>14.8g} {final:>14}")
+            lines.append(f"  {term:<{width}} {before:>14.8g} {after:>14.8g}  {final}")
         lines.append(f"  {'target':<18} {'complexity':>10} {'error':>10}  expression")
         for row in self.pareto:
             mark = "*" if row["chosen"] else " "

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
+from torch.nn import functional
 
 __all__ = ["ACTIVATIONS", "Activation", "get_activation"]
 
@@ -36,7 +36,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 def _softplus(a: torch.Tensor, beta: float, third: bool) -> Quad:
     s = torch.sigmoid(beta * a)
     ds = s * (1.0 - s)
-    # max(a, 0) + log1p(exp(-β|a|))/β is softplus without F.softplus's linear cut-off
+    # max(a, 0) + log1p(exp(-β|a|))/β is softplus without functional.softplus's linear cut-off
     # above βa = 20 (a 2e-9 relative difference there), and ~2x faster on CPU.
     h = a.clamp_min(0.0) + torch.log1p(torch.exp(-beta * a.abs())) / beta
     d3 = beta * beta * ds * (1.0 - 2.0 * s) if third else s
@@ -159,9 +159,9 @@ class Activation:
     def __call__(self, a: torch.Tensor) -> torch.Tensor:
         """``σ(a)`` only (the plain forward pass, traced by autograd as usual)."""
         if self.name == "softplus":
-            return F.softplus(a, beta=self.beta)
+            return functional.softplus(a, beta=self.beta)
         if self.name == "gelu":
-            return F.gelu(a)
+            return functional.gelu(a)
         return ACTIVATIONS[self.name](a, self.beta, False)[0]
 
     def with_derivatives(self, a: torch.Tensor) -> Triple:

@@ -72,7 +72,9 @@ class LagrangianModel(nn.Module):
         """
         n = self.n_dof
         with torch.enable_grad():
-            x = states.detach().requires_grad_(True)
+            # keep the graph to states that need grad (e.g. from an unrolled integrator)
+            keep = create_graph and states.requires_grad
+            x = states if keep else states.detach().requires_grad_(True)
             lagrangian = self(x).sum()
             grad = torch.autograd.grad(lagrangian, x, create_graph=True)[0]
             rows = [

@@ -45,7 +45,7 @@ def calibrate_acceleration_scale(
     states : torch.Tensor, ``(B, 2n)``
     target_rms : float
     factors : sequence of float, optional
-        Candidate scales (default ``10**k`` for ``k`` in ``-3 … 3`` in steps of 0.1).
+        Candidate scales (default ``10**k`` for ``k`` in ``-3 … 3`` in steps of 0.2).
 
     Returns
     -------
@@ -55,7 +55,7 @@ def calibrate_acceleration_scale(
         The root-mean-square acceleration after calibration.
     """
     if factors is None:
-        factors = [10.0 ** (k / 10) for k in range(-30, 31)]
+        factors = [10.0 ** (k / 5) for k in range(-15, 16)]
     best_factor, best_rms, best_miss = 1.0, float("nan"), math.inf
     current = 1.0
     for factor in factors:
@@ -99,5 +99,5 @@ def initialise(model: LagrangianModel, init: str, generator: torch.Generator | N
             std = 1.0 / math.sqrt(module.in_features)
             module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * std)
             module.bias.zero_()
-    states = torch.randn(1024, 2 * model.n_dof, generator=generator).to(dtype)
+    states = torch.randn(512, 2 * model.n_dof, generator=generator).to(dtype)
     calibrate_acceleration_scale(model, states)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
+from torch.nn import functional
 
 from physym.network.activations import Activation
 
@@ -61,7 +61,7 @@ def mlp_gradient_and_hessian_rows(
     """
     depth = len(weights) - 1
     first = weights[0]
-    a = F.linear(inputs, first, biases[0])
+    a = functional.linear(inputs, first, biases[0])
     a_dot = first[:, first.shape[1] - n_rows:].T.unsqueeze(1)  # (r, 1, width): ȧ_1 = W_1 e_i
     saved = []
     for layer in range(depth):
@@ -69,7 +69,7 @@ def mlp_gradient_and_hessian_rows(
         saved.append((a_dot, slope, curvature))
         if layer + 1 < depth:
             weight = weights[layer + 1]
-            a = F.linear(h, weight, biases[layer + 1])
+            a = functional.linear(h, weight, biases[layer + 1])
             a_dot = (slope * a_dot) @ weight.T
 
     g = weights[-1]  # ∂L/∂h_D, (1, width), broadcast over the batch
@@ -111,8 +111,8 @@ def mlp_tangents(
     """
     a = first_preactivation
     tangent = torch.stack([t.expand_as(a) for t in first_tangents])
-    for weight, bias in zip(weights, biases):
+    for weight, bias in zip(weights, biases, strict=True):
         h, slope, _ = activation.with_derivatives(a)
-        a = F.linear(h, weight, bias)
+        a = functional.linear(h, weight, bias)
         tangent = (slope * tangent) @ weight.T
     return a, tangent

@@ -101,14 +101,14 @@ def build_model(
     generator = None
     if seed is not None:
         generator = torch.Generator().manual_seed(int(seed))
-    with _seeded(seed):
+    with _Seeded(seed):
         model = MODELS[name](n_dof, **settings)
     model = model.to(dtype)
     initialise(model, init, generator)
     return model
 
 
-class _seeded:
+class _Seeded:
     """Seed torch's global generator for ``nn.Linear``'s init, then restore its state."""
 
     def __init__(self, seed: int | None):

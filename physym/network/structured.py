@@ -17,11 +17,12 @@ so this is exact and as cheap as one forward pass with ``n`` tangents.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+from torch.nn import functional
 
 from physym.network.activations import Activation, get_activation
 from physym.network.base import LagrangianModel
@@ -78,7 +79,7 @@ class StructuredLagrangian(LagrangianModel):
         self.mass_epsilon = float(mass_epsilon)
         self.n_cholesky = n * (n + 1) // 2
         sizes = [self.embedding.n_features] + [int(width)] * int(depth) + [self.n_cholesky + 1]
-        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in itertools.pairwise(sizes))
         rows, cols = torch.tril_indices(n, n)
         is_diag = rows == cols
         # Entry k of the network output goes to L[rows[k], cols[k]]: a 0/1 placement
@@ -101,7 +102,7 @@ class StructuredLagrangian(LagrangianModel):
 
     def _cholesky(self, raw: torch.Tensor) -> torch.Tensor:
         """``(..., n(n+1)/2) -> (..., n, n)`` lower-triangular, positive diagonal."""
-        entries = torch.where(self._is_diag, F.softplus(raw), raw)
+        entries = torch.where(self._is_diag, functional.softplus(raw), raw)
         n = self.n_dof
         return (entries @ self._placement.T).unflatten(-1, (n, n))
 

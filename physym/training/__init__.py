@@ -11,7 +11,7 @@ from physym.training.losses import LOSS_FUNCTIONS, hessian_penalty, make_loss
 from physym.training.monitor import hessian_health, predict, relative_error
 from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
 from physym.training.schedule import Schedule, make_schedule
-from physym.training.trainer import TrainingDivergedError, TrainResult, train
+from physym.training.trainer import TrainingDivergedError, TrainResult, train, training_metrics
 
 __all__ = [
     "DTYPES",
@@ -36,4 +36,5 @@ __all__ = [
     "rk4_unroll",
     "save_checkpoint",
     "train",
+    "training_metrics",
 ]

@@ -70,8 +70,8 @@ class FitConfig:
     model_options: Mapping[str, Any] = field(default_factory=dict, metadata=_spec(dict))
     # optimisation
     epochs: int = field(default=60, metadata=_spec(int, low=1))
-    batch_size: int = field(default=256, metadata=_spec(int, low=1))
-    lr: float = field(default=3e-3, metadata=_spec(float, low=0.0))
+    batch_size: int = field(default=128, metadata=_spec(int, low=1))
+    lr: float = field(default=1e-2, metadata=_spec(float, low=0.0))
     schedule: str = field(default="cosine", metadata=_spec(str, choices=SCHEDULES))
     warmup_epochs: int = field(default=1, metadata=_spec(int, low=0))
     min_lr_factor: float = field(default=1e-2, metadata=_spec(float, low=0.0))
@@ -142,13 +142,7 @@ class FitConfig:
 
         ``system`` may come from the file or from ``overrides``.
         """
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = read_toml(path)
         data.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(data, where=str(path))
 
@@ -170,6 +164,19 @@ class FitConfig:
             elif f.default_factory is not MISSING:
                 out[f.name] = f.default_factory()
         return out
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The raw table of a TOML config file (:class:`ConfigError` if missing or invalid)."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
 def _check(name: str, value: Any, meta: Mapping[str, Any]) -> Any:

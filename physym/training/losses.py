@@ -72,17 +72,26 @@ def make_loss(name: str, target_mean_square: float, delta: float = 1.0) -> LossF
 def hessian_penalty(h_vv: torch.Tensor, margin: float) -> torch.Tensor:
     """Penalise velocity Hessians that are indefinite or nearly singular.
 
-    ``mean relu(margin − λ_min / λ̄)²`` with ``λ_min`` the smallest eigenvalue of each
-    ``H_vv`` and ``λ̄`` the batch mean of the largest (detached): scale-free, because the
-    data fix ``L_θ`` only up to a factor. It also fixes the sign convention ``H_vv > 0``
-    (``−L`` gives the same motion).
+    ``L_θ`` and ``−L_θ`` give the same motion, so the Hessians are first oriented by
+    ``s``, the sign of the batch's mean trace (detached); then
+    ``mean relu(margin − λ_min(s·H_vv) / λ̄)²`` with ``λ̄`` the batch mean of the largest
+    ``|λ|`` (detached) penalises eigenvalues of the wrong sign and eigenvalues too small
+    relative to the rest. Scale-free, because the data fix ``L_θ`` only up to a factor.
 
     Parameters
     ----------
     h_vv : torch.Tensor, ``(B, n, n)``
     margin : float
         Smallest accepted ratio ``λ_min / λ̄``.
+
+    Examples
+    --------
+    >>> float(hessian_penalty(torch.eye(2).expand(4, 2, 2), 0.01))
+    0.0
+    >>> float(hessian_penalty(torch.diag(torch.tensor([1.0, -1.0]))[None], 0.0))
+    1.0
     """
-    eigenvalues = torch.linalg.eigvalsh(h_vv)
-    typical = eigenvalues[:, -1].abs().mean().detach().clamp_min(1e-30)
+    sign = torch.sign(torch.diagonal(h_vv, dim1=-2, dim2=-1).sum(-1).mean()).detach()
+    eigenvalues = torch.linalg.eigvalsh(h_vv * (sign if sign != 0 else 1.0))
+    typical = eigenvalues.abs().amax(dim=-1).mean().detach().clamp_min(1e-30)
     return torch.relu(margin - eigenvalues[:, 0] / typical).pow(2).mean()

@@ -54,32 +54,37 @@ def hessian_health(model: LagrangianModel, states: np.ndarray | torch.Tensor,
                    cond_limit: float = 1e6) -> dict[str, Any]:
     """Eigenvalues and condition numbers of ``H_vv = ∂²L/∂q̇²`` over ``states``.
 
+    ``L_θ`` and ``−L_θ`` give the same motion, so a negative-definite ``H_vv`` is healthy
+    (the sign convention is merely flipped); an *indefinite* one (eigenvalues of both
+    signs) or a near-singular one is not.
+
     Returns
     -------
     dict
-        ``min_eigenvalue``, ``max_condition``, ``median_condition``, the counts
-        ``n_indefinite`` (an eigenvalue ``<= 0``) and ``n_singular`` (condition above
+        ``min_eigenvalue`` (signed), ``max_condition`` and ``median_condition``
+        (``max|λ| / min|λ|``), the counts ``n_indefinite`` (eigenvalues of both signs, a
+        zero, or not finite), ``n_negative_definite`` and ``n_singular`` (condition above
         ``cond_limit``) out of ``n_states``, and ``min_eigenvalue_ratio``: the smallest
-        eigenvalue over the median largest one, which does not depend on the arbitrary
-        scale of ``L_θ``.
+        eigenvalue over the median largest ``|λ|`` (does not depend on the arbitrary
+        scale of ``L_θ``; negative for a flipped sign or an indefinite Hessian).
     """
     dtype = next(model.parameters()).dtype
     x = torch.as_tensor(np.asarray(states)).to(dtype)
     with torch.no_grad():
         h_vv = model.velocity_hessian(x).to(torch.float64)
+    h_vv = torch.nan_to_num(h_vv, nan=0.0, posinf=0.0, neginf=0.0)
     eig = torch.linalg.eigvalsh(h_vv)
-    finite = torch.isfinite(eig).all(dim=-1)
+    lowest, highest = eig[:, 0], eig[:, -1]
     abs_eig = eig.abs()
     cond = abs_eig.max(dim=-1).values / abs_eig.min(dim=-1).values.clamp_min(1e-300)
-    cond[~finite] = float("inf")
-    typical = float(eig[finite, -1].abs().median()) if bool(finite.any()) else float("nan")
-    lowest = float(eig[finite].min()) if bool(finite.any()) else float("nan")
+    typical = float(abs_eig.max(dim=-1).values.median())
     return {
         "n_states": len(x),
-        "n_indefinite": int((eig.min(dim=-1).values <= 0).sum() + (~finite).sum()),
+        "n_indefinite": int(((lowest <= 0) & (highest >= 0)).sum()),
+        "n_negative_definite": int((highest < 0).sum()),
         "n_singular": int((cond > cond_limit).sum()),
-        "min_eigenvalue": lowest,
-        "min_eigenvalue_ratio": lowest / typical if typical else float("nan"),
+        "min_eigenvalue": float(lowest.min()),
+        "min_eigenvalue_ratio": float(lowest.min()) / typical if typical else float("nan"),
         "max_condition": float(cond.max()),
         "median_condition": float(cond.median()),
     }

@@ -45,7 +45,7 @@ from physym.training.monitor import (
 from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
 from physym.training.schedule import make_schedule
 
-__all__ = ["TrainResult", "TrainingDivergedError", "train"]
+__all__ = ["TrainResult", "TrainingDivergedError", "train", "training_metrics"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -88,6 +88,15 @@ class TrainResult:
     def epochs_run(self) -> int:
         return len(self.history)
 
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """Per-epoch records and run totals (the content of ``metrics.json``)."""
+        return training_metrics({
+            "history": self.history, "best_epoch": self.best_epoch,
+            "best_val_rel_error": self.best_val_rel_error, "stopped_early": self.stopped_early,
+            "skipped_updates": self.skipped_updates, "nonfinite_losses": self.nonfinite_losses,
+            "train_wall_s": self.wall_s})
+
 
 class _Batches:
     """The training tensors and the seeded batch order."""
@@ -126,6 +135,7 @@ def train(
     resume: bool = False,
     progress: bool | None = None,
     periodic: tuple[bool, ...] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``dataset`` as ``config`` says.
 
@@ -147,6 +157,9 @@ def train(
         Show a progress bar; default: only when stderr is a terminal.
     periodic : tuple of bool, optional
         Periodic coordinates (for wrapping in the multi-step loss).
+    on_epoch : callable, optional
+        Called after each epoch's checkpoint with a summary of the run so far
+        (:func:`training_metrics`), e.g. to write ``metrics.json``.
 
     Returns
     -------
@@ -212,6 +225,8 @@ def train(
             _update_state(state, record, model, config)
             if checkpoint is not None:
                 _save(checkpoint, state, model, optimizer, schedule, batches.generator)
+            if on_epoch is not None:
+                on_epoch(training_metrics(state))
             bar.set_postfix(loss=f"{record['train_loss']:.3g}",
                             val=f"{record['val_rel_error']:.3g}", refresh=False)
             bar.update(1)
@@ -225,6 +240,13 @@ def train(
         best_val_rel_error=state["best_val_rel_error"], stopped_early=state["stopped_early"],
         skipped_updates=state["skipped_updates"], nonfinite_losses=state["nonfinite_losses"],
         wall_s=state["train_wall_s"])
+
+
+def training_metrics(state: dict[str, Any]) -> dict[str, Any]:
+    """Per-epoch records and run totals (the content of ``metrics.json``)."""
+    keys = ("best_epoch", "best_val_rel_error", "stopped_early", "skipped_updates",
+            "nonfinite_losses", "train_wall_s")
+    return {"epochs": list(state["history"]), **{k: state[k] for k in keys}}
 
 
 def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim.Optimizer,

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from physym.distill.base import Backend, BackendUnavailableError, Problem, register_backend
+from physym.distill.library import evaluate_terms
 from physym.distill.pareto import Candidate, complexity
 from physym.distill.rationalise import snap_inner_constants
 from physym.systems.expression_parser import SpecError, parse_expression
@@ -86,16 +87,29 @@ class OperonBackend(Backend):
                 expr = problem.scale * parse_model_string(text, problem.symbols)
             except SpecError:
                 continue  # a primitive the safe parser does not know: skip that model
-            expr = snap_inner_constants(expr, lambda e: _error(problem, e))
-            error = _error(problem, expr)
+            expr, error = refit_linear(problem, expr)
+            expr = snap_inner_constants(expr, lambda e: refit_linear(problem, e)[1])
+            expr, error = refit_linear(problem, expr)
             if np.isfinite(error):
                 candidates.append(Candidate(expr, error, complexity(expr), self.name))
         return candidates
 
 
-def _error(problem: Problem, expr: sp.Expr) -> float:
-    fn = sp.lambdify(problem.symbols, expr, modules="numpy")
-    with np.errstate(all="ignore"):
-        values = np.broadcast_to(np.asarray(fn(*problem.inputs.T), dtype=np.float64),
-                                 problem.target.shape)
-    return problem.error(values)
+def refit_linear(problem: Problem, expr: sp.Expr) -> tuple[sp.Expr, float]:
+    """Refit the outer coefficients of ``expr``'s additive terms in float64 on the data.
+
+    Operon optimises its constants in float32; the outer ones are linear and cheap to
+    redo exactly, which also lets an inner constant snap to a rational (``cos(1.0000014 q)``
+    to ``cos(q)``) without the fit looking worse.
+    """
+    coefficients: dict[sp.Expr, sp.Expr] = {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coefficient, monic = term.as_coeff_Mul()
+        coefficients[monic] = coefficients.get(monic, 0) + coefficient
+    monic_terms = list(coefficients)
+    design = evaluate_terms(monic_terms, problem.symbols, problem.inputs)
+    if not np.all(np.isfinite(design)):
+        return expr, float("inf")
+    solution = np.linalg.lstsq(design, problem.target, rcond=None)[0]
+    refitted = sp.Add(*(sp.Float(c) * t for c, t in zip(solution, monic_terms, strict=True)))
+    return refitted, problem.error(design @ solution)

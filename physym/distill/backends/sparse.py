@@ -1,10 +1,10 @@
 """The default backend: sparse regression over a library built from the coordinates.
 
 For each target the library's columns are normalised, columns that are combinations of
-earlier (simpler) ones are removed, and two cheap paths propose supports: sequentially
-thresholded least squares over a log-spaced range of thresholds, and backward elimination
-from the full library. Every support is refitted on the original columns; the resulting
-candidates form the complexity–error front. The Lorentz term's speed ``c`` (fallback
+earlier (simpler) ones are removed, and supports are proposed by sequentially thresholded
+least squares over a log-spaced range of thresholds, by backward elimination from the full
+library, and by trying every one- and two-term support. Every support is refitted; the
+resulting candidates form the complexity–error front. The Lorentz term's speed ``c`` (fallback
 route only) is a nonlinear parameter: scanned on a grid, then refined by a bounded
 one-dimensional minimisation of the refitted error.
 """
@@ -12,6 +12,7 @@ one-dimensional minimisation of the refitted error.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,37 +62,43 @@ class SparseBackend(Backend):
         fixed = [t for t in terms if LORENTZ_SPEED not in t.free_symbols]
         nonlinear = [t for t in terms if LORENTZ_SPEED in t.free_symbols]
         design = evaluate_terms(fixed, problem.symbols, problem.inputs)
-        candidates = [c for c, _ in self._path(problem, fixed, design, {})]
+        candidates = self._build(problem, fixed, self._path(problem, fixed, design), {})
         if nonlinear:
             candidates += self._speed_scan(problem, fixed, design, nonlinear)
         return candidates
 
-    def _path(self, problem: Problem, terms: Sequence[sp.Expr], design: np.ndarray,
-              params: dict[sp.Symbol, float]) -> list[tuple[Candidate, tuple[int, ...]]]:
-        """Front candidates with their supports (indices into ``terms``)."""
+    def _path(self, problem: Problem, terms: Sequence[sp.Expr], design: np.ndarray
+              ) -> list[_Row]:
+        """The complexity–error front as rows (no SymPy expressions built yet)."""
         finite = np.all(np.isfinite(design), axis=0)
         normalised, norms = normalise(np.where(np.isfinite(design), design, 0.0))
         kept = [k for k in independent_columns(normalised) if finite[k]]
         fit = SubsetLeastSquares(normalised[:, kept], problem.target / problem.scale)
         supports = fit.stlsq_path(_THRESHOLDS) | {frozenset()}
         if kept:
-            supports |= set(fit.backward_path())
+            supports |= set(fit.backward_path()) | fit.small_supports()
         cost = [complexity(sp.Float(1.5) * terms[k]) for k in kept]
-        scored = []
+        rows = []
         for support in supports:
             coef, rms = fit.solve(support)
             size = sum(cost[s] for s in support) + (len(support) > 1) or 1
-            scored.append((size, rms, sorted(support), coef))
-        scored.sort(key=lambda row: (row[0], row[1]))
-        out, best = [], np.inf
-        for _size, rms, support, coef in scored:
-            if rms >= best:
-                continue  # not on the front: skip building its expression
-            best = rms
-            expr = sp.Add(*(sp.Float(coef[s] * problem.scale / norms[kept[s]]) * terms[kept[s]]
-                            for s in support))
-            candidate = Candidate(expr, rms, complexity(expr), self.name, dict(params))
-            out.append((candidate, tuple(kept[s] for s in support)))
+            ordered = sorted(support)
+            rows.append(_Row(size, rms, tuple(kept[s] for s in ordered),
+                             tuple(coef[s] * problem.scale / norms[kept[s]] for s in ordered)))
+        rows.sort(key=lambda row: (row.size, row.error))
+        front: list[_Row] = []
+        for row in rows:
+            if not front or row.error < front[-1].error * (1 - 1e-9):
+                front.append(row)
+        return front
+
+    def _build(self, problem: Problem, terms: Sequence[sp.Expr], rows: Sequence[_Row],
+               params: dict[sp.Symbol, float]) -> list[Candidate]:
+        out = []
+        for row in rows:
+            expr = sp.Add(*(sp.Float(c) * terms[k]
+                            for k, c in zip(row.support, row.coefficients, strict=True)))
+            out.append(Candidate(expr, row.error, complexity(expr), self.name, dict(params)))
         return out
 
     def _speed_scan(self, problem: Problem, fixed: Sequence[sp.Expr], design: np.ndarray,
@@ -99,21 +106,26 @@ class SparseBackend(Backend):
         n = problem.space.n_dof
         fastest = float(np.max(np.linalg.norm(problem.inputs[:, n:], axis=1)))
         terms = [*fixed, *nonlinear]
+        first = len(fixed)
+
+        compiled = sp.lambdify((*problem.symbols, LORENTZ_SPEED), list(nonlinear), "numpy")
+        inputs = list(problem.inputs.T)
 
         def columns(speed: float) -> np.ndarray:
-            extra = evaluate_terms(nonlinear, problem.symbols, problem.inputs,
-                                   {LORENTZ_SPEED: speed})
-            return np.hstack([design, extra])
+            with np.errstate(all="ignore"):
+                extra = [np.broadcast_to(np.asarray(c, dtype=np.float64), (len(inputs[0]),))
+                         for c in compiled(*inputs, speed)]
+            return np.column_stack([design, *extra])
 
-        scanned = []
+        scanned = []  # (error, speed, support) of front rows that use a nonlinear term
         for factor in _SPEED_GRID:
             speed = fastest * factor
-            scanned += self._path(problem, terms, columns(speed), {LORENTZ_SPEED: speed})
-        uses_speed = [(c, s) for c, s in scanned if c.expr.has(LORENTZ_SPEED)]
-        if not uses_speed:
-            return [c for c, _ in scanned]
-        best, support = min(uses_speed, key=lambda pair: pair[0].error)
-        start = float(best.params[LORENTZ_SPEED])
+            scanned += [(row.error, speed, row.support)
+                        for row in self._path(problem, terms, columns(speed))
+                        if max(row.support, default=-1) >= first]
+        if not scanned:
+            return []
+        _, start, support = min(scanned)
         target = problem.target / problem.scale
 
         def error(log_speed: float) -> float:
@@ -124,5 +136,14 @@ class SparseBackend(Backend):
         result = minimize_scalar(error, bounds=(low, np.log(start * 1.5)), method="bounded",
                                  options={"xatol": 1e-12})
         speed = float(np.exp(result.x))
-        refined = self._path(problem, terms, columns(speed), {LORENTZ_SPEED: speed})
-        return [c for c, _ in scanned] + [c for c, _ in refined if c.expr.has(LORENTZ_SPEED)]
+        rows = [row for row in self._path(problem, terms, columns(speed))
+                if max(row.support, default=-1) >= first]
+        return self._build(problem, terms, rows, {LORENTZ_SPEED: speed})
+
+
+@dataclass(frozen=True)
+class _Row:
+    size: int
+    error: float
+    support: tuple[int, ...]
+    coefficients: tuple[float, ...]

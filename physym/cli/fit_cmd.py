@@ -1,0 +1,92 @@
+"""``physym fit REF --out DIR``: train a Lagrangian neural network and evaluate it.
+
+Settings come from the defaults of :class:`physym.training.FitConfig`, then a TOML file
+(``--config``), then the flags (``--epochs`` …, and ``--set KEY=VALUE`` for any other
+field); see ``physym fit --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+from typing import Any
+
+from physym.cli.main import CLIError
+
+_FLAGS = (  # (flag, config field, type, help)
+    ("--samples", "samples", int, "number of sampled states (default 20000)"),
+    ("--epochs", "epochs", int, "training epochs (default 60)"),
+    ("--model", "model", str, "network: structured (default), mlp, or the seed preset"),
+    ("--width", "width", int, "hidden units per layer (default 64)"),
+    ("--depth", "depth", int, "hidden layers (default 3)"),
+    ("--dtype", "dtype", str, "training dtype, float32 or float64 (default float64)"),
+    ("--seed", "seed", int, "seed of data, weights and batch order (default 0)"),
+    ("--lr", "lr", float, "peak learning rate of Adam"),
+    ("--batch-size", "batch_size", int, "mini-batch size"),
+    ("--loss", "loss", str, "mse, normalised (default) or huber"),
+    ("--clip-norm", "clip_norm", float, "gradient-norm clip, 0 for none"),
+    ("--noise", "noise", float, "relative noise on the training targets"),
+    ("--patience", "patience", int, "early-stopping patience in epochs, 0 for none"),
+)
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("system", metavar="REF", help="built-in name, .toml spec or .py file")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="run directory (must be new or empty, unless --resume)")
+    parser.add_argument("--config", metavar="FILE.toml", help="settings file (flags win)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in DIR from its last checkpoint")
+    for flag, dest, kind, help_text in _FLAGS:
+        parser.add_argument(flag, dest=dest, type=kind, default=None, help=help_text)
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="any other setting, VALUE in TOML syntax (repeatable), e.g. "
+                             "--set hessian_penalty=1.0")
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="always show the progress bar")
+    progress.add_argument("--quiet", dest="progress", action="store_false",
+                          help="never show the progress bar")
+
+
+def _parse_setting(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise CLIError(f"--set expects KEY=VALUE, got {text!r}")
+    try:
+        return key, tomllib.loads(f"value = {value}")["value"]
+    except tomllib.TOMLDecodeError:
+        return key, value  # a bare word: a string
+
+
+def run(args: argparse.Namespace) -> int:
+    # With a busy neighbour, OpenMP threads that spin while waiting make small training
+    # steps up to 100x slower; must be set before torch is imported.
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from physym.data import DataError
+    from physym.pipeline import fit
+    from physym.runs import RunDirError
+    from physym.training import CheckpointError, ConfigError, TrainingDivergedError
+
+    overrides = {dest: getattr(args, dest) for _, dest, _, _ in _FLAGS}
+    for text in args.settings:
+        key, value = _parse_setting(text)
+        overrides[key] = value
+    try:
+        result = fit(args.system, args.out, config=args.config, resume=args.resume,
+                     progress=args.progress, **overrides)
+    except (ConfigError, RunDirError, CheckpointError, DataError,
+            TrainingDivergedError) as exc:
+        raise CLIError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"physym: interrupted; the last finished epoch is checkpointed in {args.out}; "
+              f"continue with: physym fit {args.system} --out {args.out} --resume",
+              file=sys.stderr)
+        return 130
+    print(result)
+    return 0

@@ -1,0 +1,360 @@
+"""The ``fit`` verb: named stages over one run directory, each timed.
+
+``fit`` resolves the configuration, prepares the run directory (DESIGN.md §5) and runs
+:data:`STAGES` in order, ``data → train → evaluate → rollout → plots``, then writes
+``summary.json``. A stage is a :class:`Stage` (a name and a function of the shared
+:class:`RunContext`); a later stage such as ``distill`` is appended by passing
+``stages=(*STAGES, Stage("distill", distill_stage))``, and its entries go into
+``ctx.summary``. ``summary["timings"]`` holds the seconds of every stage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from physym.io import read_json, save_npz, write_json
+from physym.runs import (
+    CHECKPOINT,
+    CONFIG,
+    DATA,
+    METRICS,
+    MODEL,
+    ROLLOUT,
+    SUMMARY,
+    SYSTEM,
+    FitResult,
+    RunDirError,
+    json_safe,
+    prepare_run_dir,
+    save_model,
+    versions,
+)
+from physym.systems import System, load_system
+from physym.training.config import ConfigError, FitConfig, read_toml
+
+__all__ = ["STAGES", "RunContext", "Stage", "fit", "model_build_options", "resolve_config"]
+
+
+@dataclass
+class RunContext:
+    """What the stages share: inputs, intermediate results and the summary being built."""
+
+    config: FitConfig
+    system: System
+    run_dir: Path
+    resume: bool = False
+    progress: bool | None = None
+    dataset: Any = None
+    model: Any = None
+    train_result: Any = None
+    rollout_arrays: dict[str, np.ndarray] | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named step of :func:`fit`: ``run(ctx)`` reads and extends the context."""
+
+    name: str
+    run: Callable[[RunContext], None]
+
+
+# ------------------------------------------------------------------ stages
+
+
+def data_stage(ctx: RunContext) -> None:
+    """Sample states with exact accelerations (or reload them on resume): ``data.npz``."""
+    from physym.data import Dataset, make_dataset
+
+    path = ctx.run_dir / DATA
+    cfg = ctx.config
+    if ctx.resume and path.is_file():
+        ctx.dataset = Dataset.load(path)
+        return
+    ctx.dataset = make_dataset(ctx.system, cfg.samples, seed=cfg.seed, noise=cfg.noise,
+                               splits=cfg.splits)
+    ctx.dataset.save(path)
+
+
+def train_stage(ctx: RunContext) -> None:
+    """Build the seeded network and train it with checkpoints: ``model.pt``, ``metrics.json``."""
+    import torch
+
+    from physym.network import build_model
+    from physym.training import train
+
+    cfg = ctx.config
+    options = model_build_options(cfg, ctx.system)
+    model = build_model(cfg.model, ctx.system.n_dof, **{
+        **options, "dtype": getattr(torch, cfg.dtype)})
+    checkpoint = ctx.run_dir / CHECKPOINT
+    metrics_path = ctx.run_dir / METRICS
+    result = train(model, ctx.dataset, cfg, system=ctx.system, checkpoint=checkpoint,
+                   resume=ctx.resume and checkpoint.is_file(), progress=ctx.progress,
+                   periodic=tuple(options["periodic"]),
+                   on_epoch=lambda metrics: write_json(metrics_path, json_safe(metrics)))
+    write_json(metrics_path, json_safe(result.metrics))
+    save_model(ctx.run_dir / MODEL, result.model, cfg.model, options)
+    ctx.model, ctx.train_result = result.model, result
+    last = result.history[-1] if result.history else {}
+    ctx.summary["training"] = {
+        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+        "best_val_rel_error": result.best_val_rel_error, "stopped_early": result.stopped_early,
+        "skipped_updates": result.skipped_updates, "nonfinite_losses": result.nonfinite_losses,
+        "final_lr": last.get("lr"), "wall_s": result.wall_s,
+    }
+
+
+def evaluate_stage(ctx: RunContext) -> None:
+    """Relative acceleration error (float64) per split and velocity-Hessian health."""
+    import torch
+
+    from physym.training import hessian_health, predict, relative_error
+
+    model = copy.deepcopy(ctx.model).to(torch.float64)
+    errors = {}
+    for split in ("train", "val", "test"):
+        states, targets = _clean_split(ctx.dataset, split)
+        errors[split] = relative_error(predict(model, states), targets) if len(states) else None
+    held_out = "test" if errors["test"] is not None else "val"
+    ctx.summary["accel_rel_error"] = {"network": errors[held_out], "recovered": None}
+    ctx.summary["accel_rel_error_splits"] = {**errors, "held_out": held_out}
+    ctx.summary["hessian"] = hessian_health(model, _clean_split(ctx.dataset, held_out)[0])
+    ctx.summary["network"] = {
+        "model": ctx.config.model, "width": ctx.config.width, "depth": ctx.config.depth,
+        "activation": ctx.config.activation, "dtype": ctx.config.dtype,
+        "parameters": sum(p.numel() for p in ctx.model.parameters()),
+    }
+
+
+def rollout_stage(ctx: RunContext) -> None:
+    """Rollouts from held-out states against the exact system, and the energy metric."""
+    from physym.rollout import compare_rollouts, energy_metric, model_accelerations
+
+    cfg = ctx.config
+    accelerations = model_accelerations(ctx.model)
+    report: dict[str, Any] = {}
+    with _threads(1):  # small batches: one thread avoids OpenMP overhead
+        states = _clean_split(ctx.dataset, "test")[0]
+        if len(states) == 0:
+            states = _clean_split(ctx.dataset, "val")[0]
+        x0 = states[: cfg.rollout_states]
+        if len(x0) and cfg.rollout_t_end > 0:
+            n_points = min(501, round(cfg.rollout_t_end / cfg.rollout_dt) + 1)
+            comparison = compare_rollouts(ctx.system, accelerations, x0, cfg.rollout_t_end,
+                                          cfg.rollout_dt, n_points=n_points, seed=cfg.seed)
+            report.update(comparison.to_dict())
+            report["integrator_floor"] = comparison.integrator_floor(ctx.system.accelerations)
+            ctx.rollout_arrays = {
+                "t": comparison.t, "true": comparison.true, "predicted": comparison.predicted,
+                "perturbed": comparison.perturbed, "energy_true": comparison.energy_true,
+                "energy_predicted": comparison.energy_predicted}
+            save_npz(ctx.run_dir / ROLLOUT, ctx.rollout_arrays)
+        if cfg.energy_states and cfg.energy_t_end > 0:
+            kwargs = {"ic_box": cfg.energy_ic_box, "n_states": cfg.energy_states,
+                      "t_end": cfg.energy_t_end, "dt": cfg.rollout_dt, "seed": cfg.seed}
+            metric = energy_metric(ctx.system, accelerations, **kwargs).to_dict()
+            metric["integrator_floor"] = energy_metric(
+                ctx.system, ctx.system.accelerations, **kwargs).value
+            report["energy_metric"] = metric
+    ctx.summary["rollout"] = report or None
+
+
+def plots_stage(ctx: RunContext) -> None:
+    """``loss.png``, ``trajectories.png``, ``energy.png``."""
+    from physym.plots import save_run_plots
+
+    history = ctx.train_result.history if ctx.train_result is not None else ()
+    save_run_plots(ctx.run_dir, history, ctx.rollout_arrays, ctx.system.coordinates)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("data", data_stage),
+    Stage("train", train_stage),
+    Stage("evaluate", evaluate_stage),
+    Stage("rollout", rollout_stage),
+    Stage("plots", plots_stage),
+)
+
+
+# ------------------------------------------------------------------ the verb
+
+
+def fit(
+    system: str | Path | System,
+    out: str | Path | None = None,
+    *,
+    config: FitConfig | str | Path | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+    stages: Sequence[Stage] = STAGES,
+    **overrides: Any,
+) -> FitResult:
+    """Train a Lagrangian neural network on a system and evaluate it; write a run directory.
+
+    Parameters
+    ----------
+    system : str, Path or System
+        A built-in name, a ``.toml`` / ``.py`` spec, or a :class:`~physym.System`.
+    out : path, optional
+        The run directory: must be missing or empty (unless ``resume``). Default: a new
+        temporary directory.
+    config : FitConfig or path to a TOML file, optional
+        Settings; ``overrides`` (fields of :class:`~physym.training.FitConfig`) win.
+    resume : bool
+        Continue the run in ``out`` from its last checkpoint. Settings given explicitly
+        must equal the run's own.
+    progress : bool, optional
+        Progress bar (default: only when stderr is a terminal).
+    stages : sequence of Stage
+        The stages to run, :data:`STAGES` by default.
+
+    Returns
+    -------
+    FitResult
+        ``.model``, ``.config``, ``.summary``, ``.metrics``, ``.path``.
+
+    Examples
+    --------
+    >>> import physym                                                # doctest: +SKIP
+    >>> run = physym.fit("pendulum", "runs/pendulum", samples=2000, epochs=20)
+    >>> run.accel_rel_error                                          # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    if out is None:
+        import tempfile
+
+        out = tempfile.mkdtemp(prefix="physym-fit-")
+    run_dir = Path(out)
+    cfg, system_obj = resolve_config(system, run_dir, config, resume, overrides)
+    prepare_run_dir(run_dir, resume)
+    if not resume:
+        write_json(run_dir / SYSTEM, system_obj.to_dict())
+        write_json(run_dir / CONFIG, cfg.to_dict())
+    ctx = RunContext(config=cfg, system=system_obj, run_dir=run_dir, resume=resume,
+                     progress=progress)
+    for stage in stages:
+        begin = time.perf_counter()
+        stage.run(ctx)
+        ctx.timings[stage.name] = time.perf_counter() - begin
+    ctx.timings["total"] = time.perf_counter() - started
+    summary = _summary(ctx)
+    write_json(run_dir / SUMMARY, summary)
+    result = FitResult(path=run_dir, config=cfg, system=system_obj, summary=summary,
+                       metrics=read_json(run_dir / METRICS) if (run_dir / METRICS).is_file()
+                       else {})
+    if ctx.model is not None:
+        result.__dict__["model"] = ctx.model.eval()
+        result.__dict__["data"] = ctx.dataset
+    return result
+
+
+def resolve_config(
+    system: str | Path | System,
+    run_dir: Path,
+    config: FitConfig | str | Path | None,
+    resume: bool,
+    overrides: Mapping[str, Any],
+) -> tuple[FitConfig, System]:
+    """The configuration and system of a run (on resume: the run's own, checked)."""
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(explicit) - set(FitConfig.field_names()))
+    if unknown:
+        raise ConfigError(f"fit: unknown setting {unknown[0]!r}")
+    if isinstance(config, FitConfig):
+        settings = config.to_dict()
+    elif config is not None:
+        settings = read_toml(config)
+        FitConfig.from_dict({"system": "-", **settings}, where=str(config))  # validate file
+    else:
+        settings = {}
+    settings.pop("system", None)
+    settings.update(explicit)
+    if resume:
+        return _resume_config(system, run_dir, settings)
+    if isinstance(system, System):
+        system_obj, ref = system, system.name
+    else:
+        ref = str(system)
+        system_obj = load_system(ref)
+    return FitConfig.from_dict({**settings, "system": ref}, where="fit"), system_obj
+
+
+def _resume_config(system: Any, run_dir: Path, explicit: dict[str, Any]
+                   ) -> tuple[FitConfig, System]:
+    if not (run_dir / CONFIG).is_file():
+        raise RunDirError(f"nothing to resume in {run_dir}: no {CONFIG} (start a new run "
+                          "without --resume)")
+    stored = FitConfig.from_dict(read_json(run_dir / CONFIG), where=str(run_dir / CONFIG))
+    system_obj = System.from_dict(read_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
+    given = system.name if isinstance(system, System) else str(system)
+    if given not in (stored.system, system_obj.name):
+        raise RunDirError(f"{run_dir} is a run of {stored.system!r}, not {given!r}")
+    requested = FitConfig.from_dict({**stored.to_dict(), **explicit}, where="fit")
+    for name in FitConfig.field_names():
+        if getattr(requested, name) != getattr(stored, name):
+            raise RunDirError(
+                f"--resume continues {run_dir} as configured: {name} = "
+                f"{getattr(stored, name)!r} there, {getattr(requested, name)!r} asked")
+    return stored, system_obj
+
+
+def model_build_options(config: FitConfig, system: System) -> dict[str, Any]:
+    """Keyword arguments of :func:`physym.network.build_model` for this run (``dtype``
+    as a string). ``epsilon > 0`` becomes the MLP's ``epsilon`` (``ε/2 ‖q̇‖²`` added to
+    ``L``) or the structured model's ``mass_epsilon`` (``M + εI``, the same thing)."""
+    options: dict[str, Any] = {
+        "width": config.width, "depth": config.depth, "activation": config.activation,
+        "periodic": [q in system.periodic for q in system.coordinates],
+        "seed": config.seed, "dtype": config.dtype, **config.model_options,
+    }
+    if config.epsilon > 0:
+        options["mass_epsilon" if config.model == "structured" else "epsilon"] = config.epsilon
+    return options
+
+
+def _summary(ctx: RunContext) -> dict[str, Any]:
+    import sympy as sp
+
+    system = ctx.system
+    summary: dict[str, Any] = {
+        "system": system.name,
+        "true_lagrangian": sp.sstr(system.lagrangian_numeric),
+        "recovered_lagrangian": None, "equivalent": None, "exact": None, "scale": None,
+        "accel_rel_error": {"network": None, "recovered": None},
+        "rollout": None, "backend": None,
+    }
+    summary.update(ctx.summary)
+    summary["timings"] = dict(ctx.timings)
+    summary["versions"] = versions()
+    return json_safe(summary)
+
+
+def _clean_split(dataset: Any, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """States and *exact* accelerations of a split (the truth, when targets are noisy)."""
+    index = getattr(dataset, f"{split}_index")
+    clean = dataset.accelerations_clean
+    targets = dataset.accelerations if clean is None else clean
+    return dataset.states[index], targets[index]
+
+
+@contextlib.contextmanager
+def _threads(count: int) -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+

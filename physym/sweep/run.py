@@ -1,0 +1,155 @@
+"""``run_sweep``: run a grid of fits, one run directory per point, and tabulate them.
+
+The sweep directory holds ``sweep.json`` (the grid as run), ``points/<name>/`` (one run
+directory per point, as written by :func:`physym.fit`), ``sweep.csv`` (rewritten
+atomically each time a point finishes) and ``sweep.png``. Running the same sweep again
+continues it: a point whose run directory has its ``summary.json`` is reused, a
+half-finished one is resumed from its last checkpoint (or started again when that fails),
+a failed one is run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from physym.io import read_json, write_json
+from physym.runs import CONFIG
+from physym.sweep.executors import EXECUTORS
+from physym.sweep.point import PointTask, point_row, read_summary, run_state
+from physym.sweep.result import CSV_NAME, SweepResult
+from physym.sweep.spec import SweepError, SweepPoint, SweepSpec
+from physym.sweep.table import write_csv
+
+__all__ = ["run_sweep"]
+
+SPEC_NAME, POINTS_DIR = "sweep.json", "points"
+
+
+def run_sweep(
+    system_ref: str | Path,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    fixed: Mapping[str, Any] | None = None,
+    out_dir: str | Path = "sweep",
+    seeds: int | Sequence[int] = 1,
+    jobs: int | None = None,
+    executor: str = "loky",
+    *,
+    plot: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> SweepResult:
+    """Fit every point of a grid and tabulate the results.
+
+    Parameters
+    ----------
+    system_ref : str or Path
+        Built-in name, ``.toml`` spec or ``.py`` file.
+    grid : mapping of str to list, optional
+        Varied :class:`~physym.training.FitConfig` fields, e.g.
+        ``{"samples": [1024, 4096], "width": [16, 32]}``.
+    fixed : mapping, optional
+        Fields shared by every point, e.g. ``{"epochs": 200}``.
+    out_dir : path
+        The sweep directory (created; an existing sweep in it is continued).
+    seeds : int or sequence of int
+        Number of seeds per grid point (``0 … seeds−1``) or the seeds themselves.
+    jobs : int, optional
+        Points run at once: default all cores for ``loky``, as many as the cluster
+        schedules for ``ray``.
+    executor : {"loky", "ray", "serial"}
+        See :mod:`physym.sweep.executors`.
+    plot : bool
+        Write ``sweep.png`` at the end.
+    log : callable, optional
+        Called with one line per finished point (e.g. ``print``).
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    SweepError
+        Bad grid, unknown executor, or a point directory run with other settings.
+    physym.SpecError
+        Unknown or invalid system.
+
+    Examples
+    --------
+    >>> from physym.sweep import run_sweep
+    >>> result = run_sweep("pendulum", {"samples": [256, 1024], "width": [16, 32]},
+    ...                    {"epochs": 20}, "runs/sweep", seeds=2)       # doctest: +SKIP
+    >>> result.plot()                                                   # doctest: +SKIP
+    """
+    spec = SweepSpec(str(system_ref), grid or {}, fixed or {}, seeds)
+    if executor not in EXECUTORS:
+        raise SweepError(f"unknown executor {executor!r}; choose one of "
+                         f"{', '.join(EXECUTORS)}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise SweepError(f"jobs must be a positive integer, got {jobs!r}")
+    from physym.systems import load_system
+
+    load_system(spec.system)  # an unknown or broken system fails here, before any fit
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out} exists and is not a directory")
+    points = spec.points()
+    tasks, rows = _plan(points, out / POINTS_DIR)
+    write_json(out / SPEC_NAME, spec.to_dict())
+    varied = spec.varied
+    result = SweepResult(out, varied, ())
+    columns = result.columns
+    write_csv(out / CSV_NAME, list(rows.values()), columns)
+    log = log or (lambda line: None)
+    log(f"sweep of {len(points)} points in {out}: {len(points) - len(tasks)} already "
+        f"complete, {len(tasks)} to run ({executor}, jobs {jobs or 'auto'})")
+
+    def on_done(row: dict[str, Any]) -> None:
+        rows[row["point"]] = row
+        write_csv(out / CSV_NAME, list(rows.values()), columns)
+        finished = sum(r["status"] in ("done", "failed") for r in rows.values())
+        detail = row["error"] if row["error"] else (
+            f"accel error {_fmt(row['accel_rel_error'])}, N/P {_fmt(row['n_over_p'])}")
+        log(f"[{finished}/{len(tasks)}] {row['point']} {row['status']} "
+            f"({_fmt(row['wall_s'])} s): {detail}")
+
+    EXECUTORS[executor](tasks, jobs, on_done)
+    result = SweepResult(out, varied, tuple(rows.values()))
+    if plot:
+        result.save_plot()
+    return result
+
+
+def _plan(points: Sequence[SweepPoint], points_dir: Path
+          ) -> tuple[list[PointTask], dict[str, dict[str, Any]]]:
+    """The tasks still to run and every point's current row (``reused`` or ``pending``)."""
+    tasks, rows = [], {}
+    for point in points:
+        run_dir = points_dir / point.name
+        state = run_state(run_dir)
+        if state in ("complete", "partial"):
+            _check_same_config(point, run_dir)
+        if state == "complete":
+            rows[point.name] = point_row(point, run_dir, read_summary(run_dir), "reused")
+            continue
+        rows[point.name] = point_row(point, run_dir, None, "pending")
+        tasks.append(PointTask(point, str(run_dir), resume=state == "partial"))
+    return tasks, rows
+
+
+def _check_same_config(point: SweepPoint, run_dir: Path) -> None:
+    """A point's directory must hold a run of the point's own settings."""
+    try:
+        stored = read_json(run_dir / CONFIG)
+    except (OSError, ValueError):
+        return  # no readable config: the run is started again
+    for key, value in point.config.items():
+        if stored.get(key) != value:
+            raise SweepError(
+                f"{run_dir} was run with {key} = {stored.get(key)!r} but the sweep asks "
+                f"{value!r}; use a new --out directory or remove that point's directory")
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.3g}" if isinstance(value, float) else str(value)
