@@ -17,11 +17,11 @@ import statistics
 import sys
 import time
 
+import numpy as np
 
-def double_pendulum_targets(states):  # noqa: ANN001, ANN201 - numpy in, numpy out
+
+def double_pendulum_targets(states: np.ndarray) -> np.ndarray:
     """Exact q̈ of the unit double pendulum (g = 9.81), as in the peers' common.py."""
-    import numpy as np
-
     t1, t2, w1, w2 = states.T
     c, s = np.cos(t1 - t2), np.sin(t1 - t2)
     a11, a12, a22 = 2.0, c, 1.0
@@ -40,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default="closed_form,closed_form_traced,autograd,func")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads libgomp
-    import numpy as np
     import torch
 
     from physym.network import build_model
@@ -58,14 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         model = build_model("seed", 2, dtype=dtype, hessian_method=method)
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-        def train_step(model=model, optimiser=optimiser) -> float:  # noqa: ANN001
+        def train_step(model: torch.nn.Module = model,
+                       optimiser: torch.optim.Optimizer = optimiser) -> float:
             optimiser.zero_grad(set_to_none=True)
             loss = torch.mean((model.accelerations(states) - targets) ** 2)
             loss.backward()
             optimiser.step()
             return loss.item()
 
-        def infer(model=model) -> None:  # noqa: ANN001
+        def infer(model: torch.nn.Module = model) -> None:
             with torch.no_grad():
                 model.accelerations(states)
 

@@ -19,6 +19,23 @@ from physym.systems import (
 
 from physym.comparison import Comparison, compare, rollout_compare
 
+# Imported on first use: they pull in torch, which ``import physym`` must not pay for.
+_LAZY = {
+    "fit": "physym.pipeline",
+    "load_run": "physym.runs",
+    "FitResult": "physym.runs",
+    "FitConfig": "physym.training.config",
+}
+
+
+def __getattr__(name: str) -> object:  # PEP 562: lazy module attributes
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'physym' has no attribute {name!r}")
+
+
 try:
     __version__ = version("physym")
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
@@ -30,10 +47,14 @@ __all__ = [
     "rollout_compare",
     "DegenerateLagrangianError",
     "Dynamics",
+    "FitConfig",
+    "FitResult",
     "SpecError",
     "System",
     "__version__",
     "builtin_names",
     "derive",
+    "fit",
+    "load_run",
     "load_system",
 ]

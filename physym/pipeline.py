@@ -40,7 +40,15 @@ from physym.runs import (
 from physym.systems import System, load_system
 from physym.training.config import ConfigError, FitConfig, read_toml
 
-__all__ = ["STAGES", "RunContext", "Stage", "fit", "model_build_options", "resolve_config"]
+__all__ = [
+    "STAGES",
+    "RunContext",
+    "Stage",
+    "check_config",
+    "fit",
+    "model_build_options",
+    "resolve_config",
+]
 
 
 @dataclass
@@ -171,10 +179,12 @@ def rollout_stage(ctx: RunContext) -> None:
 
 def plots_stage(ctx: RunContext) -> None:
     """``loss.png``, ``trajectories.png``, ``energy.png``."""
+    from physym.data import energy_scale
     from physym.plots import save_run_plots
 
     history = ctx.train_result.history if ctx.train_result is not None else ()
-    save_run_plots(ctx.run_dir, history, ctx.rollout_arrays, ctx.system.coordinates)
+    save_run_plots(ctx.run_dir, history, ctx.rollout_arrays, ctx.system.coordinates,
+                   energy_scale(ctx.system))
 
 
 STAGES: tuple[Stage, ...] = (
@@ -286,7 +296,35 @@ def resolve_config(
     else:
         ref = str(system)
         system_obj = load_system(ref)
-    return FitConfig.from_dict({**settings, "system": ref}, where="fit"), system_obj
+    config = FitConfig.from_dict({**settings, "system": ref}, where="fit")
+    check_config(config, system_obj)
+    return config, system_obj
+
+
+def check_config(config: FitConfig, system: System) -> None:
+    """What only the system or the network registry can tell: a :class:`ConfigError` now
+    rather than a failure after the data are made."""
+    import torch
+
+    from physym.network import build_model
+
+    names = system.state_names
+    for key, interval in (config.energy_ic_box or {}).items():
+        if key not in names:
+            raise ConfigError(f"fit: energy_ic_box names {key!r}, which is not a state of "
+                              f"{system.name!r} ({', '.join(names)})")
+        if not (isinstance(interval, list | tuple) and len(interval) == 2
+                and all(isinstance(v, int | float) for v in interval)
+                and interval[0] <= interval[1]):
+            raise ConfigError(f"fit: energy_ic_box[{key!r}] must be [low, high], "
+                              f"got {interval!r}")
+    options = model_build_options(config, system)
+    try:
+        build_model(config.model, system.n_dof, **{**options, "dtype": torch.float64})
+    except (ValueError, TypeError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"fit: model {config.model!r} with these settings: {message}"
+                          ) from None
 
 
 def _resume_config(system: Any, run_dir: Path, explicit: dict[str, Any]

@@ -175,9 +175,9 @@ class FitResult:
 
     def plot(self, ax: Any = None) -> Any:
         """The loss curves on ``ax`` (created with pyplot if omitted); returns the Axes."""
-        from physym.plots import plot_loss
+        from physym.plots import plot_history
 
-        return plot_loss(self.metrics.get("epochs", []), ax=ax)
+        return plot_history(self.metrics.get("epochs", []), ax=ax)
 
     def __repr__(self) -> str:
         rollout = self.summary.get("rollout") or {}

@@ -5,15 +5,17 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import types
 
 import numpy as np
+import pytest
 import torch
 from helpers import REPO_ROOT
 
 from physym.cli.main import main
 
 
-def load_peer_adapter():  # noqa: ANN201 - a module
+def load_peer_adapter() -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(
         "physym_peer", REPO_ROOT / "benchmarks" / "physym_peer.py")
     module = importlib.util.module_from_spec(spec)
@@ -67,8 +69,8 @@ def test_peer_adapter_agrees_with_the_seed_formula() -> None:
     assert not grads[-1][1].any()  # the output bias only shifts L
 
 
-def test_bench_command_prints_one_json_line(capsys) -> None:  # noqa: ANN001
-    assert main(["bench", "--batch", "32", "--json", "--min-time", "0", "--threads", "1"]) == 0
+def test_bench_command_prints_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--batch", "32", "--json", "--min-time", "0"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
@@ -78,6 +80,6 @@ def test_bench_command_prints_one_json_line(capsys) -> None:  # noqa: ANN001
     assert math.isfinite(data["loss_at_init"]) and data["train_steps"] >= 1
 
 
-def test_bench_command_rejects_bad_batch(capsys) -> None:  # noqa: ANN001
+def test_bench_command_rejects_bad_batch(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--batch", "0"]) == 2
     assert "--batch" in capsys.readouterr().err

@@ -91,12 +91,23 @@ def test_natural_period_of_a_free_particle_falls_back_to_the_box() -> None:
     assert natural_period(free) == pytest.approx(3.0)
 
 
-def test_fast_single_state_accelerations_match_the_batched_truth() -> None:
-    for name in ("pendulum", "double_pendulum"):
-        system = physym.load_system(name)
-        states = sample_states(system, 20, seed=4)
-        fast = np.array([exact_state_accelerations(system)(s) for s in states])
-        np.testing.assert_allclose(fast, system.accelerations(states), rtol=1e-12, atol=1e-12)
+def _four_dof_chain() -> physym.System:
+    """Position-dependent, coupled mass matrix with four degrees of freedom."""
+    q = sp.symbols("a b c d", real=True)
+    v = sp.symbols("a_dot b_dot c_dot d_dot", real=True)
+    kinetic = sum((1 + q[i] ** 2) * v[i] ** 2 for i in range(4)) / 2
+    kinetic += sum(v[i] * v[i + 1] * sp.cos(q[i] - q[i + 1]) / 4 for i in range(3))
+    box = {s.name: (-1.0, 1.0) for s in (*q, *v)}
+    return physym.System("chain4", [s.name for s in q], kinetic - sum(x**2 for x in q), {},
+                         box)
+
+
+@pytest.mark.parametrize("name", [*physym.builtin_names(), "chain4"])
+def test_fast_single_state_accelerations_match_the_batched_truth(name: str) -> None:
+    system = _four_dof_chain() if name == "chain4" else physym.load_system(name)
+    states = sample_states(system, 20, seed=4)
+    fast = np.array([exact_state_accelerations(system)(s) for s in states])
+    np.testing.assert_allclose(fast, system.accelerations(states), rtol=1e-10, atol=1e-10)
 
 
 def test_integrate_a_batch_with_a_generic_acceleration_function() -> None:
@@ -130,11 +141,15 @@ def test_trajectory_save_load_round_trip(tmp_path, oscillator: physym.System) ->
     assert loaded.energy_drift == trajectory.energy_drift
 
 
-def test_trajectory_load_errors_are_one_line(tmp_path) -> None:
+def test_trajectory_load_errors_are_one_line(tmp_path, oscillator: physym.System) -> None:
     (tmp_path / "junk.npz").write_bytes(b"not a zip archive")
     np.savez(tmp_path / "other.npz", t=np.zeros(3))
+    good = simulate(oscillator, [0.3, 0.1], t_end=1.0, n_points=5).save(tmp_path / "g.npz")
+    arrays = dict(np.load(good))
+    arrays["energy"] = arrays["energy"][:3]
+    np.savez(tmp_path / "short.npz", **arrays)
     cases = {"missing.npz": "no such trajectory file", "junk.npz": "corrupt",
-             "other.npz": "missing array"}
+             "other.npz": "missing array", "short.npz": r"inconsistent.*energy must have"}
     for name, message in cases.items():
         with pytest.raises(DataError, match=message) as info:
             Trajectory.load(tmp_path / name)

@@ -97,7 +97,6 @@ def test_magnetic_term_is_kept_as_a_velocity_linear_term():
     result = distill(ExpressionModel.from_system(system), system, n_states=400,
                      fallback_backend=None)
     assert result.curl_check["kept"] and result.curl_check["measured"] > 0.1
-    x, y = system.q_symbols
     x_dot, y_dot = system.qdot_symbols
     linear = sp.expand(result.lagrangian).coeff(y_dot, 1).subs(x_dot, 0)
     linear += sp.expand(result.lagrangian).coeff(x_dot, 1).subs(y_dot, 0)

@@ -46,10 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_user_error(exc: BaseException) -> bool:
+    """Errors that describe bad input or a failed run, as opposed to bugs.
+
+    physym's own error classes (``SpecError``, ``DataError``, ``ConfigError``, ...) are
+    ``ValueError``/``RuntimeError`` subclasses defined in ``physym.*`` modules.
+    """
+    if isinstance(exc, CLIError | FileNotFoundError | FileExistsError | NotADirectoryError
+                  | IsADirectoryError | PermissionError):
+        return True
+    cls = type(exc)
+    return (cls.__module__.startswith("physym.") and cls.__name__.endswith("Error")
+            and isinstance(exc, ValueError | RuntimeError))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    from physym.systems import DegenerateLagrangianError, SpecError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -57,9 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._module.run(args) or 0)
-    except (CLIError, SpecError, DegenerateLagrangianError, FileNotFoundError,
-            FileExistsError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"physym: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from physym.cli.main import CLIError
 
+SOLVERS = ("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA")
+
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("system", metavar="REF", help="built-in name, .toml spec or .py file")
@@ -34,7 +36,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
                         help="number of equally spaced output times (default 1000)")
     parser.add_argument("--rtol", type=float, default=1e-12, help="relative tolerance")
     parser.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance")
-    parser.add_argument("--method", default="DOP853", help="solve_ivp method (default DOP853)")
+    parser.add_argument("--method", default="DOP853", choices=SOLVERS,
+                        help="solve_ivp method (default DOP853)")
 
 
 def _parse_state(text: str, names: tuple[str, ...]) -> list[float]:
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
                                      rtol=args.rtol, atol=args.atol, method=args.method)
     except (IntegrationError, DataError) as exc:
         raise CLIError(str(exc)) from None
-    except ValueError as exc:  # e.g. an unknown solve_ivp method
+    except ValueError as exc:
         raise CLIError(f"cannot integrate {system.name}: {exc}") from None
     seconds = time.perf_counter() - start
 

@@ -136,8 +136,10 @@ class Dataset:
         """A dataset of given arrays with a seeded random split."""
         if isinstance(system, System):
             name, names = system.name, tuple(system.state_names)
+        elif state_names is None:
+            raise ValueError("state_names are needed when the system is given by name")
         else:
-            name, names = str(system), tuple(state_names or ())
+            name, names = str(system), tuple(state_names)
         train, val, test = split_indices(len(states), splits, seed)
         return cls(states, accelerations, accelerations_clean, train, val, test, name,
                    names, seed, float(noise))

@@ -4,7 +4,8 @@
 batched ``System.accelerations`` (vectorised entry by entry, with a condition-number check)
 is dominated by overhead. :func:`exact_state_accelerations` therefore lambdifies the mass
 matrix and the forces once into a single scalar function on Python floats (``math``
-module) and solves ``M q̈ = f`` in closed form for one and two degrees of freedom. The
+module) and solves ``M q̈ = f`` in closed form for up to three degrees of freedom (or
+multiplies by the precomputed ``M⁻¹`` when the mass matrix is constant). The
 batched, checked evaluation is used again on the output points, so a singular mass matrix
 along the trajectory is still reported.
 """
@@ -58,38 +59,66 @@ def exact_state_accelerations(system: System) -> StateAccelerations:
 
 def _build(system: System, dynamics: Dynamics) -> StateAccelerations:
     n = system.n_dof
-    entries = [*list(dynamics.mass_matrix_expr), *list(dynamics.force_expr)]
+    mass, force = dynamics.mass_matrix_expr, dynamics.force_expr
+    constant_mass = not mass.free_symbols
+    if constant_mass:  # q̈ = M⁻¹ f with M⁻¹ numeric: no solve per call
+        try:
+            inverse = np.linalg.inv(np.array(mass.tolist(), dtype=np.float64))
+        except np.linalg.LinAlgError:
+            constant_mass = False
+    entries = (list(sp.Matrix(inverse) * force) if constant_mass
+               else [*list(mass), *list(force)])
     try:
-        mass_and_force = sp.lambdify(dynamics.state_symbols, entries, modules="math", cse=True)
+        evaluate = sp.lambdify(dynamics.state_symbols, entries, modules="math", cse=True)
     except Exception:  # any printer failure: use the batched path
         return lambda state: system.accelerations(state)[0]
 
     def checked(state: np.ndarray) -> np.ndarray:
         return system.accelerations(state)[0]
 
+    def solved(state: np.ndarray) -> np.ndarray:
+        try:
+            return np.array(evaluate(*state.tolist()), dtype=np.float64)
+        except (ArithmeticError, ValueError, TypeError):
+            return checked(state)
+
     def one_dof(state: np.ndarray) -> np.ndarray:
         try:
-            m, f = mass_and_force(*state.tolist())
+            m, f = evaluate(*state.tolist())
             return np.array([f / m])
         except (ArithmeticError, ValueError, TypeError):
             return checked(state)
 
     def two_dof(state: np.ndarray) -> np.ndarray:
         try:
-            a, b, c, d, f1, f2 = mass_and_force(*state.tolist())
+            a, b, c, d, f1, f2 = evaluate(*state.tolist())
             det = a * d - b * c
             return np.array([(d * f1 - b * f2) / det, (a * f2 - c * f1) / det])
         except (ArithmeticError, ValueError, TypeError):
             return checked(state)
 
+    def three_dof(state: np.ndarray) -> np.ndarray:  # Cramer's rule: no LAPACK call
+        try:
+            a, b, c, d, e, f, g, h, i, f1, f2, f3 = evaluate(*state.tolist())
+            c1, c2, c3 = e * i - f * h, f * g - d * i, d * h - e * g
+            det = a * c1 + b * c2 + c * c3
+            x1 = f1 * c1 + b * (f3 * f - f2 * i) + c * (f2 * h - f3 * e)
+            x2 = a * (f2 * i - f3 * f) + f1 * c2 + c * (f3 * d - f2 * g)
+            x3 = a * (e * f3 - h * f2) + b * (g * f2 - d * f3) + f1 * c3
+            return np.array([x1 / det, x2 / det, x3 / det])
+        except (ArithmeticError, ValueError, TypeError):
+            return checked(state)
+
     def many_dof(state: np.ndarray) -> np.ndarray:
         try:
-            values = np.array(mass_and_force(*state.tolist()), dtype=np.float64)
+            values = np.array(evaluate(*state.tolist()), dtype=np.float64)
             return np.linalg.solve(values[: n * n].reshape(n, n), values[n * n:])
         except (ArithmeticError, ValueError, TypeError, np.linalg.LinAlgError):
             return checked(state)
 
-    return {1: one_dof, 2: two_dof}.get(n, many_dof)
+    if constant_mass:
+        return solved
+    return {1: one_dof, 2: two_dof, 3: three_dof}.get(n, many_dof)
 
 
 def first_order_rhs(

@@ -15,7 +15,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from physym.data._npz import read_npz
-from physym.data.errors import IntegrationError
+from physym.data.errors import DataError, IntegrationError
 from physym.data.rhs import exact_state_accelerations, first_order_rhs
 from physym.data.scales import energy_scale
 from physym.io import save_npz
@@ -54,6 +54,26 @@ class Trajectory:
     energy_scale: float
     system: str
     state_names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.t, dtype=np.float64)
+        states = np.asarray(self.states, dtype=np.float64)
+        if t.ndim != 1 or t.size < 1 or states.shape != (t.size, len(self.state_names)):
+            raise ValueError(f"trajectory: t must be (T,) and states (T, "
+                             f"{len(self.state_names)}), got {t.shape} and {states.shape}")
+        expected = {"accelerations": (t.size, states.shape[1] // 2), "energy": (t.size,)}
+        arrays = {"t": t, "states": states}
+        for name, shape in expected.items():
+            arrays[name] = np.asarray(getattr(self, name), dtype=np.float64)
+            if arrays[name].shape != shape:
+                raise ValueError(f"trajectory: {name} must have shape {shape}, "
+                                 f"got {arrays[name].shape}")
+        for name, value in arrays.items():  # read-only views: the result is immutable
+            view = value.view()
+            view.setflags(write=False)
+            object.__setattr__(self, name, view)
+        object.__setattr__(self, "state_names", tuple(self.state_names))
+        object.__setattr__(self, "energy_scale", float(self.energy_scale))
 
     @property
     def n_dof(self) -> int:
@@ -94,9 +114,13 @@ class Trajectory:
         keys = ("t", "states", "accelerations", "energy", "energy_scale", "system",
                 "state_names")
         arrays = read_npz(path, keys, "trajectory")
-        return cls(arrays["t"], arrays["states"], arrays["accelerations"], arrays["energy"],
-                   float(arrays["energy_scale"]), str(arrays["system"]),
-                   tuple(str(s) for s in arrays["state_names"]))
+        try:
+            return cls(arrays["t"], arrays["states"], arrays["accelerations"],
+                       arrays["energy"], float(arrays["energy_scale"]), str(arrays["system"]),
+                       tuple(str(s) for s in np.atleast_1d(arrays["state_names"])))
+        except (TypeError, ValueError) as exc:
+            message = str(exc).removeprefix("trajectory: ")
+            raise DataError(f"{path}: inconsistent trajectory file ({message})") from None
 
     def plot(self, axes: Any = None) -> Any:
         """Coordinates and relative energy error against time; returns the two Axes."""

@@ -45,15 +45,16 @@ class Probe:
         return self.grad_q - np.einsum("bij,bj->bi", self.h_vq, states[:, n:])
 
 
-def _model_dtype(model: nn.Module) -> torch.dtype:
+def _model_dtype(model: nn.Module) -> tuple[torch.dtype, torch.device]:
     for parameter in model.parameters():
         if parameter.is_floating_point():
-            return parameter.dtype
-    return torch.float64
+            return parameter.dtype, parameter.device
+    return torch.float64, torch.device("cpu")
 
 
-def _probe_chunk(model: nn.Module, states: np.ndarray, n: int, dtype: torch.dtype) -> list:
-    x = torch.as_tensor(states, dtype=dtype).requires_grad_(True)
+def _probe_chunk(model: nn.Module, states: np.ndarray, n: int,
+                 where: tuple[torch.dtype, torch.device]) -> list:
+    x = torch.as_tensor(states, dtype=where[0], device=where[1]).requires_grad_(True)
     value = model(x).reshape(-1)
     if value.shape[0] != x.shape[0]:
         raise ValueError(f"model must map (batch, {2 * n}) states to (batch,) values, "
@@ -66,7 +67,7 @@ def _probe_chunk(model: nn.Module, states: np.ndarray, n: int, dtype: torch.dtyp
         rows.append(torch.zeros_like(x) if row is None else row)
     hessian = torch.stack(rows, dim=1)  # (B, n, 2n): rows ∂/∂q̇_i of the full gradient
     out = [value, grad[:, :n], grad[:, n:], hessian[:, :, n:], hessian[:, :, :n]]
-    return [t.detach().to(torch.float64).numpy() for t in out]
+    return [t.detach().to(torch.float64).cpu().numpy() for t in out]
 
 
 def probe(model: nn.Module, states: np.ndarray) -> Probe:
@@ -83,11 +84,11 @@ def probe(model: nn.Module, states: np.ndarray) -> Probe:
     """
     states = np.asarray(states, dtype=np.float64)
     n = states.shape[1] // 2
-    dtype = _model_dtype(model)
+    where = _model_dtype(model)
     parts = []
     with torch.enable_grad():
         for start in range(0, states.shape[0], _CHUNK):
-            parts.append(_probe_chunk(model, states[start:start + _CHUNK], n, dtype))
+            parts.append(_probe_chunk(model, states[start:start + _CHUNK], n, where))
     return Probe(*(np.concatenate([p[k] for p in parts]) for k in range(5)))
 
 

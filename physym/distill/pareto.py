@@ -62,14 +62,10 @@ class Candidate:
 
 def pareto_front(candidates: Iterable[Candidate]) -> list[Candidate]:
     """Candidates more accurate than every simpler one, by increasing complexity."""
-    ordered = sorted(candidates, key=lambda c: (c.complexity, c.error))
     front: list[Candidate] = []
-    for cand in ordered:
-        if not front or cand.error < front[-1].error:
-            if front and front[-1].complexity == cand.complexity:
-                front[-1] = cand
-            else:
-                front.append(cand)
+    for candidate in sorted(candidates, key=lambda c: (c.complexity, c.error)):
+        if not front or candidate.error < front[-1].error:
+            front.append(candidate)
     return front
 
 

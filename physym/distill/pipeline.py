@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import time
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,18 +20,17 @@ from torch import nn
 
 from physym.distill._probe import model_accelerations
 from physym.distill.assemble import target_terms
-from physym.distill.base import Backend, BackendUnavailableError, Problem, get_backend
+from physym.distill.base import Backend, get_backend
 from physym.distill.library import LibraryConfig
-from physym.distill.pareto import Candidate, SelectionRule, pareto_front
+from physym.distill.pareto import Candidate, SelectionRule
 from physym.distill.recover import RouteResult, recover
+from physym.distill.regress import alternatives, fit_target
 from physym.distill.result import Distillation
 from physym.distill.space import StateSpace
 from physym.distill.targets import build_targets
 from physym.systems.system import System
 
 __all__ = ["distill"]
-
-_ALTERNATIVES = 3
 
 
 def distill(
@@ -67,7 +65,7 @@ def distill(
     backend : str or Backend
         ``"sparse"`` (default, offline), ``"operon"`` or ``"pysr"``.
     library : LibraryConfig or mapping, optional
-        Candidate terms of the sparse backend.
+        Candidate terms of the sparse backend (other backends ignore it).
     n_states : int
         Coordinates sampled for the targets (each probed at 5 velocities).
     seed : int
@@ -111,8 +109,8 @@ def distill(
     for problems in targets.routes.values():
         for problem in problems:
             if problem.name not in fronts:
-                fronts[problem.name] = _fit(regressor, problem, rule, tolerance,
-                                            fallback_backend, seed)
+                fronts[problem.name] = fit_target(regressor, problem, rule, tolerance,
+                                                  fallback_backend, seed)
     accepted = {name: rule.accepted(front) for name, front in fronts.items()}
     chosen = {name: models[0] for name, models in accepted.items()}
     clock["regression"] = time.perf_counter()
@@ -121,12 +119,19 @@ def distill(
                                                  max_polish_samples)
     # With independent data, the terms of the simpler and of the next richer models of each
     # front are offered to the polish too: the data settle what the network could not.
-    extras = {name: [t for c in _alternatives(fronts[name], models[0])
+    extras = {name: [t for c in alternatives(fronts[name], models[0])
                      for t in target_terms(c.expr)]
               for name, models in accepted.items()} if polish and source == "data" else {}
-    results = [recover(route, {p.name: chosen[p.name] for p in problems}, space, states,
-                       accelerations, polish, {p.name: extras.get(p.name, []) for p in problems})
-               for route, problems in targets.routes.items()]
+    results, failures = [], []
+    for route, problems in targets.routes.items():
+        try:
+            results.append(recover(route, {p.name: chosen[p.name] for p in problems}, space,
+                                   states, accelerations, polish,
+                                   {p.name: extras.get(p.name, []) for p in problems}))
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            failures.append(f"route {route}: {exc}")
+    if not results:
+        raise ValueError("distillation failed: " + "; ".join(failures))
     best = _better(results)
     clock["polish"] = time.perf_counter()
     used = {p.name for p in targets.routes[best.route]}
@@ -136,13 +141,6 @@ def distill(
               for name, front in fronts.items() if name in used for c in front]
     return _result(best, regressor.name, space, pareto, targets, source, states.shape[0],
                    clock)
-
-
-def _alternatives(front: list[Candidate], choice: Candidate) -> list[Candidate]:
-    """The simpler front models and the next few richer ones."""
-    simpler = [c for c in front if c.complexity < choice.complexity]
-    richer = [c for c in front if c.complexity > choice.complexity]
-    return simpler + richer[:_ALTERNATIVES]
 
 
 def _better(results: list[RouteResult]) -> RouteResult:
@@ -178,21 +176,6 @@ def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list,
                 "params": {sp.sstr(s): sp.sstr(v) for s, v in best.params.items()}},
         timings=timings,
     )
-
-
-def _fit(regressor: Backend, problem: Problem, rule: SelectionRule, tolerance: float,
-         fallback: str | None, seed: int) -> list[Candidate]:
-    front = pareto_front(regressor.fit(problem, seed=seed))
-    if rule.choose(front).error <= tolerance or not fallback or regressor.name != "sparse":
-        return front
-    try:
-        extra = get_backend(fallback)
-        extra.check_available()
-    except BackendUnavailableError as exc:
-        warnings.warn(f"{problem.name}: sparse fit error {rule.choose(front).error:.3g} > "
-                      f"tolerance {tolerance:g}; {exc}", stacklevel=3)
-        return front
-    return pareto_front(front + extra.fit(problem, seed=seed))
 
 
 def _polish_data(model: nn.Module, space: StateSpace, data: Any, rng: np.random.Generator,

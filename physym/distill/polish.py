@@ -147,10 +147,9 @@ class Polisher:
         """Drop terms, smallest contribution first, while the error stays within slack."""
         limit = self.error(coefficients) * (1 + slack) + absolute
         sizes = np.abs(coefficients) * np.linalg.norm(self.design, axis=0)
-        pivot = int(np.argmax(np.abs(self.vector)))
         for k in sorted(self.active, key=lambda k: sizes[k]):
-            if k == pivot or len(self.active) == 1:
-                continue
+            if not any(self.vector[j] != 0 for j in self.active if j != k):
+                continue  # the scale condition needs one of the remaining terms
             self.active.remove(k)
             trial = self.solve()
             if self.error(trial) <= limit:

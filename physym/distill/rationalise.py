@@ -19,8 +19,9 @@ _TOLERANCES = (1e-3, 1e-4, 1e-6, 1e-8, 1e-10)
 SIGNIFICANCE = 1e-3
 
 
-def rational_candidates(value: float, significance: float = SIGNIFICANCE) -> list[sp.Rational]:
-    """Significant rationals near ``value``, simplest first.
+def rational_candidates(value: float, significance: float = SIGNIFICANCE,
+                        zero: bool = False) -> list[sp.Rational]:
+    """Significant rationals near ``value``, simplest first (``0`` first if ``zero``).
 
     Examples
     --------
@@ -32,7 +33,7 @@ def rational_candidates(value: float, significance: float = SIGNIFICANCE) -> lis
     value = float(value)
     if value == 0.0:
         return [sp.Integer(0)]
-    found: list[sp.Rational] = []
+    found: list[sp.Rational] = [sp.Integer(0)] if zero else []
     for tolerance in _TOLERANCES:
         guess = sp.nsimplify(value, tolerance=tolerance * abs(value), rational=True)
         if not isinstance(guess, sp.Rational) or guess in found:
@@ -63,7 +64,7 @@ def rationalise_greedy(
     for k in order:
         if k in fixed:
             continue
-        for rational in rational_candidates(values[k]):
+        for rational in rational_candidates(values[k], zero=True):
             if error_with({**fixed, k: rational}) <= limit:
                 fixed[k] = rational
                 break

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from physym.sweep.point import PointTask, execute_point
+from physym.sweep.point import PointTask, execute_point, one_line_error, point_row
 from physym.sweep.spec import SweepError
 
-__all__ = ["EXECUTORS", "default_jobs", "run_loky", "run_ray", "run_serial"]
+__all__ = ["EXECUTORS", "check_executor", "default_jobs", "run_loky", "run_ray", "run_serial"]
 
 OnDone = Callable[[dict[str, Any]], None]
 
@@ -57,26 +58,49 @@ def run_loky(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> N
 
 def run_ray(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> None:
     """One-CPU Ray tasks; at most ``jobs`` in flight (default: as many as Ray schedules)."""
-    try:
-        import ray
-    except ImportError:
-        raise SweepError("the ray executor needs Ray: pip install physym[ray]") from None
+    ray = _import_ray()
+    if not tasks:
+        return
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=os.environ.get("RAY_ADDRESS") or None)
     try:
         remote = ray.remote(num_cpus=1)(execute_point)
-        queue, in_flight = list(tasks), []
+        queue = list(tasks)
+        in_flight: dict[Any, PointTask] = {}  # Ray object ref -> its task
         limit = jobs or len(queue)
         while queue or in_flight:
             while queue and len(in_flight) < limit:
-                in_flight.append(remote.remote(queue.pop(0)))
-            finished, in_flight = ray.wait(in_flight, num_returns=1)
+                task = queue.pop(0)
+                in_flight[remote.remote(task)] = task
+            finished, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in finished:
-                on_done(ray.get(ref))
+                task = in_flight.pop(ref)
+                try:
+                    row = ray.get(ref)
+                except Exception as exc:  # a lost node or worker: that point failed
+                    row = point_row(task.point, Path(task.run_dir), None, "failed",
+                                    n_params=task.n_params, error=one_line_error(exc))
+                on_done(row)
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise SweepError("the ray executor needs Ray: pip install physym[ray]") from None
+    return ray
+
+
+def check_executor(name: str) -> None:
+    """Fail early, before any point runs, on an unknown or unavailable executor."""
+    if name not in EXECUTORS:
+        raise SweepError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+    if name == "ray":
+        _import_ray()
 
 
 #: executor name -> function

@@ -71,10 +71,12 @@ def plot_sweep(rows: Sequence[dict[str, Any]], series: Sequence[str] = ("width",
 def save_sweep_plot(path: str | Path, rows: Sequence[dict[str, Any]],
                     series: Sequence[str] = ("width",)) -> Path:
     """Write the figure of :func:`plot_sweep` to a PNG (Agg, atomically)."""
-    from physym.plots import save_figure
+    from physym.report.plots import save_figure
 
-    return save_figure(path, lambda fig: plot_sweep(rows, series, fig.subplots(1, 3, sharex=True)),
-                       figsize=(14, 4.2))
+    def draw(figure: Any) -> None:
+        plot_sweep(rows, series, figure.subplots(1, 3, sharex=True))
+
+    return save_figure(path, draw, size=(14, 4.2))
 
 
 def _group(rows: Sequence[dict[str, Any]], series: Sequence[str]

@@ -20,20 +20,24 @@ from typing import Any
 from physym.io import read_json
 from physym.runs import CONFIG, SUMMARY
 from physym.sweep.spec import SweepPoint
+from physym.systems import System
+from physym.training.config import FitConfig
 
-__all__ = ["PointTask", "execute_point", "n_train", "parameter_count", "point_row",
-           "read_summary", "run_state", "single_threaded"]
+__all__ = ["PointTask", "execute_point", "n_train", "one_line_error", "parameter_count",
+           "point_row", "read_summary", "run_state", "single_threaded"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 @dataclass(frozen=True)
 class PointTask:
-    """What a worker needs: the point, its run directory and whether to resume it."""
+    """What a worker needs: the point, its run directory, whether to resume it, and the
+    parameter count of its network (for the row of a fit that fails)."""
 
     point: SweepPoint
     run_dir: str
     resume: bool = False
+    n_params: int | None = None
 
 
 def _run_point(config: dict[str, Any], out_dir: str | Path, resume: bool = False
@@ -66,9 +70,9 @@ def execute_point(task: PointTask) -> dict[str, Any]:
                 _clear(run_dir)  # an unusable half-finished run: start it again
                 summary = _run_point(task.point.config, run_dir)
         except Exception as exc:  # one failed point must not end the sweep
-            error = _one_line(exc)
+            error = one_line_error(exc)
         status = "done" if summary is not None else "failed"
-        return point_row(task.point, run_dir, summary, status,
+        return point_row(task.point, run_dir, summary, status, n_params=task.n_params,
                          wall_s=time.perf_counter() - started, error=error)
 
 
@@ -85,18 +89,15 @@ def run_state(run_dir: Path) -> str:
 
 
 def point_row(point: SweepPoint, run_dir: Path, summary: dict[str, Any] | None,
-              status: str, *, wall_s: float | None = None, error: str | None = None
-              ) -> dict[str, Any]:
+              status: str, *, n_params: int | None = None, wall_s: float | None = None,
+              error: str | None = None) -> dict[str, Any]:
     """The table row of a point (see :data:`physym.sweep.table.METRIC_COLUMNS`).
 
-    ``n_params`` is the trained network's parameter count from the summary, or the count of
-    a freshly built network of the same configuration when there is no summary.
+    ``P`` is the trained network's parameter count from the summary, else ``n_params``
+    (:func:`parameter_count` of the point's configuration).
     """
     summary = summary or {}
-    n_params = (summary.get("network") or {}).get("parameters")
-    if n_params is None and status != "pending":
-        with contextlib.suppress(Exception):  # an unbuildable model already failed the fit
-            n_params = parameter_count(point.config)
+    n_params = (summary.get("network") or {}).get("parameters", n_params)
     n = n_train(point.config)
     rollout = summary.get("rollout") or {}
     valid = rollout.get("valid_time") or {}
@@ -125,19 +126,16 @@ def n_train(config: dict[str, Any]) -> int:
     return len(split_indices(config["samples"], config["splits"])[0])
 
 
-def parameter_count(config: dict[str, Any]) -> int:
-    """Trainable parameters ``P`` of the network a fit with ``config`` builds."""
+def parameter_count(config: FitConfig, system: System) -> int:
+    """Trainable parameters ``P`` of the network a fit of ``system`` with ``config`` builds
+    (the same build as :func:`physym.pipeline.fit`'s)."""
     import torch
 
     from physym.network import build_model
     from physym.pipeline import model_build_options
-    from physym.systems import load_system
-    from physym.training import FitConfig
 
-    cfg = FitConfig.from_dict(config, where="sweep point")
-    system = load_system(cfg.system)
-    options = {**model_build_options(cfg, system), "dtype": getattr(torch, cfg.dtype)}
-    model = build_model(cfg.model, system.n_dof, **options)
+    options = {**model_build_options(config, system), "dtype": getattr(torch, config.dtype)}
+    model = build_model(config.model, system.n_dof, **options)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -177,6 +175,7 @@ def _clear(run_dir: Path) -> None:
         shutil.rmtree(run_dir)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line_error(exc: BaseException) -> str:
+    """``"TypeName: first line of the message"``."""
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

@@ -16,11 +16,13 @@ from typing import Any
 
 from physym.io import read_json, write_json
 from physym.runs import CONFIG
-from physym.sweep.executors import EXECUTORS
-from physym.sweep.point import PointTask, point_row, read_summary, run_state
+from physym.sweep.executors import EXECUTORS, check_executor
+from physym.sweep.point import PointTask, parameter_count, point_row, read_summary, run_state
 from physym.sweep.result import CSV_NAME, SweepResult
 from physym.sweep.spec import SweepError, SweepPoint, SweepSpec
 from physym.sweep.table import write_csv
+from physym.systems import System
+from physym.training.config import ConfigError, FitConfig
 
 __all__ = ["run_sweep"]
 
@@ -83,19 +85,17 @@ def run_sweep(
     >>> result.plot()                                                   # doctest: +SKIP
     """
     spec = SweepSpec(str(system_ref), grid or {}, fixed or {}, seeds)
-    if executor not in EXECUTORS:
-        raise SweepError(f"unknown executor {executor!r}; choose one of "
-                         f"{', '.join(EXECUTORS)}")
+    check_executor(executor)
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise SweepError(f"jobs must be a positive integer, got {jobs!r}")
     from physym.systems import load_system
 
-    load_system(spec.system)  # an unknown or broken system fails here, before any fit
+    system = load_system(spec.system)  # an unknown or broken system fails before any fit
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SweepError(f"{out} exists and is not a directory")
     points = spec.points()
-    tasks, rows = _plan(points, out / POINTS_DIR)
+    tasks, rows = _plan(points, out / POINTS_DIR, system)
     write_json(out / SPEC_NAME, spec.to_dict())
     varied = spec.varied
     result = SweepResult(out, varied, ())
@@ -121,20 +121,34 @@ def run_sweep(
     return result
 
 
-def _plan(points: Sequence[SweepPoint], points_dir: Path
+def _plan(points: Sequence[SweepPoint], points_dir: Path, system: System
           ) -> tuple[list[PointTask], dict[str, dict[str, Any]]]:
-    """The tasks still to run and every point's current row (``reused`` or ``pending``)."""
+    """The tasks still to run and every point's current row (``reused`` or ``pending``).
+
+    Every point's settings are checked against the system and the network registry first,
+    so that a bad model name fails the sweep at once, not point after point.
+    """
+    from physym.pipeline import check_config
+
     tasks, rows = [], {}
     for point in points:
+        config = FitConfig.from_dict(point.config)
+        try:
+            check_config(config, system)
+        except ConfigError as exc:
+            raise SweepError(f"sweep point {point.name}: "
+                             f"{str(exc).removeprefix('fit: ')}") from None
+        n_params = parameter_count(config, system)
         run_dir = points_dir / point.name
         state = run_state(run_dir)
         if state in ("complete", "partial"):
             _check_same_config(point, run_dir)
         if state == "complete":
-            rows[point.name] = point_row(point, run_dir, read_summary(run_dir), "reused")
+            rows[point.name] = point_row(point, run_dir, read_summary(run_dir), "reused",
+                                         n_params=n_params)
             continue
-        rows[point.name] = point_row(point, run_dir, None, "pending")
-        tasks.append(PointTask(point, str(run_dir), resume=state == "partial"))
+        rows[point.name] = point_row(point, run_dir, None, "pending", n_params=n_params)
+        tasks.append(PointTask(point, str(run_dir), state == "partial", n_params))
     return tasks, rows
 
 

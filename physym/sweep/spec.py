@@ -28,7 +28,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from physym.training.config import ConfigError, FitConfig
 
@@ -99,6 +99,11 @@ class SweepSpec:
         self.points()  # every point must be a valid FitConfig: fail before any fit runs
 
     @property
+    def seed_values(self) -> tuple[int, ...]:
+        """The seeds (``seeds`` is normalised to a tuple on construction)."""
+        return cast(tuple[int, ...], self.seeds)
+
+    @property
     def varied(self) -> tuple[str, ...]:
         """Names of the varied fields in table order, ``seed`` last."""
         return (*self.grid, "seed")
@@ -106,7 +111,7 @@ class SweepSpec:
     def points(self) -> list[SweepPoint]:
         """Every point of the grid, seeds innermost, each with a validated config."""
         out, names = [], set()
-        for combo in itertools.product(*self.grid.values(), self.seeds):
+        for combo in itertools.product(*self.grid.values(), self.seed_values):
             values = dict(zip(self.varied, combo, strict=True))
             data = {**self.fixed, **values, "system": self.system}
             try:
@@ -124,7 +129,7 @@ class SweepSpec:
     def to_dict(self) -> dict[str, Any]:
         """Plain data (reloads with ``SweepSpec(**data)``)."""
         return {"system": self.system, "grid": {k: list(v) for k, v in self.grid.items()},
-                "fixed": dict(self.fixed), "seeds": list(self.seeds)}
+                "fixed": dict(self.fixed), "seeds": list(self.seed_values)}
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> tuple[SweepSpec, dict[str, Any]]:
@@ -159,7 +164,8 @@ class SweepSpec:
         fixed.update(overrides.get("fixed") or {})
         system = overrides.get("system") or data.get("system")
         if not system:
-            raise SweepError(f"{where}: no system (give SYSTEM or system = \"…\" in the file)")
+            raise SweepError(f"{where}: no system: give REF on the command line or "
+                             "system = \"…\" in the sweep file")
         seeds = overrides.get("seeds")
         seeds = data.get("seeds", 1) if seeds is None else seeds
         try:
@@ -207,7 +213,7 @@ def _check_grid(grid: Mapping[str, Any]) -> dict[str, list[Any]]:
         values = grid[key]
         if key in ("seed", "system"):
             raise SweepError(f"sweep: {key!r} cannot be varied in the grid"
-                             + ("; use seeds = N or a list" if key == "seed" else ""))
+                             + ("; use --seeds / seeds = N or a list" if key == "seed" else ""))
         if key not in known:
             raise SweepError(f"sweep: unknown fit setting {key!r} in the grid (known: "
                              f"{', '.join(k for k in known if k not in ('system', 'seed'))})")
@@ -228,7 +234,7 @@ def _check_fixed(fixed: Mapping[str, Any], grid: Mapping[str, Any]) -> dict[str,
     for key in fixed:
         if key in ("seed", "system"):
             raise SweepError(f"sweep: {key!r} cannot be a fixed fit setting; give "
-                             + ("seeds = N or a list" if key == "seed" else "the system"))
+                             + ("--seeds / seeds = N or a list" if key == "seed" else "the system"))
         if key not in known:
             raise SweepError(f"sweep: unknown fit setting {key!r} (known: "
                              f"{', '.join(k for k in known if k not in ('system', 'seed'))})")

@@ -76,7 +76,7 @@ class FitConfig:
     warmup_epochs: int = field(default=1, metadata=_spec(int, low=0))
     min_lr_factor: float = field(default=1e-2, metadata=_spec(float, low=0.0))
     weight_decay: float = field(default=0.0, metadata=_spec(float, low=0.0))
-    patience: int = field(default=0, metadata=_spec(int, low=0,
+    patience: int = field(default=15, metadata=_spec(int, low=0,
                                                     doc="early-stopping epochs (0: off)"))
     seed: int = field(default=0, metadata=_spec(int, low=0))
     # guards

@@ -9,17 +9,7 @@ import torch
 
 from physym.network.base import LagrangianModel
 
-__all__ = ["accelerations_and_hessian", "hessian_health", "predict", "relative_error"]
-
-
-def accelerations_and_hessian(model: LagrangianModel, states: torch.Tensor
-                              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``q̈`` ``(B, n)`` and ``H_vv`` ``(B, n, n)`` in one pass, with the autograd graph."""
-    if hasattr(model, "accelerations_and_hessian"):
-        return model.accelerations_and_hessian(states)
-    grad_q, h_vv, h_vq = model.derivatives(states, create_graph=True)
-    rhs = grad_q - (h_vq @ states[:, model.n_dof:].unsqueeze(-1)).squeeze(-1)
-    return torch.linalg.solve(h_vv, rhs), h_vv
+__all__ = ["hessian_health", "predict", "relative_error"]
 
 
 def predict(model: LagrangianModel, states: np.ndarray | torch.Tensor,

@@ -36,12 +36,7 @@ from physym.systems import System
 from physym.training.checkpoint import load_checkpoint, save_checkpoint
 from physym.training.config import FitConfig
 from physym.training.losses import hessian_penalty, make_loss
-from physym.training.monitor import (
-    accelerations_and_hessian,
-    hessian_health,
-    predict,
-    relative_error,
-)
+from physym.training.monitor import hessian_health, predict, relative_error
 from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
 from physym.training.schedule import make_schedule
 
@@ -194,7 +189,7 @@ def train(
     def step_loss(index: torch.Tensor) -> torch.Tensor:
         xb, yb = batches.states[index], batches.targets[index]
         if config.hessian_penalty:
-            predicted, h_vv = accelerations_and_hessian(model, xb)
+            predicted, h_vv = model.accelerations_and_hessian(xb, create_graph=True)
             loss = loss_fn(predicted, yb) + config.hessian_penalty * hessian_penalty(
                 h_vv, config.hessian_margin)
         else:

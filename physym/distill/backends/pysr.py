@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -105,8 +105,3 @@ class PySRBackend(Backend):
         regressor.fit(problem.inputs, problem.target / problem.scale, variable_names=names)
         return front_from_table(regressor.equations_, problem)
 
-    @staticmethod
-    def rows(candidates: Iterable[Candidate]) -> list[dict[str, Any]]:
-        """Plain rows (complexity, error, expression) of PySR candidates."""
-        return [{"complexity": c.complexity, "error": c.error, "expression": str(c.expr)}
-                for c in candidates]

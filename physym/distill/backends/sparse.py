@@ -87,8 +87,8 @@ class SparseBackend(Backend):
                              tuple(coef[s] * problem.scale / norms[kept[s]] for s in ordered)))
         rows.sort(key=lambda row: (row.size, row.error))
         front: list[_Row] = []
-        for row in rows:
-            if not front or row.error < front[-1].error * (1 - 1e-9):
+        for row in rows:  # keep a richer model only if it is at least 1 % more accurate
+            if not front or (row.error < 0.99 * front[-1].error and front[-1].error > 1e-12):
                 front.append(row)
         return front
 

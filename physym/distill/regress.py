@@ -1,0 +1,43 @@
+"""Regression stage: fit every target with the backend, falling back where it misses.
+
+Each target gets a complexity–error front; the common :class:`SelectionRule` picks a model.
+A sparse fit whose chosen model stays above the error tolerance is retried with the
+fallback backend (operon by default), and the two fronts are merged.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from physym.distill.base import Backend, BackendUnavailableError, Problem, get_backend
+from physym.distill.pareto import Candidate, SelectionRule, pareto_front
+
+__all__ = ["alternatives", "fit_target"]
+
+ALTERNATIVES = 3
+
+
+def fit_target(regressor: Backend, problem: Problem, rule: SelectionRule, tolerance: float,
+               fallback: str | None, seed: int) -> list[Candidate]:
+    """The front of ``problem`` (merged with the fallback backend's if the fit misses)."""
+    front = pareto_front(regressor.fit(problem, seed=seed))
+    if not front:
+        raise ValueError(f"backend {regressor.name!r} returned no usable model for target "
+                         f"{problem.name}")
+    if rule.choose(front).error <= tolerance or not fallback or regressor.name != "sparse":
+        return front
+    try:
+        extra = get_backend(fallback)
+        extra.check_available()
+    except BackendUnavailableError as exc:
+        warnings.warn(f"{problem.name}: sparse fit error {rule.choose(front).error:.3g} > "
+                      f"tolerance {tolerance:g}; {exc}", stacklevel=3)
+        return front
+    return pareto_front(front + extra.fit(problem, seed=seed))
+
+
+def alternatives(front: list[Candidate], choice: Candidate) -> list[Candidate]:
+    """The simpler front models and the next few richer ones."""
+    simpler = [c for c in front if c.complexity < choice.complexity]
+    richer = [c for c in front if c.complexity > choice.complexity]
+    return simpler + richer[:ALTERNATIVES]
