@@ -21,6 +21,15 @@ FILES = {"config.json", "system.json", "data.npz", "checkpoint.pt", "model.pt",
          "energy.png"}
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny problems: one thread is as fast, and never spin-waits on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "pendulum"

@@ -91,21 +91,17 @@ def test_activation_derivatives_match_autograd() -> None:
             assert torch.allclose(auto, higher, atol=1e-12), name
 
 
-def test_chunked_batches_give_the_same_values_and_gradients(monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_chunked_inference_gives_the_same_accelerations(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
     import physym.network.fused_hessian as fused
 
     x = torch.randn(30, 4, dtype=F64, generator=torch.Generator().manual_seed(3))
-    y = torch.randn(30, 2, dtype=F64, generator=torch.Generator().manual_seed(4))
+    model = build_model("mlp", 2, width=6, depth=3, beta=0.5, periodic=[True, False],
+                        dtype=F64, seed=1)
     results = []
     for chunk in (7, 1000):
         monkeypatch.setattr(fused, "CHUNK", chunk)
-        model = build_model("mlp", 2, width=6, depth=3, beta=0.5, periodic=[True, False],
-                            dtype=F64, seed=1)
-        qdd = model.accelerations(x)
-        torch.mean((qdd - y) ** 2).backward()
-        results.append((qdd.detach(), torch.cat([p.grad.flatten() for p in model.parameters()
-                                                 if p.grad is not None])))
-    (qdd_a, grad_a), (qdd_b, grad_b) = results
-    assert torch.allclose(qdd_a, qdd_b, rtol=1e-13, atol=0)
-    assert torch.allclose(grad_a, grad_b, rtol=1e-11, atol=1e-13 * grad_b.abs().max())
+        with torch.no_grad():
+            results.append(model.accelerations(x))
+    assert torch.allclose(results[0], results[1], rtol=1e-13, atol=0)
+    assert torch.allclose(results[0], model.accelerations(x), rtol=1e-13, atol=0)

@@ -16,16 +16,16 @@ from typing import Any
 from physym.cli.main import CLIError
 
 _FLAGS = (  # (flag, config field, type, help)
-    ("--samples", "samples", int, "number of sampled states (default 20000)"),
-    ("--epochs", "epochs", int, "training epochs (default 60)"),
-    ("--model", "model", str, "network: structured (default), mlp, or the seed preset"),
-    ("--width", "width", int, "hidden units per layer (default 64)"),
-    ("--depth", "depth", int, "hidden layers (default 3)"),
-    ("--dtype", "dtype", str, "training dtype, float32 or float64 (default float64)"),
-    ("--seed", "seed", int, "seed of data, weights and batch order (default 0)"),
+    ("--samples", "samples", int, "number of sampled states"),
+    ("--epochs", "epochs", int, "training epochs"),
+    ("--model", "model", str, "network: structured, mlp, or the seed preset"),
+    ("--width", "width", int, "hidden units per layer"),
+    ("--depth", "depth", int, "hidden layers"),
+    ("--dtype", "dtype", str, "training dtype, float32 or float64"),
+    ("--seed", "seed", int, "seed of data, weights and batch order"),
     ("--lr", "lr", float, "peak learning rate of Adam"),
     ("--batch-size", "batch_size", int, "mini-batch size"),
-    ("--loss", "loss", str, "mse, normalised (default) or huber"),
+    ("--loss", "loss", str, "mse, normalised or huber"),
     ("--clip-norm", "clip_norm", float, "gradient-norm clip, 0 for none"),
     ("--noise", "noise", float, "relative noise on the training targets"),
     ("--patience", "patience", int, "early-stopping patience in epochs, 0 for none"),
@@ -39,8 +39,12 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (flags win)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in DIR from its last checkpoint")
+    from physym.training.config import FitConfig  # light: no torch
+
+    defaults = FitConfig.defaults()
     for flag, dest, kind, help_text in _FLAGS:
-        parser.add_argument(flag, dest=dest, type=kind, default=None, help=help_text)
+        parser.add_argument(flag, dest=dest, type=kind, default=None,
+                            help=f"{help_text} (default {defaults[dest]})")
     parser.add_argument("--set", dest="settings", action="append", default=[],
                         metavar="KEY=VALUE",
                         help="any other setting, VALUE in TOML syntax (repeatable), e.g. "

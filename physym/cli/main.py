@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "systems": ("physym.cli.systems_cmd", "list the built-in systems"),
     "show": ("physym.cli.show_cmd", "print a system's Lagrangian and equations of motion"),
     "simulate": ("physym.cli.simulate_cmd", "integrate exact trajectories of a system"),
+    "sweep": ("physym.cli.sweep_cmd", "run a grid of fits (samples vs parameters) in parallel"),
     "report": ("physym.cli.report_cmd", "rebuild a run's report.md from its run directory"),
     "fit": ("physym.cli.fit_cmd", "train a Lagrangian neural network on a system"),
     "bench": ("physym.cli.bench_cmd", "time LNN training steps and inference on this machine"),

@@ -32,6 +32,8 @@ from physym.systems.system import System
 
 __all__ = ["distill"]
 
+_NOISE_CAP = 0.2
+
 
 def distill(
     model: nn.Module,
@@ -42,7 +44,7 @@ def distill(
     library: LibraryConfig | Mapping[str, Any] | None = None,
     n_states: int = 800,
     seed: int = 0,
-    tolerance: float = 1e-2,
+    tolerance: float = 2e-2,
     polish: bool = True,
     quadratic_tolerance: float = 5e-2,
     curl_tolerance: float = 1e-3,
@@ -71,7 +73,7 @@ def distill(
     seed : int
     tolerance : float
         Error (relative to the target's scale) above which a sparse fit counts as failed
-        and ``fallback_backend`` is tried.
+        (even its most accurate model misses) and ``fallback_backend`` is tried.
     polish : bool
         Refit the constants on the data through the Euler–Lagrange equations.
     quadratic_tolerance, curl_tolerance : float
@@ -79,7 +81,9 @@ def distill(
     fallback_backend : str or None
         Tried for targets the sparse fit misses (skipped with a warning if unavailable).
     selection : SelectionRule, optional
-        Defaults to ``SelectionRule(noise=min(3 × network inconsistency, tolerance))``.
+        Defaults to ``SelectionRule(noise=ν)`` with ``ν`` the larger of 3 × the network's
+        non-quadratic inconsistency and, when ``data`` are given, 2 × the network's relative
+        acceleration error on them (capped at 0.2); ``tolerance`` is raised to ``ν`` too.
     max_polish_samples : int
 
     Returns
@@ -104,7 +108,12 @@ def distill(
     regressor = get_backend(backend, library=library) if backend == "sparse" else \
         get_backend(backend)
     regressor.check_available()
-    rule = selection or SelectionRule(noise=min(3.0 * targets.noise, tolerance))
+    states, accelerations, source = _polish_data(model, space, data, rng, n_states,
+                                                 max_polish_samples)
+    network_error = _network_error(model, states, accelerations) if source == "data" else None
+    noise = min(max(3.0 * targets.noise, 2.0 * (network_error or 0.0)), _NOISE_CAP)
+    rule = selection or SelectionRule(noise=noise)
+    tolerance = max(tolerance, rule.noise)
     fronts: dict[str, list[Candidate]] = {}
     for problems in targets.routes.values():
         for problem in problems:
@@ -115,8 +124,6 @@ def distill(
     chosen = {name: models[0] for name, models in accepted.items()}
     clock["regression"] = time.perf_counter()
 
-    states, accelerations, source = _polish_data(model, space, data, rng, n_states,
-                                                 max_polish_samples)
     # With independent data, the terms of the simpler and of the next richer models of each
     # front are offered to the polish too: the data settle what the network could not.
     extras = {name: [t for c in alternatives(fronts[name], models[0])
@@ -139,8 +146,10 @@ def distill(
                "expression": sp.sstr(c.numeric()), "backend": c.backend,
                "chosen": c is chosen[name]}
               for name, front in fronts.items() if name in used for c in front]
+    selection_info = {"ratio": rule.ratio, "floor": rule.floor, "noise": rule.noise,
+                      "network_accel_error": network_error, "tolerance": tolerance}
     return _result(best, regressor.name, space, pareto, targets, source, states.shape[0],
-                   clock)
+                   clock, selection_info)
 
 
 def _better(results: list[RouteResult]) -> RouteResult:
@@ -152,8 +161,9 @@ def _better(results: list[RouteResult]) -> RouteResult:
     return best
 
 
-def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list,
-            targets: Any, source: str, n_samples: int, clock: dict[str, float]) -> Distillation:
+def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list, targets: Any,
+            source: str, n_samples: int, clock: dict[str, float], selection: dict
+            ) -> Distillation:
     names = best.names
     timings = {key: clock[key] - clock[prev] for prev, key in itertools.pairwise(clock)}
     timings["total"] = time.perf_counter() - clock["start"]
@@ -174,8 +184,15 @@ def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list,
         polish={"source": source, "n_samples": int(n_samples), "accel_error_before": before,
                 "accel_error_after": after, "accel_error_final": final,
                 "params": {sp.sstr(s): sp.sstr(v) for s, v in best.params.items()}},
+        selection=selection,
         timings=timings,
     )
+
+
+def _network_error(model: nn.Module, states: np.ndarray, accelerations: np.ndarray) -> float:
+    """Relative acceleration error of the network on the data (its noise level)."""
+    predicted = model_accelerations(model, states)
+    return float(np.linalg.norm(predicted - accelerations) / np.linalg.norm(accelerations))
 
 
 def _polish_data(model: nn.Module, space: StateSpace, data: Any, rng: np.random.Generator,

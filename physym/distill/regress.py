@@ -1,8 +1,9 @@
 """Regression stage: fit every target with the backend, falling back where it misses.
 
 Each target gets a complexity–error front; the common :class:`SelectionRule` picks a model.
-A sparse fit whose chosen model stays above the error tolerance is retried with the
-fallback backend (operon by default), and the two fronts are merged.
+When even the most accurate model of the sparse front stays above the error tolerance (the
+library cannot express the target), the target is retried with the fallback backend
+(operon by default) and the two fronts are merged.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ def fit_target(regressor: Backend, problem: Problem, rule: SelectionRule, tolera
     if not front:
         raise ValueError(f"backend {regressor.name!r} returned no usable model for target "
                          f"{problem.name}")
-    if rule.choose(front).error <= tolerance or not fallback or regressor.name != "sparse":
+    best = min(c.error for c in front)  # even the richest library model misses: escalate
+    if best <= tolerance or not fallback or regressor.name != "sparse":
         return front
     try:
         extra = get_backend(fallback)
         extra.check_available()
     except BackendUnavailableError as exc:
-        warnings.warn(f"{problem.name}: sparse fit error {rule.choose(front).error:.3g} > "
+        warnings.warn(f"{problem.name}: best sparse fit error {best:.3g} > "
                       f"tolerance {tolerance:g}; {exc}", stacklevel=3)
         return front
     return pareto_front(front + extra.fit(problem, seed=seed))

@@ -43,6 +43,10 @@ class Distillation:
     quadratic_check, curl_check, polish : dict
         Measured values and tolerances of the checks; polish data source and
         acceleration errors before / after polishing and after rationalising.
+    selection : dict
+        The selection rule used (``ratio``, ``floor``, ``noise``), the network's relative
+        acceleration error on the data (``None`` without data) and the error ``tolerance``
+        above which the fallback backend was tried.
     timings : dict of str to float
         Seconds per stage.
     """
@@ -59,6 +63,7 @@ class Distillation:
     quadratic_check: dict[str, Any]
     curl_check: dict[str, Any]
     polish: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- exports

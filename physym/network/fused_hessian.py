@@ -28,6 +28,9 @@ Notation (hidden layers ``l = 0 â€¦ D-1``, ``r`` velocity directions): ``s_l = Ï
 
 from __future__ import annotations
 
+import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
@@ -178,10 +181,56 @@ def _adjoint(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch
     b_grads[0] += a_bar_next.sum(0)
 
 
+#: Split a batch over this many worker threads (each with one intra-op thread); ``None``
+#: means ``torch.get_num_threads()``. See :func:`_workers`.
+WORKERS: int | None = None
+_MIN_PART = 1024
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _workers(batch: int) -> ThreadPoolExecutor | None:
+    """A pool of single-threaded workers, one per intra-op thread, or ``None``.
+
+    With 2+ threads, splitting the batch into one part per thread and running each part's
+    sweeps and adjoint single-threaded in its own worker is faster than letting every
+    elementwise pass and small GEMM fork and join an OpenMP team: the passes are short
+    and memory-bound, and each worker keeps its part's data in its own core's cache.
+    Each worker sets its own thread count to 1 (thread-local in ATen/OpenMP/MKL); the
+    process-wide default that ``torch.set_num_threads`` also records is put back.
+    """
+    global _POOL
+    n = WORKERS if WORKERS is not None else torch.get_num_threads()
+    if n < 2 or batch < 2 * _MIN_PART or torch.get_num_interop_threads() < 1:
+        return None
+    if _POOL is None or _POOL[0] != n:
+        if _POOL is not None:
+            _POOL[1].shutdown(wait=False)
+        ready = threading.Barrier(n + 1)
+        threads_before = torch.get_num_threads()
+
+        def single_threaded() -> None:
+            torch.set_num_threads(1)
+            ready.wait()
+
+        pool = ThreadPoolExecutor(n, thread_name_prefix="physym-hessian",
+                                  initializer=single_threaded)
+        for _ in range(n):
+            pool.submit(lambda: None)
+        ready.wait()
+        torch.set_num_threads(threads_before)
+        _POOL = (n, pool)
+    return _POOL[1]
+
+
+def _parts(batch: int, n: int) -> list[tuple[int, int]]:
+    bounds = [round(k * batch / n) for k in range(n + 1)]
+    return list(itertools.pairwise(bounds))
+
+
 class _FusedHessianRows(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, n_rows: int, name: str, beta: float,  # type: ignore[override]
-                *params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                keep: bool, *params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         weights, biases = list(params[0:-1:2]), list(params[1::2])
         weights.append(params[-1])
         fold = beta if name == "softplus" else 1.0
@@ -189,20 +238,29 @@ class _FusedHessianRows(torch.autograd.Function):
             weights[0], weights[-1] = weights[0] * fold, weights[-1] / fold
             biases = [b * fold for b in biases]
         weights_t = [w.T.contiguous() for w in weights]  # row-major operands: faster GEMMs
-        keep = any(ctx.needs_input_grad[4:])
-        if keep or x.shape[0] <= CHUNK:
-            g, g_dot, layers = _sweeps(x, weights, weights_t, biases, name, beta, n_rows)
+        g = x.new_empty(x.shape)
+        g_dot = x.new_empty((n_rows, *x.shape))
+
+        @torch.no_grad()  # grad mode is per thread: off in forward(), on in a fresh worker
+        def run(start: int, stop: int) -> list | None:
+            if keep:  # whole part at once: the intermediates are kept for backward
+                part = _sweeps(x[start:stop], weights, weights_t, biases, name, beta, n_rows)
+                g[start:stop], g_dot[:, start:stop] = part[0], part[1]
+                return part[2]
+            for lo in range(start, stop, CHUNK):
+                hi = min(lo + CHUNK, stop)
+                g[lo:hi], g_dot[:, lo:hi], _ = _sweeps(
+                    x[lo:hi], weights, weights_t, biases, name, beta, n_rows)
+            return None
+
+        pool = _workers(x.shape[0])
+        parts = _parts(x.shape[0], pool._max_workers if pool else 1)
+        if pool is None:
+            layers = [run(*parts[0])]
         else:
-            g = x.new_empty(x.shape)
-            g_dot = x.new_empty((n_rows, *x.shape))
-            start = 0
-            for chunk in x.split(CHUNK):
-                stop = start + chunk.shape[0]
-                g[start:stop], g_dot[:, start:stop], _ = _sweeps(
-                    chunk, weights, weights_t, biases, name, beta, n_rows)
-                start = stop
+            layers = list(pool.map(lambda part: run(*part), parts))
         if keep:
-            ctx.meta = (name, beta, fold)
+            ctx.meta = (name, beta, fold, parts)
             ctx.layers = layers  # plain intermediates: no graph, never modified in place
             ctx.save_for_backward(x, *weights, *weights_t, *biases)
         return g, g_dot
@@ -211,20 +269,34 @@ class _FusedHessianRows(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: Any, grad_g: torch.Tensor | None, grad_rows: torch.Tensor | None
                  ) -> tuple[torch.Tensor | None, ...]:
-        name, beta, fold = ctx.meta
+        name, beta, fold, parts = ctx.meta
         x, *rest = ctx.saved_tensors
         depth = (len(rest) - 2) // 3
         weights, weights_t, biases = (rest[: depth + 1], rest[depth + 1 : 2 * depth + 2],
                                       rest[2 * depth + 2 :])
-        w_grads = [torch.zeros_like(w) for w in weights]
-        b_grads = [torch.zeros_like(b) for b in biases]
-        _adjoint(x, weights, weights_t, ctx.layers, grad_g, grad_rows, name, beta,
-                 w_grads, b_grads)
+
+        @torch.no_grad()
+        def run(index: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+            start, stop = parts[index]
+            w_part = [torch.zeros_like(w) for w in weights]
+            b_part = [torch.zeros_like(b) for b in biases]
+            _adjoint(x[start:stop], weights, weights_t, ctx.layers[index],
+                     None if grad_g is None else grad_g[start:stop],
+                     None if grad_rows is None else grad_rows[:, start:stop],
+                     name, beta, w_part, b_part)
+            return w_part, b_part
+
+        pool = _workers(x.shape[0]) if len(parts) > 1 else None
+        results = list(pool.map(run, range(len(parts)))) if pool else [run(0)]
+        w_grads, b_grads = results[0]
+        for w_part, b_part in results[1:]:
+            for total, part in zip(w_grads + b_grads, w_part + b_part, strict=True):
+                total += part
         if fold != 1.0:  # back to the caller's parameters (see forward)
             w_grads[0] *= fold
             w_grads[-1] /= fold
             b_grads = [b * fold for b in b_grads]
-        grads: list[torch.Tensor | None] = [None, None, None, None]
+        grads: list[torch.Tensor | None] = [None, None, None, None, None]
         for k in range(depth):
             grads += [w_grads[k], b_grads[k]]
         grads.append(w_grads[-1])
@@ -265,4 +337,8 @@ def fused_gradient_and_hessian_rows(
     for weight, bias in zip(weights[:-1], biases, strict=True):
         params += [weight, bias]
     params.append(weights[-1])
-    return _FusedHessianRows.apply(inputs.detach(), n_rows, activation_name, beta, *params)
+    # `keep` (save intermediates for a backward) is decided here: inside forward() grad
+    # mode is always off, and needs_input_grad is set even under torch.no_grad()
+    keep = torch.is_grad_enabled() and any(p.requires_grad for p in params)
+    return _FusedHessianRows.apply(inputs.detach(), n_rows, activation_name, beta, keep,
+                                   *params)

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from physym.sweep.checks import SweepError
 from physym.sweep.point import PointTask, execute_point, one_line_error, point_row
-from physym.sweep.spec import SweepError
 
 __all__ = ["EXECUTORS", "check_executor", "default_jobs", "run_loky", "run_ray", "run_serial"]
 

@@ -44,7 +44,6 @@ def _run_point(config: dict[str, Any], out_dir: str | Path, resume: bool = False
                ) -> dict[str, Any]:
     """Run one fit with ``config`` (``FitConfig`` data) into ``out_dir``; its summary."""
     from physym.pipeline import fit
-    from physym.training import FitConfig
 
     cfg = FitConfig.from_dict(config, where="sweep point")
     return fit(cfg.system, out_dir, config=cfg, resume=resume, progress=False).summary

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from physym.sweep.checks import SweepError
 from physym.sweep.plot import plot_sweep, save_sweep_plot
-from physym.sweep.spec import SweepError
-from physym.sweep.table import METRIC_COLUMNS, read_csv, to_csv_text, write_csv
+from physym.sweep.table import columns_of, read_csv, to_csv_text, write_csv
 
 __all__ = ["CSV_NAME", "PLOT_NAME", "SweepResult", "load_sweep"]
 
@@ -42,7 +42,7 @@ class SweepResult:
     @property
     def columns(self) -> tuple[str, ...]:
         """The CSV's columns."""
-        return ("point", *self.varied, *METRIC_COLUMNS)
+        return columns_of(self.varied)
 
     @property
     def series(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from physym.sweep.executors import EXECUTORS, check_executor
 from physym.sweep.point import PointTask, parameter_count, point_row, read_summary, run_state
 from physym.sweep.result import CSV_NAME, SweepResult
 from physym.sweep.spec import SweepError, SweepPoint, SweepSpec
-from physym.sweep.table import write_csv
+from physym.sweep.table import columns_of, write_csv
 from physym.systems import System
 from physym.training.config import ConfigError, FitConfig
 
@@ -97,13 +97,13 @@ def run_sweep(
     points = spec.points()
     tasks, rows = _plan(points, out / POINTS_DIR, system)
     write_json(out / SPEC_NAME, spec.to_dict())
-    varied = spec.varied
-    result = SweepResult(out, varied, ())
-    columns = result.columns
+    columns = columns_of(spec.varied)
     write_csv(out / CSV_NAME, list(rows.values()), columns)
     log = log or (lambda line: None)
+    resumed = sum(task.resume for task in tasks)
     log(f"sweep of {len(points)} points in {out}: {len(points) - len(tasks)} already "
-        f"complete, {len(tasks)} to run ({executor}, jobs {jobs or 'auto'})")
+        f"complete, {len(tasks)} to run ({resumed} resumed; {executor}, jobs "
+        f"{jobs or 'auto'})")
 
     def on_done(row: dict[str, Any]) -> None:
         rows[row["point"]] = row
@@ -115,7 +115,7 @@ def run_sweep(
             f"({_fmt(row['wall_s'])} s): {detail}")
 
     EXECUTORS[executor](tasks, jobs, on_done)
-    result = SweepResult(out, varied, tuple(rows.values()))
+    result = SweepResult(out, spec.varied, tuple(rows.values()))
     if plot:
         result.save_plot()
     return result

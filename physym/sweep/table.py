@@ -15,7 +15,7 @@ from typing import Any
 
 from physym.io import write_text
 
-__all__ = ["METRIC_COLUMNS", "read_csv", "to_csv_text", "write_csv"]
+__all__ = ["METRIC_COLUMNS", "columns_of", "read_csv", "to_csv_text", "write_csv"]
 
 #: columns after the varied settings
 METRIC_COLUMNS = (
@@ -36,6 +36,11 @@ METRIC_COLUMNS = (
     "error",                      # first line of the error of a failed point
     "run_dir",                    # the point's run directory, relative to the sweep
 )
+
+
+def columns_of(varied: Sequence[str]) -> tuple[str, ...]:
+    """The columns of a sweep whose varied settings are ``varied`` (``seed`` last)."""
+    return ("point", *varied, *METRIC_COLUMNS)
 
 
 def to_csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

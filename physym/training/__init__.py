@@ -3,38 +3,34 @@
 ``FitConfig`` holds every setting of a fit (loadable from TOML), ``train`` runs Adam with a
 schedule, mini-batches, early stopping, guards against near-singular velocity Hessians and
 an atomic checkpoint per epoch (exactly resumable).
+
+Only the configuration is imported eagerly; everything that needs torch is imported on
+first use, so the CLI can build its parser (and read configs) without loading torch.
 """
 
-from physym.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from physym.training.config import DTYPES, LOSSES, SCHEDULES, ConfigError, FitConfig
-from physym.training.losses import LOSS_FUNCTIONS, hessian_penalty, make_loss
-from physym.training.monitor import hessian_health, predict, relative_error
-from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
-from physym.training.schedule import Schedule, make_schedule
-from physym.training.trainer import TrainingDivergedError, TrainResult, train, training_metrics
+from __future__ import annotations
 
-__all__ = [
-    "DTYPES",
-    "LOSSES",
-    "LOSS_FUNCTIONS",
-    "SCHEDULES",
-    "CheckpointError",
-    "ConfigError",
-    "FitConfig",
-    "Schedule",
-    "TrainResult",
-    "TrainingDivergedError",
-    "exact_segments",
-    "hessian_health",
-    "hessian_penalty",
-    "load_checkpoint",
-    "make_loss",
-    "make_schedule",
-    "multistep_loss",
-    "predict",
-    "relative_error",
-    "rk4_unroll",
-    "save_checkpoint",
-    "train",
-    "training_metrics",
-]
+import importlib
+from typing import Any
+
+from physym.training.config import DTYPES, LOSSES, SCHEDULES, ConfigError, FitConfig, read_toml
+
+_LAZY = {
+    "CheckpointError": "checkpoint", "load_checkpoint": "checkpoint",
+    "save_checkpoint": "checkpoint",
+    "LOSS_FUNCTIONS": "losses", "hessian_penalty": "losses", "make_loss": "losses",
+    "hessian_health": "monitor", "predict": "monitor", "relative_error": "monitor",
+    "exact_segments": "multistep", "multistep_loss": "multistep", "rk4_unroll": "multistep",
+    "Schedule": "schedule", "make_schedule": "schedule",
+    "TrainResult": "trainer", "TrainingDivergedError": "trainer", "train": "trainer",
+    "training_metrics": "trainer",
+}
+
+__all__ = ["DTYPES", "LOSSES", "SCHEDULES", "ConfigError", "FitConfig", "read_toml",
+           *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:  # PEP 562
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"physym.training.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'physym.training' has no attribute {name!r}")
