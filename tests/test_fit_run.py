@@ -124,3 +124,14 @@ def test_interrupted_fit_resumes_to_the_same_result(tmp_path, monkeypatch):
     assert resumed.accel_rel_error == reference.accel_rel_error
     assert resumed.summary["rollout"]["state_error_rms"] == \
         reference.summary["rollout"]["state_error_rms"]
+
+
+def test_public_api_and_resolved_network_settings(tmp_path):
+    import physym
+
+    assert physym.fit is pipeline.fit and physym.load_run is load_run
+    config, _ = pipeline.resolve_config("double_pendulum", tmp_path, None, False,
+                                        {"model": "seed"})
+    assert (config.width, config.depth, config.activation) == (32, 4, "softplus")
+    config, _ = pipeline.resolve_config("pendulum", tmp_path, None, False, {"width": 8})
+    assert (config.model, config.width, config.depth) == ("structured", 8, 3)

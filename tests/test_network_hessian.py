@@ -105,3 +105,27 @@ def test_chunked_inference_gives_the_same_accelerations(monkeypatch: pytest.Monk
             results.append(model.accelerations(x))
     assert torch.allclose(results[0], results[1], rtol=1e-13, atol=0)
     assert torch.allclose(results[0], model.accelerations(x), rtol=1e-13, atol=0)
+
+
+def test_worker_threads_give_the_same_values_and_gradients(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import physym.network.fused_hessian as fused
+
+    gen = torch.Generator().manual_seed(5)
+    x = torch.rand(2500, 4, dtype=F64, generator=gen) * 2 - 1
+    y = torch.randn(2500, 2, dtype=F64, generator=gen)
+    results = []
+    for workers in (1, 3):
+        monkeypatch.setattr(fused, "WORKERS", workers)
+        model = build_model("mlp", 2, width=6, depth=3, beta=0.5, dtype=F64, seed=1)
+        qdd = model.accelerations(x)
+        torch.mean((qdd - y) ** 2).backward()
+        with torch.no_grad():
+            inferred = model.accelerations(x)
+        results.append((qdd.detach(), inferred, torch.cat([p.grad.flatten() for p in
+                                                           model.parameters()
+                                                           if p.grad is not None])))
+    threads = torch.get_num_threads()
+    for a, b in zip(*results, strict=True):
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-12 * b.abs().max())
+    assert torch.get_num_threads() == threads  # the workers' setting does not leak

@@ -85,12 +85,12 @@ def target_terms(expr: sp.Expr) -> list[sp.Expr]:
 
 
 def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
-             extras: Mapping[str, Sequence[sp.Expr]] | None = None
+             extras: Mapping[str, Sequence[Candidate]] | None = None
              ) -> tuple[list[sp.Expr], np.ndarray, dict[sp.Symbol, float]]:
     """Terms ``φ_k`` and coefficients ``c_k`` of ``L = Σ c_k φ_k`` from the target models.
 
     ``L = ½ q̇ᵀ M q̇ + A·q̇ − V`` or ``T + A·q̇ − V``, depending on which targets are given.
-    ``extras`` are further target terms offered to the polish with coefficient 0.
+    The terms of the ``extras`` (alternative models) are offered with coefficient 0.
     Constants (null Lagrangians) are dropped; terms are ordered by complexity.
     """
     kinds = _target_kinds(space)
@@ -107,9 +107,13 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     for name, candidate in chosen.items():
         params.update(candidate.params)
         collect(_contribution(kinds[name], candidate.expr, space), 1.0)
-    for name, terms in (extras or {}).items():
-        for term in terms:
-            if not term.free_symbols - variables:
+    for name, candidates in (extras or {}).items():
+        for candidate in candidates:
+            clash = any(params.get(s, v) != v for s, v in candidate.params.items())
+            expr = candidate.numeric() if clash else candidate.expr
+            if not clash:
+                params.update(candidate.params)
+            for term in target_terms(expr):
                 collect(_contribution(kinds[name], term, space), 0.0)
     terms = sorted(collected, key=lambda t: (complexity(t), sp.default_sort_key(t)))
     return terms, np.array([collected[t] for t in terms], dtype=np.float64), params

@@ -19,7 +19,6 @@ import sympy as sp
 from torch import nn
 
 from physym.distill._probe import model_accelerations
-from physym.distill.assemble import target_terms
 from physym.distill.base import Backend, get_backend
 from physym.distill.library import LibraryConfig
 from physym.distill.pareto import Candidate, SelectionRule
@@ -126,9 +125,8 @@ def distill(
 
     # With independent data, the terms of the simpler and of the next richer models of each
     # front are offered to the polish too: the data settle what the network could not.
-    extras = {name: [t for c in alternatives(fronts[name], models[0])
-                     for t in target_terms(c.expr)]
-              for name, models in accepted.items()} if polish and source == "data" else {}
+    extras = {name: alternatives(fronts[name], models[0]) for name, models in accepted.items()
+              } if polish and source == "data" else {}
     results, failures = [], []
     for route, problems in targets.routes.items():
         try:

@@ -3,7 +3,8 @@
 A rational ``p/q`` is proposed for a float ``c`` by :func:`sympy.nsimplify` at a ladder of
 tolerances, and kept as a candidate only if it is *significant*: a random number lies
 within about ``1/q²`` of some fraction with denominator ``q``, so ``q²·|c − p/q|`` must be
-far below 1 (here ``<= 1e-3``) before ``p/q`` says more than ``c``. A candidate is then
+far below 1 (here ``<= 1e-3``, and ``q <= 10⁴``) before ``p/q`` says more than ``c``; a
+random float passes with a chance of about 1e-3 per fraction tried. A candidate is then
 accepted only if the fit (an error function supplied by the caller) does not get worse.
 """
 
@@ -17,6 +18,7 @@ __all__ = ["rational_candidates", "rationalise_greedy", "snap_inner_constants"]
 
 _TOLERANCES = (1e-3, 1e-4, 1e-6, 1e-8, 1e-10)
 SIGNIFICANCE = 1e-3
+MAX_DENOMINATOR = 10_000
 
 
 def rational_candidates(value: float, significance: float = SIGNIFICANCE,
@@ -38,8 +40,7 @@ def rational_candidates(value: float, significance: float = SIGNIFICANCE,
         guess = sp.nsimplify(value, tolerance=tolerance * abs(value), rational=True)
         if not isinstance(guess, sp.Rational) or guess in found:
             continue
-        if guess.q**2 * abs(value - float(guess)) <= significance * max(1.0, abs(value)) \
-                and guess.q <= 10**6:
+        if guess.q**2 * abs(value - float(guess)) <= significance and guess.q <= MAX_DENOMINATOR:
             found.append(guess)
     return sorted(found, key=lambda r: (r.q, abs(r.p)))
 

@@ -46,14 +46,14 @@ def _reference_mass(space: StateSpace, dynamics: TermDynamics, coefficients: np.
 
 def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
             states: np.ndarray, accelerations: np.ndarray, polish: bool,
-            extras: Mapping[str, Sequence[sp.Expr]] | None = None) -> RouteResult:
+            extras: Mapping[str, Sequence[Candidate]] | None = None) -> RouteResult:
     """Assemble ``L``, polish it on ``(states, accelerations)``, fix its scale, rationalise.
 
-    ``extras``: target terms of alternative models, offered to the polish with coefficient
-    0 (the data keep those they need; the prune drops the rest). The polish holds the mass
-    ``M_ii`` at ``(q_ref, 0)`` fixed; afterwards, on the quadratic route, ``L`` is rescaled
-    so that its simplest ``q̇_i² g(q)`` term has coefficient 1/2 (a rescaling changes no
-    equation of motion).
+    ``extras``: alternative models of the targets, whose terms are offered to the polish
+    with coefficient 0 (the data keep those they need; the prune drops the rest). The
+    polish holds the mass ``M_ii`` at ``(q_ref, 0)`` fixed; afterwards, on the quadratic
+    route, ``L`` is rescaled so that its simplest ``q̇_i² g(q)`` term has coefficient 1/2
+    (a rescaling changes no equation of motion).
     """
     terms, raw, params = assemble(chosen, space, extras)
     if not terms:
@@ -71,7 +71,8 @@ def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
     anchor = scale_term(terms, space, polished, i) if route == "M,A,V" else None
     if anchor is not None:
         factor = 0.5 / float(polished[anchor])
-        polisher.set_scale(ScaleFix("term", 0.5, anchor))
+        # Same condition, rescaled: refits during rationalisation stay on this solution.
+        polisher.set_scale(ScaleFix("mass", factor, i, reference))
         convention = f"coefficient of {sp.sstr(terms[anchor])} is 1/2"
     else:
         factor = 1.0

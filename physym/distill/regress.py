@@ -15,7 +15,7 @@ from physym.distill.pareto import Candidate, SelectionRule, pareto_front
 
 __all__ = ["alternatives", "fit_target"]
 
-ALTERNATIVES = 3
+ALTERNATIVES = 5
 
 
 def fit_target(regressor: Backend, problem: Problem, rule: SelectionRule, tolerance: float,
@@ -39,7 +39,8 @@ def fit_target(regressor: Backend, problem: Problem, rule: SelectionRule, tolera
 
 
 def alternatives(front: list[Candidate], choice: Candidate) -> list[Candidate]:
-    """The simpler front models and the next few richer ones."""
+    """The simpler front models and a few richer ones (up to ``2 × complexity + 20``)."""
     simpler = [c for c in front if c.complexity < choice.complexity]
-    richer = [c for c in front if c.complexity > choice.complexity]
+    budget = 2 * choice.complexity + 20
+    richer = [c for c in front if choice.complexity < c.complexity <= budget]
     return simpler + richer[:ALTERNATIVES]

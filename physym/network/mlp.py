@@ -10,11 +10,12 @@ by ``hessian_method``; all are exact and agree to rounding:
     hand-written backward (:mod:`physym.network.fused_hessian`). Inference builds no
     autograd graph. Chosen because it was the fastest at every batch size measured, for
     training steps and inference: at batch 16384 (seed net, float32, 2 threads) a
-    training step took ~0.55x the time of ``"closed_form_traced"`` and ~0.5x that of
-    ``"autograd"``, and ~0.45x the JAX peer's fused step (``benchmarks/README.md``). On
-    CPU the cost is the number of passes over ``(B, width)`` arrays, and the hand-written
-    backward needs about a third of the passes autograd replays. When the states
-    themselves require grad (derivatives w.r.t. the inputs), the traced version is used.
+    training step took ~0.8x the time of ``"closed_form_traced"``, ~0.5x that of
+    ``"autograd"``, ~0.4x that of ``"func"``, and ~0.45x the JAX peer's fused step
+    (``benchmarks/README.md``). On CPU the cost is the number of passes over
+    ``(B, width)`` arrays, and the hand-written backward needs about a third of the
+    passes autograd replays. When the states themselves require grad (derivatives
+    w.r.t. the inputs, e.g. through an unrolled integrator), the traced version is used.
 ``"closed_form_traced"``
     The same formulas traced by autograd (differentiable to any order).
 ``"func"``

@@ -61,9 +61,12 @@ class FitConfig:
         tuple, doc="train/val/test fractions"))
     # model
     model: str = field(default="structured", metadata=_spec(str, doc="network registry name"))
-    width: int = field(default=64, metadata=_spec(int, low=1))
-    depth: int = field(default=3, metadata=_spec(int, low=1))
-    activation: str = field(default="softplus", metadata=_spec(str))
+    width: int | None = field(default=None, metadata=_spec(
+        int, low=1, optional=True, doc="None: the model's or preset's own (64; seed: 32)"))
+    depth: int | None = field(default=None, metadata=_spec(
+        int, low=1, optional=True, doc="None: the model's or preset's own (3; seed: 4)"))
+    activation: str | None = field(default=None, metadata=_spec(
+        str, optional=True, doc="None: the model's or preset's own (softplus)"))
     dtype: str = field(default="float64", metadata=_spec(str, choices=DTYPES))
     epsilon: float = field(default=0.0, metadata=_spec(float, low=0.0,
                                                        doc="ε‖q̇‖² added to L_θ"))
