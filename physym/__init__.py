@@ -7,6 +7,7 @@ compared with the truth.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from physym.comparison import Comparison, compare, rollout_compare
 from physym.systems import (
     DegenerateLagrangianError,
     Dynamics,
@@ -16,8 +17,6 @@ from physym.systems import (
     derive,
     load_system,
 )
-
-from physym.comparison import Comparison, compare, rollout_compare
 
 # Imported on first use: they pull in torch, which ``import physym`` must not pay for.
 _LAZY = {
@@ -43,8 +42,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
 
 __all__ = [
     "Comparison",
-    "compare",
-    "rollout_compare",
     "DegenerateLagrangianError",
     "Dynamics",
     "FitConfig",
@@ -53,8 +50,10 @@ __all__ = [
     "System",
     "__version__",
     "builtin_names",
+    "compare",
     "derive",
     "fit",
     "load_run",
     "load_system",
+    "rollout_compare",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-__all__ = ["atomic_write", "write_text", "write_json", "read_json", "save_npz", "save_torch"]
+__all__ = ["atomic_write", "read_json", "save_npz", "save_torch", "write_json", "write_text"]
 
 
 def atomic_write(path: str | Path, writer: Callable[[IO[bytes]], None]) -> Path:

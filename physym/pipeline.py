@@ -291,8 +291,9 @@ def resolve_config(
         settings = {}
     settings.pop("system", None)
     settings.update(explicit)
-    if resume:
-        return _resume_config(system, run_dir, settings)
+    if resume:  # None means "the default", which the stored config has resolved
+        return _resume_config(system, run_dir,
+                              {k: v for k, v in settings.items() if v is not None})
     if isinstance(system, System):
         system_obj, ref = system, system.name
     else:

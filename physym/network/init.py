@@ -25,6 +25,16 @@ __all__ = ["INITS", "calibrate_acceleration_scale", "initialise"]
 INITS = ("torch", "lnn")
 
 
+#: Median of χ²₁: ``median(z²)`` for ``z ~ N(0, 1)``.
+_MEDIAN_CHI2_1 = 0.45493642311957283
+
+
+def _robust_rms(values: torch.Tensor) -> float:
+    """``sqrt(median(v²) / median(z²))``: the RMS for Gaussian values, but not dominated by
+    the few near-singular states where a random network's ``q̈`` is huge."""
+    return math.sqrt(float(values.pow(2).median()) / _MEDIAN_CHI2_1)
+
+
 @torch.no_grad()
 def calibrate_acceleration_scale(
     model: LagrangianModel,
@@ -33,6 +43,10 @@ def calibrate_acceleration_scale(
     factors: Sequence[float] | None = None,
 ) -> tuple[float, float]:
     """Rescale the coordinate inputs so that ``rms(q̈)`` is closest to ``target_rms``.
+
+    ``rms`` is a robust estimate, ``sqrt(median(q̈²) / median(z²))`` with ``z ~ N(0, 1)``
+    (equal to the RMS for Gaussian accelerations), because at random initialisation a
+    few states with a near-singular ``H_vv`` have huge accelerations.
 
     ``rms(q̈)`` is not monotone in the scale (it also moves the point where the network is
     evaluated), so a log-spaced grid of factors is tried rather than a fixed-point
@@ -52,7 +66,7 @@ def calibrate_acceleration_scale(
     factor : float
         The scale applied.
     rms : float
-        The root-mean-square acceleration after calibration.
+        The (robust) root-mean-square acceleration after calibration.
     """
     if factors is None:
         factors = [10.0 ** (k / 5) for k in range(-15, 16)]
@@ -65,7 +79,7 @@ def calibrate_acceleration_scale(
             qdd = model.accelerations(states, create_graph=False)
         except torch.linalg.LinAlgError:  # a singular H_vv at this scale: skip it
             continue
-        rms = float(qdd.pow(2).mean().sqrt())
+        rms = _robust_rms(qdd)
         miss = abs(math.log(rms / target_rms)) if math.isfinite(rms) and rms > 0 else math.inf
         if miss < best_miss:
             best_factor, best_rms, best_miss = factor, rms, miss
@@ -84,7 +98,7 @@ def initialise(model: LagrangianModel, init: str, generator: torch.Generator | N
     init : {"torch", "lnn"}
         ``"torch"`` keeps ``nn.Linear``'s default (uniform ``±1/√fan_in``, the seed net);
         ``"lnn"`` draws weights ``N(0, 1/fan_in)`` with zero biases, then calibrates the
-        coordinate inputs so that ``q̈`` has unit RMS on ``N(0, 1)`` states (the goal of
+        coordinate inputs so that ``q̈`` has unit (robust) RMS on ``N(0, 1)`` states (the goal of
         Cranmer et al.'s initialisation, see the module docstring).
     generator : torch.Generator, optional
         Source of randomness for ``"lnn"`` (default: torch's global generator).
