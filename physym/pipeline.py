@@ -1,11 +1,11 @@
 """The ``fit`` verb: named stages over one run directory, each timed.
 
 ``fit`` resolves the configuration, prepares the run directory (DESIGN.md §5) and runs
-:data:`STAGES` in order, ``data → train → evaluate → rollout → plots``, then writes
-``summary.json``. A stage is a :class:`Stage` (a name and a function of the shared
-:class:`RunContext`); a later stage such as ``distill`` is appended by passing
-``stages=(*STAGES, Stage("distill", distill_stage))``, and its entries go into
-``ctx.summary``. ``summary["timings"]`` holds the seconds of every stage.
+:data:`STAGES` in order, ``data → train → evaluate → rollout → plots → distill →
+compare`` (the last two in :mod:`physym.recovery_stages`), then writes ``summary.json``
+and ``report.md``. A stage is a :class:`Stage` (a name and a function of the shared
+:class:`RunContext`) whose entries go into ``ctx.summary``; ``summary["timings"]`` holds
+the seconds of every stage.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class RunContext:
     model: Any = None
     train_result: Any = None
     rollout_arrays: dict[str, np.ndarray] | None = None
+    distillation: Any = None
     summary: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -188,12 +189,26 @@ def plots_stage(ctx: RunContext) -> None:
                    energy_scale(ctx.system))
 
 
+def _distill(ctx: RunContext) -> None:
+    from physym.recovery_stages import distill_stage
+
+    distill_stage(ctx)
+
+
+def _compare(ctx: RunContext) -> None:
+    from physym.recovery_stages import compare_stage
+
+    compare_stage(ctx)
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("data", data_stage),
     Stage("train", train_stage),
     Stage("evaluate", evaluate_stage),
     Stage("rollout", rollout_stage),
     Stage("plots", plots_stage),
+    Stage("distill", _distill),
+    Stage("compare", _compare),
 )
 
 
@@ -261,6 +276,17 @@ def fit(
     ctx.timings["total"] = time.perf_counter() - started
     summary = _summary(ctx)
     write_json(run_dir / SUMMARY, summary)
+    if any(stage.name == "compare" for stage in stages):
+        from physym.recovery_stages import write_report
+
+        begin = time.perf_counter()
+        note = write_report(run_dir)
+        summary["timings"]["report"] = time.perf_counter() - begin
+        if note:
+            summary["report_error"] = note
+        summary["timings"].pop("total", None)
+        summary["timings"]["total"] = time.perf_counter() - started
+        write_json(run_dir / SUMMARY, summary)
     result = FitResult(path=run_dir, config=cfg, system=system_obj, summary=summary,
                        metrics=read_json(run_dir / METRICS) if (run_dir / METRICS).is_file()
                        else {})

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["loss_series", "plot_history", "save_run_plots"]
+__all__ = ["loss_series", "plot_history", "plot_run", "save_run_plots"]
 
 
 def loss_series(history: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
@@ -76,3 +76,51 @@ def save_run_plots(run_dir: str | Path, history: Sequence[Mapping[str, Any]],
     paths.append(save_figure(run_dir / "trajectories.png", trajectories))
     paths.append(save_figure(run_dir / "energy.png", energy))
     return paths
+
+
+def plot_run(run_dir: str | Path, history: Sequence[Mapping[str, Any]], system: Any) -> Any:
+    """A notebook figure of a run: loss curves, then (with ``rollout.npz``) the first held-out
+    trajectory, exact vs network vs recovered ``L``, and its true energy.
+
+    Parameters
+    ----------
+    run_dir : path
+    history : sequence of dict
+        Per-epoch records (``metrics.json``'s ``epochs``).
+    system : System
+        The true system (its coordinates and energy scale).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from physym.data import energy_scale
+    from physym.report.plots import plot_energy, plot_trajectories
+
+    path = Path(run_dir) / "rollout.npz"
+    rollout = None
+    if path.is_file():
+        with np.load(path) as saved:
+            rollout = {k: saved[k] for k in saved.files}
+    panels = 3 if rollout is not None and len(rollout["t"]) > 1 else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.8), squeeze=False)
+    plot_history(history, ax=axes[0, 0])
+    if panels == 1 or rollout is None:
+        return fig
+    t = rollout["t"]
+    recovered = rollout.get("recovered")
+    plot_trajectories(t, rollout["true"][:, 0], system.coordinates,
+                      network=rollout["predicted"][:, 0],
+                      recovered=None if recovered is None else recovered[:, 0], ax=axes[0, 1])
+    axes[0, 1].set_title("held-out trajectory")
+    energies = {"exact": rollout["energy_true"][:, 0],
+                "network": rollout["energy_predicted"][:, 0]}
+    if "energy_recovered" in rollout:
+        energies["recovered"] = rollout["energy_recovered"][:, 0]
+    reference = max(abs(float(rollout["energy_true"][0, 0])), energy_scale(system))
+    plot_energy(t, energies, reference=reference, ax=axes[0, 2])
+    axes[0, 2].set_title("true energy along it")
+    fig.tight_layout()
+    return fig

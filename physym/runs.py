@@ -173,11 +173,61 @@ class FitResult:
 
         return Dataset.load(self.path / DATA)
 
-    def plot(self, ax: Any = None) -> Any:
-        """The loss curves on ``ax`` (created with pyplot if omitted); returns the Axes."""
-        from physym.plots import plot_history
+    @property
+    def recovered_lagrangian(self) -> Any:
+        """The distilled Lagrangian as a SymPy expression (``None`` if not distilled)."""
+        from physym.comparison import parse_lagrangian
 
-        return plot_history(self.metrics.get("epochs", []), ax=ax)
+        text = self.summary.get("recovered_lagrangian")
+        if not text:
+            return None
+        names = [*self.system.coordinates, *self.system.velocity_names]
+        return parse_lagrangian(text, names, where=str(self.path / SUMMARY))
+
+    @property
+    def exact(self) -> bool | None:
+        """Whether the recovered ``L`` equals ``α L_true`` up to a total derivative."""
+        return self.summary.get("exact")
+
+    @property
+    def equivalent(self) -> bool | None:
+        """Whether the recovered ``L`` has the true accelerations on fresh states."""
+        return self.summary.get("equivalent")
+
+    def plot(self, ax: Any = None) -> Any:
+        """Loss curves, and with rollouts the first trajectory (true, network, recovered
+        ``L``) and its energy.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Draw only the loss curves there (the former behaviour).
+
+        Returns
+        -------
+        matplotlib Figure, or the Axes when ``ax`` was given
+        """
+        from physym.plots import plot_history, plot_run
+
+        if ax is not None:
+            return plot_history(self.metrics.get("epochs", []), ax=ax)
+        return plot_run(self.path, self.metrics.get("epochs", []), self.system)
+
+    def _repr_latex_(self) -> str:
+        import sympy as sp
+
+        true = sp.latex(self.system.lagrangian_numeric)
+        recovered = self.recovered_lagrangian
+        right = r"\text{not distilled}" if recovered is None else sp.latex(recovered)
+        verdict = {True: "exact", False: "not exact"}.get(self.exact, "n/a")
+        equivalent = {True: "equivalent", False: "not equivalent"}.get(self.equivalent, "")
+        error = (self.summary.get("accel_rel_error") or {}).get("recovered")
+        tail = "" if error is None else rf",\ \|\hat a - a\|/\|a\| = {error:.2g}"
+        return (r"$\begin{array}{ll}"
+                rf"L_{{\mathrm{{true}}}} = {true} \\ "
+                rf"L_{{\mathrm{{rec}}}} = {right} \\ "
+                rf"\text{{{self.system.name}: {verdict}, {equivalent}}}{tail}"
+                r"\end{array}$")
 
     def __repr__(self) -> str:
         rollout = self.summary.get("rollout") or {}
@@ -190,6 +240,10 @@ class FitResult:
             f"  rollout error   {_fmt(rollout.get('state_error_rms'))} "
             f"(RMS over {rollout.get('horizon_s', '?')} s)",
             f"  energy metric   {_fmt(energy)} (LNN paper: 0.0043)",
+            f"  recovered L     {self.summary.get('recovered_lagrangian') or 'n/a'}",
+            f"  verdict         exact={self.exact}, equivalent={self.equivalent}, "
+            f"scale={_fmt(self.summary.get('scale'))}, recovered accel error "
+            f"{_fmt((self.summary.get('accel_rel_error') or {}).get('recovered'))}",
             "  timings         " + ", ".join(
                 f"{k} {v:.1f} s" for k, v in (self.summary.get("timings") or {}).items()),
         ]

@@ -12,10 +12,12 @@ from physym.cli.main import main
 from physym.runs import load_run
 
 TINY = ["--samples", "300", "--epochs", "3", "--width", "16", "--depth", "2", "--quiet",
+        "--no-distill",
         "--set", "rollout_states=2", "--set", "rollout_t_end=0.5",
         "--set", "energy_states=2", "--set", "energy_t_end=0.5"]
 TINY_KW = {"samples": 300, "epochs": 3, "width": 16, "depth": 2, "rollout_states": 2,
-           "rollout_t_end": 0.5, "energy_states": 2, "energy_t_end": 0.5, "progress": False}
+           "rollout_t_end": 0.5, "energy_states": 2, "energy_t_end": 0.5, "progress": False,
+           "distill": False}
 FILES = {"config.json", "system.json", "data.npz", "checkpoint.pt", "model.pt",
          "metrics.json", "summary.json", "rollout.npz", "loss.png", "trajectories.png",
          "energy.png"}

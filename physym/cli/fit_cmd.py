@@ -1,4 +1,5 @@
-"""``physym fit REF --out DIR``: train a Lagrangian neural network and evaluate it.
+"""``physym fit REF --out DIR``: train a Lagrangian neural network, evaluate it, distil it to
+a closed form, compare that with the true Lagrangian and write ``report.md``.
 
 Settings come from the defaults of :class:`physym.training.FitConfig`, then a TOML file
 (``--config``), then the flags (``--epochs`` …, and ``--set KEY=VALUE`` for any other
@@ -29,6 +30,7 @@ _FLAGS = (  # (flag, config field, type, help)
     ("--clip-norm", "clip_norm", float, "gradient-norm clip, 0 for none"),
     ("--noise", "noise", float, "relative noise on the training targets"),
     ("--patience", "patience", int, "early-stopping patience in epochs, 0 for none"),
+    ("--backend", "backend", str, "distillation backend: sparse, operon or pysr"),
 )
 
 
@@ -49,6 +51,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
                         metavar="KEY=VALUE",
                         help="any other setting, VALUE in TOML syntax (repeatable), e.g. "
                              "--set hessian_penalty=1.0")
+    parser.add_argument("--no-distill", dest="distill", action="store_false", default=None,
+                        help="train and evaluate only: no distillation or comparison")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="always show the progress bar")
@@ -73,11 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if "torch" not in sys.modules:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from physym.data import DataError
+    from physym.distill import BackendUnavailableError
     from physym.pipeline import fit
     from physym.runs import RunDirError
     from physym.training import CheckpointError, ConfigError, TrainingDivergedError
 
     overrides = {dest: getattr(args, dest) for _, dest, _, _ in _FLAGS}
+    overrides["distill"] = args.distill
     for text in args.settings:
         key, value = _parse_setting(text)
         overrides[key] = value
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         result = fit(args.system, args.out, config=args.config, resume=args.resume,
                      progress=args.progress, **overrides)
     except (ConfigError, RunDirError, CheckpointError, DataError,
-            TrainingDivergedError) as exc:
+            TrainingDivergedError, BackendUnavailableError) as exc:
         raise CLIError(str(exc)) from None
     except KeyboardInterrupt:
         print(f"physym: interrupted; the last finished epoch is checkpointed in {args.out}; "

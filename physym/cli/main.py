@@ -18,8 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("physym.cli.show_cmd", "print a system's Lagrangian and equations of motion"),
     "simulate": ("physym.cli.simulate_cmd", "integrate exact trajectories of a system"),
     "sweep": ("physym.cli.sweep_cmd", "run a grid of fits (samples vs parameters) in parallel"),
+    "distill": ("physym.cli.distill_cmd", "distil an existing run again, optionally with "
+                                          "another backend"),
     "report": ("physym.cli.report_cmd", "rebuild a run's report.md from its run directory"),
-    "fit": ("physym.cli.fit_cmd", "train a Lagrangian neural network on a system"),
+    "fit": ("physym.cli.fit_cmd", "train an LNN on a system, distil it, compare and report"),
     "bench": ("physym.cli.bench_cmd", "time LNN training steps and inference on this machine"),
 }
 

@@ -20,6 +20,7 @@ __all__ = ["DTYPES", "LOSSES", "SCHEDULES", "ConfigError", "FitConfig"]
 LOSSES = ("mse", "normalised", "huber")
 SCHEDULES = ("cosine", "plateau", "constant")
 DTYPES = ("float32", "float64")
+BACKEND_NAMES = ("sparse", "operon", "pysr")
 
 
 class ConfigError(ValueError):
@@ -42,8 +43,9 @@ class FitConfig:
     near-singular-Hessian pitfall (``loss``, ``huber_delta``, ``clip_norm``,
     ``hessian_penalty``, ``hessian_margin``, ``max_bad_batches``), the optional multi-step
     loss (``multistep_steps``, ``multistep_dt``, ``multistep_weight``) and the evaluation
-    (``rollout_*``, ``energy_*``, ``monitor_states``). See ``physym fit --help`` and the
-    README for each meaning.
+    (``rollout_*``, ``energy_*``, ``monitor_states``), then distillation and comparison
+    (``distill``, ``backend``, ``distill_states``, ``compare_tolerance``). See
+    ``physym fit --help`` and the README for each meaning.
 
     Examples
     --------
@@ -103,6 +105,16 @@ class FitConfig:
     energy_t_end: float = field(default=100.0, metadata=_spec(float, low=0.0))
     energy_ic_box: Mapping[str, Any] | None = field(default=None, metadata=_spec(
         dict, optional=True, doc="IC box of the energy metric (default: see rollout)"))
+
+    # distillation and comparison (DESIGN.md §4)
+    distill: bool = field(default=True, metadata=_spec(
+        bool, doc="distil the trained network to a closed form and compare it"))
+    backend: str = field(default="sparse", metadata=_spec(
+        str, choices=BACKEND_NAMES, doc="distillation backend"))
+    distill_states: int = field(default=800, metadata=_spec(
+        int, low=10, doc="coordinates sampled for the distillation targets"))
+    compare_tolerance: float = field(default=1e-6, metadata=_spec(
+        float, low=0.0, doc="largest recovered accel error that counts as equivalent"))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -197,6 +209,9 @@ def _check(name: str, value: Any, meta: Mapping[str, Any]) -> Any:
     elif kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(bad + f"must be an integer, got {value!r}")
+    elif kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(bad + f"must be true or false, got {value!r}")
     elif kind is str:
         if not isinstance(value, str) or not value:
             raise ConfigError(bad + f"must be a non-empty string, got {value!r}")

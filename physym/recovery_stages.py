@@ -1,0 +1,180 @@
+"""The stages of ``fit`` after training: distil, compare, report (DESIGN.md §4–5).
+
+``distill_stage`` reads a closed form off the trained network and polishes its constants
+on the training samples (``distillation.json``); ``compare_stage`` sets it beside the true
+Lagrangian on fresh states and rolls it out from the same initial states as the network
+(``rollout.npz`` gains ``recovered``); :func:`write_report` writes ``report.md`` once
+``summary.json`` is there.
+:func:`redistill` runs the three again on a finished run (``physym distill DIR``).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from physym.io import read_json, save_npz, write_json
+from physym.runs import ROLLOUT, SUMMARY, json_safe, load_run, versions
+
+__all__ = ["DISTILLATION", "FRESH_STATES", "compare_stage", "distill_stage",
+           "read_distillation", "redistill", "write_report"]
+
+DISTILLATION = "distillation.json"
+#: States drawn afresh from the sampling box (not the training data) for the comparison.
+FRESH_STATES = 2000
+#: Offset of the comparison's seed from the run's, so its states are not the training ones.
+_FRESH_SEED_OFFSET = 7919
+
+
+def distill_stage(ctx: Any) -> None:
+    """Distil ``ctx.model`` with ``ctx.config.backend``: ``ctx.distillation``."""
+    import torch
+
+    from physym.distill import distill
+
+    cfg = ctx.config
+    if not cfg.distill:
+        return
+    model = copy.deepcopy(ctx.model).to(torch.float64).eval()
+    index = ctx.dataset.train_index
+    data = (ctx.dataset.states[index], ctx.dataset.accelerations[index])
+    result = distill(model, ctx.system, data=data, backend=cfg.backend,
+                     n_states=cfg.distill_states, seed=cfg.seed)
+    write_json(ctx.run_dir / DISTILLATION, json_safe(result.to_dict()))
+    ctx.distillation = result
+    ctx.summary["backend"] = result.backend
+    ctx.summary["distillation"] = {
+        "targets": result.targets, "scale_convention": result.scale.get("convention"),
+        "alpha": result.scale.get("alpha"), "polish": result.polish,
+        "quadratic_check": result.quadratic_check, "curl_check": result.curl_check,
+        "timings": result.timings,
+    }
+
+
+def compare_stage(ctx: Any) -> None:
+    """Verdicts on fresh states and a rollout of the recovered ``L`` beside the network's."""
+    from physym.comparison import compare
+
+    distillation = getattr(ctx, "distillation", None)
+    if distillation is None:
+        return
+    cfg = ctx.config
+    comparison = compare(ctx.system, distillation.lagrangian, n_states=FRESH_STATES,
+                         seed=cfg.seed + _FRESH_SEED_OFFSET, tolerance=cfg.compare_tolerance)
+    network_error = (ctx.summary.get("accel_rel_error") or {}).get("network")
+    ctx.summary.update(comparison.to_summary(network_error))
+    ctx.summary["comparison"]["fresh_states"] = FRESH_STATES
+    ctx.summary["recovered_lagrangian"] = _sympify_ready(distillation.lagrangian)
+    _rollout_recovered(ctx, comparison)
+
+
+def write_report(run_dir: Path) -> str | None:
+    """Build ``report.md`` of a run; the first line of the error if it fails."""
+    from physym.report import build_report
+
+    try:
+        build_report(run_dir)
+    except Exception as exc:  # a report must never cost the run
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return None
+
+
+def redistill(run_dir: str | Path, *, backend: str | None = None,
+              progress: bool | None = None) -> Any:
+    """Distil, compare and report a finished run again (``physym distill DIR``).
+
+    Parameters
+    ----------
+    run_dir : path
+        A directory written by ``physym fit``.
+    backend : str, optional
+        ``"sparse"``, ``"operon"`` or ``"pysr"``; default: the run's own.
+    progress : bool, optional
+        Unused; accepted for symmetry with :func:`physym.fit`.
+
+    Returns
+    -------
+    FitResult
+        The run with its updated ``summary.json``.
+    """
+    from physym.pipeline import RunContext
+
+    run = load_run(run_dir)
+    config = run.config if backend is None else run.config.replace(backend=backend)
+    config = config.replace(distill=True)
+    ctx = RunContext(config=config, system=run.system, run_dir=run.path, progress=progress)
+    ctx.model, ctx.dataset = run.model, run.data
+    ctx.summary = dict(run.summary)
+    for name, stage in (("distill", distill_stage), ("compare", compare_stage)):
+        begin = time.perf_counter()
+        stage(ctx)
+        ctx.summary.setdefault("timings", {})[name] = time.perf_counter() - begin
+    ctx.summary["versions"] = versions()
+    write_json(run.path / SUMMARY, json_safe(ctx.summary))
+    write_json(run.path / "config.json", config.to_dict())
+    note = write_report(run.path)
+    if note:
+        ctx.summary["report_error"] = note
+        write_json(run.path / SUMMARY, json_safe(ctx.summary))
+    return load_run(run.path)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _sympify_ready(expr: Any) -> str:
+    """``sstr`` of the recovered ``L``: ``sympy.sympify`` reads it back with the coordinate
+    and ``<q>_dot`` names (no parameters are left in it; rationals stay exact)."""
+    import sympy as sp
+
+    return sp.sstr(expr)
+
+
+def _rollout_recovered(ctx: Any, comparison: Any) -> None:
+    """Roll the recovered ``L`` out from the network's rollout states (``rollout.npz``)."""
+    from physym.comparison import recovered_system
+    from physym.rollout import compare_rollouts
+
+    arrays = ctx.rollout_arrays
+    if arrays is None and (ctx.run_dir / ROLLOUT).is_file():
+        with np.load(ctx.run_dir / ROLLOUT) as saved:
+            arrays = {k: saved[k] for k in saved.files}
+    rollout = ctx.summary.get("rollout")
+    if not arrays or not isinstance(rollout, dict) or not comparison.equivalent:
+        if isinstance(rollout, dict):
+            rollout["recovered"] = None if comparison.equivalent else {
+                "skipped": "the recovered Lagrangian is not equivalent to the true one"}
+        return
+    cfg = ctx.config
+    system = recovered_system(ctx.system, comparison.recovered_lagrangian)
+    t, true = arrays["t"], arrays["true"]
+    result = compare_rollouts(ctx.system, system.accelerations, true[0], float(t[-1]),
+                              cfg.rollout_dt, n_points=len(t), seed=cfg.seed)
+    own = result.to_dict()  # "network" there is the recovered L here
+    valid = own["valid_time"]
+    rollout["recovered"] = {
+        "state_error_rms": own["state_error_rms"],
+        "state_error_final": own["state_error_final"],
+        "state_error_final_median": own["state_error_final_median"],
+        "valid_time_mean": valid["network_mean"],
+        "valid_time_median": valid["network_median"],
+        "valid_time_censored_fraction": valid["network_censored_fraction"],
+        "energy_drift": own["energy_drift"]["network"],
+        "n_diverged": own["n_diverged"],
+    }
+    arrays = {**arrays, "recovered": result.predicted,
+              "energy_recovered": result.energy_predicted}
+    ctx.rollout_arrays = arrays
+    save_npz(ctx.run_dir / ROLLOUT, arrays)
+
+
+def read_distillation(run_dir: str | Path) -> Any:
+    """The :class:`~physym.distill.Distillation` a run saved, or ``None``."""
+    from physym.distill import Distillation
+
+    path = Path(run_dir) / DISTILLATION
+    return Distillation.from_dict(read_json(path)) if path.is_file() else None
