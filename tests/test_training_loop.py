@@ -141,3 +141,14 @@ def test_schedules_run(schedule):
     if schedule == "cosine":
         assert lrs[-1] == pytest.approx(config.lr * config.min_lr_factor)
     assert np.isfinite(lrs).all()
+
+
+def test_min_steps_stretches_epochs_patience_and_warmup() -> None:
+    from physym.training import FitConfig
+    from physym.training.trainer import stretch_to_min_steps
+
+    cfg = FitConfig(system="pendulum", epochs=10, patience=3, warmup_epochs=1, min_steps=95)
+    stretched = stretch_to_min_steps(cfg, steps_per_epoch=7)
+    assert stretched.epochs == 14 and stretched.epochs * 7 >= 95
+    assert stretched.patience == 5 and stretched.warmup_epochs == 2
+    assert stretch_to_min_steps(cfg, steps_per_epoch=20) == cfg  # already enough steps

@@ -75,6 +75,9 @@ class FitConfig:
     model_options: Mapping[str, Any] = field(default_factory=dict, metadata=_spec(dict))
     # optimisation
     epochs: int = field(default=60, metadata=_spec(int, low=1))
+    min_steps: int = field(default=0, metadata=_spec(
+        int, low=0, doc="at least this many optimiser steps: epochs (and patience, warm-up) "
+                        "are stretched for small datasets"))
     batch_size: int = field(default=128, metadata=_spec(int, low=1))
     lr: float = field(default=1e-2, metadata=_spec(float, low=0.0))
     schedule: str = field(default="cosine", metadata=_spec(str, choices=SCHEDULES))

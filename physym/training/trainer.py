@@ -40,7 +40,8 @@ from physym.training.monitor import hessian_health, predict, relative_error
 from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
 from physym.training.schedule import make_schedule
 
-__all__ = ["TrainResult", "TrainingDivergedError", "train", "training_metrics"]
+__all__ = ["TrainResult", "TrainingDivergedError", "stretch_to_min_steps", "train",
+           "training_metrics"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -120,6 +121,28 @@ class _Batches:
             yield order[start:start + self.batch_size]
 
 
+def stretch_to_min_steps(config: FitConfig, steps_per_epoch: int) -> FitConfig:
+    """``config`` with ``epochs`` raised so that at least ``config.min_steps`` optimiser
+    steps are taken; ``patience`` and ``warmup_epochs`` are stretched by the same factor.
+
+    With a fixed number of epochs a small dataset also gets fewer updates; a fixed
+    ``min_steps`` gives every dataset size the same optimisation budget (the
+    samples-vs-parameters study varies the data alone this way).
+
+    Examples
+    --------
+    >>> cfg = FitConfig(system="pendulum", epochs=10, patience=5, min_steps=200)
+    >>> stretch_to_min_steps(cfg, 4).epochs, stretch_to_min_steps(cfg, 4).patience
+    (50, 25)
+    """
+    needed = math.ceil(config.min_steps / max(steps_per_epoch, 1))
+    if needed <= config.epochs:
+        return config
+    factor = needed / config.epochs
+    return config.replace(epochs=needed, patience=math.ceil(config.patience * factor),
+                          warmup_epochs=math.ceil(config.warmup_epochs * factor))
+
+
 def train(
     model: LagrangianModel,
     dataset: Dataset,
@@ -167,6 +190,7 @@ def train(
     """
     model.to(DTYPES[config.dtype])
     batches = _Batches(dataset, config, system)
+    config = stretch_to_min_steps(config, len(batches))
     loss_fn = make_loss(config.loss, batches.mean_square, config.huber_delta)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay)
