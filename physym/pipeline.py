@@ -57,7 +57,7 @@ class RunContext:
     """What the stages share: inputs, intermediate results and the summary being built."""
 
     config: FitConfig
-    system: System
+    system: System | None  # None: measured data without a reference (pipeline_measured)
     run_dir: Path
     resume: bool = False
     progress: bool | None = None
@@ -66,6 +66,8 @@ class RunContext:
     train_result: Any = None
     rollout_arrays: dict[str, np.ndarray] | None = None
     distillation: Any = None
+    measured: Any = None  # StateEstimate of a fit from measured positions
+    space: Any = None  # its StateSpace (the box the data cover)
     summary: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -87,6 +89,11 @@ def data_stage(ctx: RunContext) -> None:
 
     path = ctx.run_dir / DATA
     cfg = ctx.config
+    if cfg.data is not None:  # positions over time: physym.pipeline_measured
+        from physym.pipeline_measured import measured_data_stage
+
+        measured_data_stage(ctx)
+        return
     if ctx.resume and path.is_file():
         ctx.dataset = Dataset.load(path)
         return
@@ -96,32 +103,62 @@ def data_stage(ctx: RunContext) -> None:
 
 
 def train_stage(ctx: RunContext) -> None:
-    """Build the seeded network and train it with checkpoints: ``model.pt``, ``metrics.json``."""
+    """Build the seeded network and train it with checkpoints: ``model.pt``, ``metrics.json``.
+
+    If the model's validation error stalls above ``fallback_threshold``, ``fallback_model``
+    is trained too and the better of the two is kept (:mod:`physym.training.fallback`).
+    """
+    from physym.training.fallback import (
+        FALLBACK_CHECKPOINT,
+        fallback_record,
+        should_fall_back,
+        val_errors,
+    )
+
+    cfg = ctx.config
+    name, (result, options) = cfg.model, _train_model(ctx, cfg.model, CHECKPOINT)
+    first, second = result, None
+    if should_fall_back(cfg, val_errors(result)):
+        second, second_options = _train_model(ctx, cfg.fallback_model, FALLBACK_CHECKPOINT)
+        fallback = fallback_record(cfg, first, second)
+        if fallback["used"]:
+            name, result, options = cfg.fallback_model, second, second_options
+    else:
+        fallback = fallback_record(cfg, first, None)
+    metrics = {**json_safe(result.metrics), "fallback": json_safe(fallback)}
+    write_json(ctx.run_dir / METRICS, metrics)
+    save_model(ctx.run_dir / MODEL, result.model, name, options)
+    ctx.model, ctx.train_result = result.model, result
+    last = result.history[-1] if result.history else {}
+    ctx.summary["training"] = {
+        "model": name,
+        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+        "best_val_rel_error": result.best_val_rel_error, "stopped_early": result.stopped_early,
+        "skipped_updates": result.skipped_updates, "nonfinite_losses": result.nonfinite_losses,
+        "final_lr": last.get("lr"),
+        "wall_s": first.wall_s + (second.wall_s if second is not None else 0.0),
+        "fallback": fallback,
+    }
+
+
+def _train_model(ctx: RunContext, name: str, checkpoint_name: str) -> tuple[Any, dict[str, Any]]:
+    """Train one registry model on ``ctx.dataset``: its ``TrainResult`` and build options."""
     import torch
 
     from physym.network import build_model
     from physym.training import train
 
-    cfg = ctx.config
+    cfg = ctx.config.replace(model=name)
     options = model_build_options(cfg, ctx.system)
-    model = build_model(cfg.model, ctx.system.n_dof, **{
+    model = build_model(name, ctx.dataset.n_dof, **{
         **options, "dtype": getattr(torch, cfg.dtype)})
-    checkpoint = ctx.run_dir / CHECKPOINT
+    checkpoint = ctx.run_dir / checkpoint_name
     metrics_path = ctx.run_dir / METRICS
     result = train(model, ctx.dataset, cfg, system=ctx.system, checkpoint=checkpoint,
                    resume=ctx.resume and checkpoint.is_file(), progress=ctx.progress,
                    periodic=tuple(options["periodic"]),
                    on_epoch=lambda metrics: write_json(metrics_path, json_safe(metrics)))
-    write_json(metrics_path, json_safe(result.metrics))
-    save_model(ctx.run_dir / MODEL, result.model, cfg.model, options)
-    ctx.model, ctx.train_result = result.model, result
-    last = result.history[-1] if result.history else {}
-    ctx.summary["training"] = {
-        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-        "best_val_rel_error": result.best_val_rel_error, "stopped_early": result.stopped_early,
-        "skipped_updates": result.skipped_updates, "nonfinite_losses": result.nonfinite_losses,
-        "final_lr": last.get("lr"), "wall_s": result.wall_s,
-    }
+    return result, options
 
 
 def evaluate_stage(ctx: RunContext) -> None:
@@ -140,7 +177,8 @@ def evaluate_stage(ctx: RunContext) -> None:
     ctx.summary["accel_rel_error_splits"] = {**errors, "held_out": held_out}
     ctx.summary["hessian"] = hessian_health(model, _clean_split(ctx.dataset, held_out)[0])
     ctx.summary["network"] = {
-        "model": ctx.config.model, "width": ctx.config.width, "depth": ctx.config.depth,
+        "model": (ctx.summary.get("training") or {}).get("model", ctx.config.model),
+        "width": ctx.config.width, "depth": ctx.config.depth,
         "activation": ctx.config.activation, "dtype": ctx.config.dtype,
         "parameters": sum(p.numel() for p in ctx.model.parameters()),
     }
@@ -148,10 +186,16 @@ def evaluate_stage(ctx: RunContext) -> None:
 
 def rollout_stage(ctx: RunContext) -> None:
     """Rollouts from held-out states against the exact system, and the energy metric."""
-    from physym.rollout import compare_rollouts, energy_metric, model_accelerations
+    from physym.rollout import (
+        compare_rollouts,
+        energy_metric,
+        model_accelerations,
+        system_accelerations,
+    )
 
     cfg = ctx.config
     accelerations = model_accelerations(ctx.model)
+    exact = system_accelerations(ctx.system)  # nan, not an error, where RK4 ends singular
     report: dict[str, Any] = {}
     with _threads(1):  # small batches: one thread avoids OpenMP overhead
         states = _clean_split(ctx.dataset, "test")[0]
@@ -163,7 +207,7 @@ def rollout_stage(ctx: RunContext) -> None:
             comparison = compare_rollouts(ctx.system, accelerations, x0, cfg.rollout_t_end,
                                           cfg.rollout_dt, n_points=n_points, seed=cfg.seed)
             report.update(comparison.to_dict())
-            report["integrator_floor"] = comparison.integrator_floor(ctx.system.accelerations)
+            report["integrator_floor"] = comparison.integrator_floor(exact)
             ctx.rollout_arrays = {
                 "t": comparison.t, "true": comparison.true, "predicted": comparison.predicted,
                 "perturbed": comparison.perturbed, "energy_true": comparison.energy_true,
@@ -173,8 +217,7 @@ def rollout_stage(ctx: RunContext) -> None:
             kwargs = {"ic_box": cfg.energy_ic_box, "n_states": cfg.energy_states,
                       "t_end": cfg.energy_t_end, "dt": cfg.rollout_dt, "seed": cfg.seed}
             metric = energy_metric(ctx.system, accelerations, **kwargs).to_dict()
-            metric["integrator_floor"] = energy_metric(
-                ctx.system, ctx.system.accelerations, **kwargs).value
+            metric["integrator_floor"] = energy_metric(ctx.system, exact, **kwargs).value
             report["energy_metric"] = metric
     ctx.summary["rollout"] = report or None
 
@@ -216,7 +259,7 @@ STAGES: tuple[Stage, ...] = (
 
 
 def fit(
-    system: str | Path | System,
+    system: str | Path | System | None,
     out: str | Path | None = None,
     *,
     config: FitConfig | str | Path | None = None,
@@ -229,8 +272,10 @@ def fit(
 
     Parameters
     ----------
-    system : str, Path or System
-        A built-in name, a ``.toml`` / ``.py`` spec, or a :class:`~physym.System`.
+    system : str, Path, System or None
+        A built-in name, a ``.toml`` / ``.py`` spec, or a :class:`~physym.System`; ``None``
+        to fit measured positions alone (``data=…, coordinates=[…]``; see
+        :mod:`physym.pipeline_measured`).
     out : path, optional
         The run directory: must be missing or empty (unless ``resume``). Default: a new
         temporary directory.
@@ -242,7 +287,8 @@ def fit(
     progress : bool, optional
         Progress bar (default: only when stderr is a terminal).
     stages : sequence of Stage
-        The stages to run, :data:`STAGES` by default.
+        The stages to run, :data:`STAGES` by default (with ``data`` set, their
+        measured-data versions).
 
     Returns
     -------
@@ -255,6 +301,8 @@ def fit(
     >>> run = physym.fit("pendulum", "runs/pendulum", epochs=20)  # doctest: +SKIP
     >>> run.accel_rel_error < 0.05                                # doctest: +SKIP
     True
+    >>> run = physym.fit(None, "runs/measured", data="traj.csv",  # doctest: +SKIP
+    ...                  coordinates=["x", "theta"], periodic=["theta"])
     """
     started = time.perf_counter()
     if out is None:
@@ -264,8 +312,13 @@ def fit(
     run_dir = Path(out)
     cfg, system_obj = resolve_config(system, run_dir, config, resume, overrides)
     prepare_run_dir(run_dir, resume)
+    if cfg.data is not None and stages is STAGES:
+        from physym.pipeline_measured import measured_stages
+
+        stages = measured_stages(stages)
     if not resume:
-        write_json(run_dir / SYSTEM, system_obj.to_dict())
+        if system_obj is not None:
+            write_json(run_dir / SYSTEM, system_obj.to_dict())
         write_json(run_dir / CONFIG, cfg.to_dict())
     ctx = RunContext(config=cfg, system=system_obj, run_dir=run_dir, resume=resume,
                      progress=progress)
@@ -287,7 +340,7 @@ def fit(
         summary["timings"].pop("total", None)
         summary["timings"]["total"] = time.perf_counter() - started
         write_json(run_dir / SUMMARY, summary)
-    result = FitResult(path=run_dir, config=cfg, system=system_obj, summary=summary,
+    result = FitResult(path=run_dir, config=cfg, system=ctx.system, summary=summary,
                        metrics=read_json(run_dir / METRICS) if (run_dir / METRICS).is_file()
                        else {})
     if ctx.model is not None:
@@ -297,13 +350,14 @@ def fit(
 
 
 def resolve_config(
-    system: str | Path | System,
+    system: str | Path | System | None,
     run_dir: Path,
     config: FitConfig | str | Path | None,
     resume: bool,
     overrides: Mapping[str, Any],
-) -> tuple[FitConfig, System]:
-    """The configuration and system of a run (on resume: the run's own, checked)."""
+) -> tuple[FitConfig, System | None]:
+    """The configuration and system of a run (on resume: the run's own, checked); no
+    system when the run fits measured data alone."""
     explicit = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(explicit) - set(FitConfig.field_names()))
     if unknown:
@@ -322,6 +376,8 @@ def resolve_config(
                               {k: v for k, v in settings.items() if v is not None})
     if isinstance(system, System):
         system_obj, ref = system, system.name
+    elif system is None:  # measured data alone (config.data and config.coordinates)
+        system_obj, ref = None, None
     else:
         ref = str(system)
         system_obj = load_system(ref)
@@ -350,30 +406,37 @@ def resolve_model_defaults(config: FitConfig) -> FitConfig:
     return config.replace(**resolved)
 
 
-def check_config(config: FitConfig, system: System) -> None:
+def check_config(config: FitConfig, system: System | None) -> None:
     """What only the system or the network registry can tell: a :class:`ConfigError` now
     rather than a failure after the data are made."""
     import torch
 
     from physym.network import build_model
 
-    names = system.state_names
+    if config.data is not None:
+        from physym.pipeline_measured import check_measured_config
+
+        check_measured_config(config, system)
+    coordinates = system.coordinates if system is not None else tuple(config.coordinates)
+    names = (*coordinates, *(f"{q}_dot" for q in coordinates))
     for key, interval in (config.energy_ic_box or {}).items():
         if key not in names:
             raise ConfigError(f"fit: energy_ic_box names {key!r}, which is not a state of "
-                              f"{system.name!r} ({', '.join(names)})")
+                              f"{config.system or config.data!r} ({', '.join(names)})")
         if not (isinstance(interval, list | tuple) and len(interval) == 2
                 and all(isinstance(v, int | float) for v in interval)
                 and interval[0] <= interval[1]):
             raise ConfigError(f"fit: energy_ic_box[{key!r}] must be [low, high], "
                               f"got {interval!r}")
-    options = model_build_options(config, system)
-    try:
-        build_model(config.model, system.n_dof, **{**options, "dtype": torch.float64})
-    except (ValueError, TypeError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"fit: model {config.model!r} with these settings: {message}"
-                          ) from None
+    names = [config.model] + ([config.fallback_model] if config.fallback_model != "none" else [])
+    for name in names:
+        options = model_build_options(config.replace(model=name), system)
+        try:
+            build_model(name, len(coordinates), **{**options, "dtype": torch.float64})
+        except (ValueError, TypeError) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            key = "model" if name == config.model else "fallback_model"
+            raise ConfigError(f"fit: {key} {name!r} with these settings: {message}") from None
 
 
 def _resume_config(system: Any, run_dir: Path, explicit: dict[str, Any]
@@ -382,9 +445,11 @@ def _resume_config(system: Any, run_dir: Path, explicit: dict[str, Any]
         raise RunDirError(f"nothing to resume in {run_dir}: no {CONFIG} (start a new run "
                           "without --resume)")
     stored = FitConfig.from_dict(read_json(run_dir / CONFIG), where=str(run_dir / CONFIG))
-    system_obj = System.from_dict(read_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
-    given = system.name if isinstance(system, System) else str(system)
-    if given not in (stored.system, system_obj.name):
+    system_obj = None if stored.system is None else System.from_dict(
+        read_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
+    given = system.name if isinstance(system, System) else None if system is None \
+        else str(system)
+    if given not in (stored.system, getattr(system_obj, "name", None)):
         raise RunDirError(f"{run_dir} is a run of {stored.system!r}, not {given!r}")
     requested = FitConfig.from_dict({**stored.to_dict(), **explicit}, where="fit")
     for name in FitConfig.field_names():
@@ -395,13 +460,16 @@ def _resume_config(system: Any, run_dir: Path, explicit: dict[str, Any]
     return stored, system_obj
 
 
-def model_build_options(config: FitConfig, system: System) -> dict[str, Any]:
+def model_build_options(config: FitConfig, system: System | None) -> dict[str, Any]:
     """Keyword arguments of :func:`physym.network.build_model` for this run (``dtype``
     as a string). ``epsilon > 0`` becomes the MLP's ``epsilon`` (``ε/2 ‖q̇‖²`` added to
-    ``L``) or the structured model's ``mass_epsilon`` (``M + εI``, the same thing)."""
+    ``L``) or the structured model's ``mass_epsilon`` (``M + εI``, the same thing).
+    Without a system (measured data alone) the coordinates come from the config."""
+    coordinates = system.coordinates if system is not None else config.coordinates
+    periodic = system.periodic if system is not None else config.periodic or ()
     options: dict[str, Any] = {
         "width": config.width, "depth": config.depth, "activation": config.activation,
-        "periodic": [q in system.periodic for q in system.coordinates],
+        "periodic": [q in periodic for q in coordinates],
         "seed": config.seed, "dtype": config.dtype, **config.model_options,
     }
     options = {k: v for k, v in options.items() if v is not None}  # None: registry default
@@ -415,8 +483,8 @@ def _summary(ctx: RunContext) -> dict[str, Any]:
 
     system = ctx.system
     summary: dict[str, Any] = {
-        "system": system.name,
-        "true_lagrangian": sp.sstr(system.lagrangian_numeric),
+        "system": system.name if system is not None else Path(ctx.config.data).name,
+        "true_lagrangian": None if system is None else sp.sstr(system.lagrangian_numeric),
         "recovered_lagrangian": None, "equivalent": None, "exact": None, "scale": None,
         "accel_rel_error": {"network": None, "recovered": None},
         "rollout": None, "backend": None,

@@ -26,6 +26,10 @@ __all__ = ["DISTILLATION", "FRESH_STATES", "compare_stage", "distill_stage",
 DISTILLATION = "distillation.json"
 #: States drawn afresh from the sampling box (not the training data) for the comparison.
 FRESH_STATES = 2000
+#: Slack of the distillation's prune and rationalisation with accelerations estimated from
+#: measured positions: their error is partly systematic (smoothing bias), which spurious
+#: terms could absorb beyond the default 5 %.
+MEASURED_SLACK = 0.5
 #: Offset of the comparison's seed from the run's, so its states are not the training ones.
 _FRESH_SEED_OFFSET = 7919
 
@@ -42,7 +46,10 @@ def distill_stage(ctx: Any) -> None:
     model = copy.deepcopy(ctx.model).to(torch.float64).eval()
     index = ctx.dataset.train_index
     data = (ctx.dataset.states[index], ctx.dataset.accelerations[index])
-    result = distill(model, ctx.system, data=data, backend=cfg.backend,
+    space = ctx.system if ctx.system is not None else ctx.space  # measured data alone
+    slack = cfg.distill_slack if cfg.distill_slack is not None else \
+        MEASURED_SLACK if cfg.data is not None else 0.05
+    result = distill(model, space, data=data, backend=cfg.backend, slack=slack,
                      n_states=cfg.distill_states, seed=cfg.seed)
     write_json(ctx.run_dir / DISTILLATION, json_safe(result.to_dict()))
     ctx.distillation = result
@@ -109,7 +116,13 @@ def redistill(run_dir: str | Path, *, backend: str | None = None,
     ctx = RunContext(config=config, system=run.system, run_dir=run.path, progress=progress)
     ctx.model, ctx.dataset = run.model, run.data
     ctx.summary = dict(run.summary)
-    for name, stage in (("distill", distill_stage), ("compare", compare_stage)):
+    compare = compare_stage
+    if config.data is not None:  # a fit from measured positions
+        from physym.pipeline_measured import measured_compare_stage, restore_measured
+
+        restore_measured(ctx)
+        compare = measured_compare_stage
+    for name, stage in (("distill", distill_stage), ("compare", compare)):
         begin = time.perf_counter()
         stage(ctx)
         ctx.summary.setdefault("timings", {})[name] = time.perf_counter() - begin
@@ -137,7 +150,7 @@ def _sympify_ready(expr: Any) -> str:
 def _rollout_recovered(ctx: Any, comparison: Any) -> None:
     """Roll the recovered ``L`` out from the network's rollout states (``rollout.npz``)."""
     from physym.comparison import recovered_system
-    from physym.rollout import compare_rollouts
+    from physym.rollout import compare_rollouts, system_accelerations
 
     arrays = ctx.rollout_arrays
     if arrays is None and (ctx.run_dir / ROLLOUT).is_file():
@@ -152,7 +165,7 @@ def _rollout_recovered(ctx: Any, comparison: Any) -> None:
     cfg = ctx.config
     system = recovered_system(ctx.system, comparison.recovered_lagrangian)
     t, true = arrays["t"], arrays["true"]
-    result = compare_rollouts(ctx.system, system.accelerations, true[0], float(t[-1]),
+    result = compare_rollouts(ctx.system, system_accelerations(system), true[0], float(t[-1]),
                               cfg.rollout_dt, n_points=len(t), seed=cfg.seed)
     own = result.to_dict()  # "network" there is the recovered L here
     valid = own["valid_time"]

@@ -143,7 +143,8 @@ class FitResult:
     path : Path
         The run directory.
     config : FitConfig
-    system : System
+    system : System or None
+        ``None`` for a fit of measured positions without a reference system.
     summary : dict
         The content of ``summary.json``.
     metrics : dict
@@ -152,7 +153,7 @@ class FitResult:
 
     path: Path
     config: FitConfig
-    system: System
+    system: System | None
     summary: dict[str, Any]
     metrics: dict[str, Any]
 
@@ -181,7 +182,9 @@ class FitResult:
         text = self.summary.get("recovered_lagrangian")
         if not text:
             return None
-        names = [*self.system.coordinates, *self.system.velocity_names]
+        coordinates = self.system.coordinates if self.system is not None else \
+            self.config.coordinates
+        names = [*coordinates, *(f"{q}_dot" for q in coordinates)]
         return parse_lagrangian(text, names, where=str(self.path / SUMMARY))
 
     @property
@@ -213,12 +216,18 @@ class FitResult:
             return plot_history(self.metrics.get("epochs", []), ax=ax)
         return plot_run(self.path, self.metrics.get("epochs", []), self.system)
 
-    def _repr_latex_(self) -> str:
-        import sympy as sp
+    @property
+    def _name(self) -> str:
+        return self.system.name if self.system is not None else \
+            str(self.summary.get("system") or self.config.data)
 
-        true = sp.latex(self.system.lagrangian_numeric)
+    def _repr_latex_(self) -> str:
+        from physym.comparison import lagrangian_latex
+
+        true = r"\text{unknown (measured data)}" if self.system is None else \
+            lagrangian_latex(self.system.lagrangian_numeric)
         recovered = self.recovered_lagrangian
-        right = r"\text{not distilled}" if recovered is None else sp.latex(recovered)
+        right = r"\text{not distilled}" if recovered is None else lagrangian_latex(recovered)
         verdict = {True: "exact", False: "not exact"}.get(self.exact, "n/a")
         equivalent = {True: "equivalent", False: "not equivalent"}.get(self.equivalent, "")
         error = (self.summary.get("accel_rel_error") or {}).get("recovered")
@@ -226,19 +235,22 @@ class FitResult:
         return (r"$\begin{array}{ll}"
                 rf"L_{{\mathrm{{true}}}} = {true} \\ "
                 rf"L_{{\mathrm{{rec}}}} = {right} \\ "
-                rf"\text{{{self.system.name}: {verdict}, {equivalent}}}{tail}"
+                rf"\text{{{self._name}: {verdict}, {equivalent}}}{tail}"
                 r"\end{array}$")
 
     def __repr__(self) -> str:
         rollout = self.summary.get("rollout") or {}
         energy = (rollout.get("energy_metric") or {}).get("value")
+        model = (self.summary.get("training") or {}).get("model") or self.config.model
         lines = [
-            f"FitResult({self.system.name!r}, path={str(self.path)!r})",
-            f"  model           {self.config.model} {self.config.width}x{self.config.depth} "
+            f"FitResult({self._name!r}, path={str(self.path)!r})",
+            f"  model           {model} {self.config.width}x{self.config.depth} "
             f"{self.config.dtype}",
             f"  accel rel error {_fmt(self.accel_rel_error)} (held-out test states)",
             f"  rollout error   {_fmt(rollout.get('state_error_rms'))} "
-            f"(RMS over {rollout.get('horizon_s', '?')} s)",
+            f"(RMS over {rollout.get('horizon_s', '?')} s)" if "position_error_rms" not in
+            rollout else f"  rollout error   {_fmt(rollout['position_error_rms'])} "
+            f"(positions vs measured, RMS over {_fmt(rollout.get('horizon_s'))} s)",
             f"  energy metric   {_fmt(energy)} (LNN paper: 0.0043)",
             f"  recovered L     {self.summary.get('recovered_lagrangian') or 'n/a'}",
             f"  verdict         exact={self.exact}, equivalent={self.equivalent}, "
@@ -274,11 +286,16 @@ def load_run(path: str | Path) -> FitResult:
         If the directory holds no finished run.
     """
     path = Path(path)
-    for name in (CONFIG, SYSTEM, SUMMARY):
+    for name in (CONFIG, SUMMARY):
         if not (path / name).is_file():
             raise RunDirError(f"{path} holds no finished run: {name} is missing")
     config = FitConfig.from_dict(read_json(path / CONFIG), where=str(path / CONFIG))
-    system = System.from_dict(read_json(path / SYSTEM), where=str(path / SYSTEM))
+    if config.system is None:  # measured positions without a reference system
+        system = None
+    elif (path / SYSTEM).is_file():
+        system = System.from_dict(read_json(path / SYSTEM), where=str(path / SYSTEM))
+    else:
+        raise RunDirError(f"{path} holds no finished run: {SYSTEM} is missing")
     metrics = read_json(path / METRICS) if (path / METRICS).is_file() else {}
     return FitResult(path=path, config=config, system=system,
                      summary=read_json(path / SUMMARY), metrics=metrics)

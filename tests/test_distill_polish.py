@@ -80,3 +80,32 @@ def test_lorentz_speed_is_refined_by_variable_projection():
     polished = polish_terms(polisher, 0.8, 0.05, 1e-12)
     assert polisher.params[c] == pytest.approx(1.0, abs=1e-6)
     np.testing.assert_allclose(polished, [-1.0, -0.5], atol=1e-6)
+
+
+def test_lorentz_speed_is_found_from_a_start_a_quarter_off():
+    # A network with 0.6 % acceleration error put the speed 24 % high: the grid finds it.
+    _, space, states, accelerations = data("relativistic_oscillator")
+    x, v = space.q_symbols[0], space.v_symbols[0]
+    c = LORENTZ_SPEED
+    terms = [c**2 * sp.sqrt(1 - v**2 / c**2), x**2, v**2, v**4]
+    dynamics = TermDynamics(terms, space.q_symbols, space.v_symbols, (c,))
+    fix = ScaleFix("mass", 1.0, 0, (0.0, 0.0))
+    polisher = Polisher(dynamics, states, accelerations, fix, {c: 1.245},
+                        np.array([-1.0, -0.5, 0.0, 0.0]))
+    polished = polish_terms(polisher, 0.8, 0.05, 1e-12)
+    assert polisher.params[c] == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(polished, [-1.0, -0.5, 0.0, 0.0], atol=1e-6)
+
+
+def test_prune_prefers_the_simplest_kinetic_energy_among_equivalent_lagrangians():
+    # Coupled linear oscillators: L_β = ½ẋᵀM(I + βA)ẋ − … has the same motion for every β
+    # (A = M⁻¹K); β = −1/2 gives a diagonal potential, β = 0 a diagonal mass matrix.
+    _, space, states, accelerations = data("coupled_oscillators")
+    (x1, x2), (v1, v2) = space.q_symbols, space.v_symbols
+    terms = [v1**2, v1 * v2, v2**2, x1**2, x1 * x2, x2**2]
+    dynamics = TermDynamics(terms, space.q_symbols, space.v_symbols)
+    other = np.array([0.5, 0.5, 0.5, -0.75, 0.0, -0.75])  # the member found in a real fit
+    polisher = Polisher(dynamics, states, accelerations, ScaleFix("term", 0.5, 0), {}, other)
+    assert polisher.error(other) < 1e-12
+    polished = polish_terms(polisher, 4.0, 0.05, 1e-12)
+    np.testing.assert_allclose(polished, [0.5, 0.0, 0.5, -1.0, 1.0, -1.0], atol=1e-10)

@@ -96,6 +96,16 @@ def test_notebook_view_and_plot(oscillator_run):
     assert any("recovered" in line.get_label() for line in figure.axes[1].lines)
 
 
+def test_distill_command_reruns_the_distillation(oscillator_run, capsys):
+    (oscillator_run / "report.md").unlink()
+    assert main(["distill", str(oscillator_run), "--backend", "sparse"]) == 0
+    summary = json.loads((oscillator_run / "summary.json").read_text())
+    assert summary["backend"] == "sparse" and summary["exact"] is True
+    assert (oscillator_run / "report.md").is_file()
+    assert "exact=True" in capsys.readouterr().out
+
+
+@pytest.mark.slow
 def test_distill_command_reruns_with_another_backend(oscillator_run, capsys):
     pytest.importorskip("pyoperon", reason="the operon backend needs pyoperon (physym[operon])")
     assert main(["distill", str(oscillator_run), "--backend", "operon"]) == 0

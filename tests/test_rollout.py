@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from physym import load_system
+from physym import DegenerateLagrangianError, load_system
 from physym.network import system_lagrangian
 from physym.rollout import (
     compare_rollouts,
@@ -17,6 +17,7 @@ from physym.rollout import (
     model_accelerations,
     potential_maximum,
     rk4_rollout,
+    system_accelerations,
     valid_prediction_times,
     wrap_difference,
 )
@@ -50,6 +51,19 @@ def test_rk4_marks_diverging_rows_nan_and_keeps_the_others():
 
     _, states = rk4_rollout(blow_up, np.array([[1.0, 0.0], [-1.0, 0.0]]), 1.0, 0.1)
     assert np.isnan(states[-1, 0]).all() and np.isfinite(states[-1, 1]).all()
+
+
+def test_exact_rollout_through_a_singular_state_diverges_alone():
+    # A Kepler orbit that RK4 threw out (seen in a fit: r ~ 1e10) has M = diag(m, m r²)
+    # numerically singular: the exact system raises for the whole batch; its rollout
+    # wrapper marks that trajectory nan and integrates the others.
+    kepler = load_system("kepler_polar")
+    x0 = np.array([[1e11, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0]])  # thrown out / circular
+    with pytest.raises(DegenerateLagrangianError):
+        rk4_rollout(kepler.accelerations, x0, 3.0, 0.01)
+    _, states = rk4_rollout(system_accelerations(kepler), x0, 3.0, 0.01)
+    assert np.isnan(states[-1, 0]).all()
+    np.testing.assert_allclose(states[-1, 1], [1.0, 3.0, 0.0, 1.0], atol=1e-8)
 
 
 def test_model_accelerations_of_the_true_lagrangian_are_exact():

@@ -3,7 +3,9 @@ a closed form, compare that with the true Lagrangian and write ``report.md``.
 
 Settings come from the defaults of :class:`physym.training.FitConfig`, then a TOML file
 (``--config``), then the flags (``--epochs`` …, and ``--set KEY=VALUE`` for any other
-field); see ``physym fit --help``.
+field); see ``physym fit --help``. ``physym fit [REF] --data traj.csv --coordinates
+x,theta`` fits measured positions over time instead of sampled states
+(:mod:`physym.pipeline_measured`).
 """
 
 from __future__ import annotations
@@ -31,11 +33,26 @@ _FLAGS = (  # (flag, config field, type, help)
     ("--noise", "noise", float, "relative noise on the training targets"),
     ("--patience", "patience", int, "early-stopping patience in epochs, 0 for none"),
     ("--backend", "backend", str, "distillation backend: sparse, operon or pysr"),
+    # measured positions over time (README: fit from your own data)
+    ("--data", "data", str, "fit measured positions over time from this .csv/.npz file"),
+    ("--coordinates", "coordinates", str,
+     "comma-separated position columns of --data (default: REF's coordinates)"),
+    ("--time-column", "time_column", str, "time column of --data"),
+    ("--trajectory-column", "trajectory_column", str,
+     "column of --data naming each row's trajectory (several runs in one file)"),
+    ("--periodic", "periodic", str, "comma-separated angle coordinates of --data "
+                                    "(default: REF's)"),
+    ("--derivative", "derivative", str, "how velocities and accelerations are estimated "
+                                        "from positions: savgol or spline"),
+    ("--derivative-window", "derivative_window", int,
+     "savgol window in samples, odd (default: chosen from the measured noise)"),
 )
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("system", metavar="REF", help="built-in name, .toml spec or .py file")
+    parser.add_argument("system", metavar="REF", nargs="?", default=None,
+                        help="built-in name, .toml spec or .py file; optional with --data "
+                             "(then --coordinates names the position columns)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="run directory (must be new or empty, unless --resume)")
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (flags win)")
@@ -45,8 +62,9 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
     defaults = FitConfig.defaults()
     for flag, dest, kind, help_text in _FLAGS:
+        default = "" if defaults[dest] is None else f" (default {defaults[dest]})"
         parser.add_argument(flag, dest=dest, type=kind, default=None,
-                            help=f"{help_text} (default {defaults[dest]})")
+                            help=f"{help_text}{default}")
     parser.add_argument("--set", dest="settings", action="append", default=[],
                         metavar="KEY=VALUE",
                         help="any other setting, VALUE in TOML syntax (repeatable), e.g. "
@@ -95,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     except KeyboardInterrupt:
         print(f"physym: interrupted; the last finished epoch is checkpointed in {args.out}; "
-              f"continue with: physym fit {args.system} --out {args.out} --resume",
+              f"continue with: physym fit {args.system or ''} --out {args.out} --resume",
               file=sys.stderr)
         return 130
     print(result)

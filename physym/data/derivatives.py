@@ -9,7 +9,7 @@ import numpy as np
 
 from physym.data.errors import DataError
 
-__all__ = ["estimate_derivatives", "estimate_noise"]
+__all__ = ["estimate_derivatives", "estimate_noise", "smooth_positions"]
 
 _UNIFORM_TOLERANCE = 1e-6  # relative spread of the time step accepted as uniform
 
@@ -59,8 +59,8 @@ def _check_inputs(t: np.ndarray, q: np.ndarray) -> None:
                         f"{t[row - 1]:g})")
 
 
-def _savgol(t: np.ndarray, q: np.ndarray, window: int, order: int
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _savgol(t: np.ndarray, q: np.ndarray, window: int | str, order: int | None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from scipy.signal import savgol_filter
 
     steps = np.diff(t)
@@ -71,18 +71,27 @@ def _savgol(t: np.ndarray, q: np.ndarray, window: int, order: int
         raise DataError(f"method 'savgol' needs a uniform time step, but the step before row "
                         f"{row} is {steps[row - 1]:g} (mean {step:g}); use method='spline' "
                         "or resample")
-    if window % 2 == 0 or window <= order:
+    if window == "auto":
+        from physym.data.smoothing_window import ORDERS, choose_savgol_filter
+
+        columns = q.reshape(len(t), -1)
+        filters = [choose_savgol_filter(step, columns[:, j], ORDERS if order is None
+                                        else (order,)) for j in range(columns.shape[1])]
+        parts = [_savgol(t, columns[:, j], w, p) for j, (w, p) in enumerate(filters)]
+        return tuple(np.stack([p[k] for p in parts], axis=-1).reshape(q.shape)
+                     for k in range(3))
+    order = 5 if order is None else order
+    if not isinstance(window, int) or window % 2 == 0 or window <= order:
         raise DataError(f"savgol window must be odd and larger than order {order}, "
                         f"got {window}")
     if len(t) < window:
         raise DataError(f"too few samples for savgol: {len(t)} < window {window}")
-    qdot = savgol_filter(q, window, order, deriv=1, delta=step, axis=0)
-    qddot = savgol_filter(q, window, order, deriv=2, delta=step, axis=0)
-    return qdot, qddot
+    return tuple(savgol_filter(q, window, order, deriv=k, delta=step, axis=0)
+                 for k in range(3))
 
 
 def _spline(t: np.ndarray, q: np.ndarray, order: int, smoothing: float | None
-            ) -> tuple[np.ndarray, np.ndarray]:
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from scipy.interpolate import UnivariateSpline
 
     if not 3 <= order <= 5:
@@ -90,7 +99,7 @@ def _spline(t: np.ndarray, q: np.ndarray, order: int, smoothing: float | None
     if len(t) <= order:
         raise DataError(f"too few samples for a degree-{order} spline: {len(t)}")
     columns = q.reshape(len(t), -1)
-    qdot, qddot = np.empty_like(columns), np.empty_like(columns)
+    smooth, qdot, qddot = (np.empty_like(columns) for _ in range(3))
     for j in range(columns.shape[1]):
         y = columns[:, j]
         if smoothing is None:
@@ -101,16 +110,17 @@ def _spline(t: np.ndarray, q: np.ndarray, order: int, smoothing: float | None
         with warnings.catch_warnings():  # FITPACK warns when s is below round-off
             warnings.simplefilter("ignore", UserWarning)
             spline = UnivariateSpline(t, y, k=order, s=s)
+        smooth[:, j] = spline(t)
         qdot[:, j] = spline.derivative(1)(t)
         qddot[:, j] = spline.derivative(2)(t)
-    return qdot.reshape(q.shape), qddot.reshape(q.shape)
+    return smooth.reshape(q.shape), qdot.reshape(q.shape), qddot.reshape(q.shape)
 
 
 def estimate_derivatives(
     t: np.ndarray,
     q: np.ndarray,
     method: Literal["savgol", "spline"] = "savgol",
-    window: int | None = None,
+    window: int | Literal["auto"] | None = None,
     order: int | None = None,
     smoothing: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +128,10 @@ def estimate_derivatives(
 
     ``"savgol"`` fits a degree-``order`` polynomial in a sliding ``window`` of samples
     (``scipy.signal.savgol_filter`` with ``deriv=1, 2``; needs a uniform time step;
-    defaults ``window=9, order=5``). ``"spline"`` fits a smoothing spline of degree
+    defaults ``window=9, order=5``; ``window="auto"`` picks window and order per column
+    from the data's noise, :func:`physym.data.smoothing_window.choose_savgol_filter`).
+    ``"spline"`` fits a
+    smoothing spline of degree
     ``order`` (default 5) per coordinate (``scipy.interpolate.UnivariateSpline``; any
     increasing times) with residual budget ``smoothing``, by default ``T·σ²`` where ``σ`` is
     the noise level from :func:`estimate_noise` (floored at ``1e-10`` of the range). For
@@ -132,8 +145,8 @@ def estimate_derivatives(
     q : array_like, shape ``(T,)`` or ``(T, n)``
         Positions.
     method : {"savgol", "spline"}
-    window : int, optional
-        Savgol window length in samples (odd).
+    window : int or "auto", optional
+        Savgol window length in samples (odd), or chosen from the data.
     order : int, optional
         Polynomial order (savgol) or spline degree (3–5).
     smoothing : float, optional
@@ -155,12 +168,39 @@ def estimate_derivatives(
     >>> bool(np.abs(v - np.cos(t)).max() < 1e-8), bool(np.abs(a + np.sin(t)).max() < 1e-6)
     (True, True)
     """
+    return smooth_positions(t, q, method, window, order, smoothing)[1:]
+
+
+def smooth_positions(
+    t: np.ndarray,
+    q: np.ndarray,
+    method: Literal["savgol", "spline"] = "savgol",
+    window: int | Literal["auto"] | None = None,
+    order: int | None = None,
+    smoothing: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smoothed positions with their first and second derivatives, from one fit.
+
+    Same options as :func:`estimate_derivatives`; the smoothed ``q`` is the fit's value
+    (less noisy than the measured one, and consistent with ``q̇`` and ``q̈``).
+
+    Returns
+    -------
+    q_smooth, q_dot, q_ddot : numpy.ndarray, each the shape of ``q``
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 6, 601)
+    >>> q, v, a = smooth_positions(t, np.sin(t))
+    >>> bool(np.abs(q - np.sin(t)).max() < 1e-12)
+    True
+    """
     times = np.asarray(t, dtype=np.float64)
     positions = np.asarray(q, dtype=np.float64)
     _check_inputs(times, positions)
     if method == "savgol":
-        return _savgol(times, positions, 9 if window is None else int(window),
-                       5 if order is None else int(order))
+        chosen = 9 if window is None else window if window == "auto" else int(window)
+        return _savgol(times, positions, chosen, None if order is None else int(order))
     if method == "spline":
         return _spline(times, positions, 5 if order is None else int(order), smoothing)
     raise DataError(f"unknown derivative method {method!r}; choose 'savgol' or 'spline'")

@@ -32,16 +32,16 @@ def _snap_params(polisher: Polisher, coefficients: np.ndarray, refit: bool, limi
     return coefficients
 
 
-def finish(polisher: Polisher, coefficients: np.ndarray, refit: bool
+def finish(polisher: Polisher, coefficients: np.ndarray, refit: bool, slack: float = _SLACK
            ) -> tuple[sp.Expr, dict[int, sp.Number], dict[sp.Symbol, sp.Number], float]:
     """Rationalise what the fit allows; return ``L``, its coefficients, params and error.
 
     With ``refit`` the coefficients not yet rational are re-solved after each one is fixed
     (the polish's least squares); without it they keep their values. A rational is kept
-    only if the acceleration error on the polish data stays within 5 % (plus 1e-12) of
-    the error before rationalising.
+    only if the acceleration error on the polish data stays within ``slack`` (5 %; plus
+    1e-12) of the error before rationalising.
     """
-    limit = polisher.error(coefficients) * (1 + _SLACK) + _ABSOLUTE
+    limit = polisher.error(coefficients) * (1 + slack) + _ABSOLUTE
     coefficients = _snap_params(polisher, coefficients, refit, limit)
     active = [k for k in polisher.active if coefficients[k] != 0]
 
@@ -55,7 +55,7 @@ def finish(polisher: Polisher, coefficients: np.ndarray, refit: bool
 
     fixed = rationalise_greedy({k: float(coefficients[k]) for k in active},
                                lambda f: polisher.error(with_fixed(f)),
-                               polisher.error(coefficients), slack=_SLACK, absolute=_ABSOLUTE)
+                               polisher.error(coefficients), slack=slack, absolute=_ABSOLUTE)
     numeric = with_fixed(fixed)
     final: dict[int, sp.Number] = {}
     for k in active:

@@ -50,6 +50,7 @@ def distill(
     fallback_backend: str | None = "operon",
     selection: SelectionRule | None = None,
     max_polish_samples: int = 4000,
+    slack: float = 0.05,
 ) -> Distillation:
     """Distil a learned Lagrangian into a closed form.
 
@@ -84,6 +85,11 @@ def distill(
         non-quadratic inconsistency and, when ``data`` are given, 2 × the network's relative
         acceleration error on them (capped at 0.2); ``tolerance`` is raised to ``ν`` too.
     max_polish_samples : int
+    slack : float
+        Relative worsening of the fit to ``data`` accepted when the polish drops a term or
+        rationalises a constant. The default suits exact or randomly noisy targets; for
+        targets with a systematic error (accelerations estimated from measured positions)
+        a larger slack (0.5) keeps terms that would only absorb that error out of ``L``.
 
     Returns
     -------
@@ -132,7 +138,8 @@ def distill(
         try:
             results.append(recover(route, {p.name: chosen[p.name] for p in problems}, space,
                                    states, accelerations, polish,
-                                   {p.name: extras.get(p.name, []) for p in problems}))
+                                   {p.name: extras.get(p.name, []) for p in problems},
+                                   slack))
         except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
             failures.append(f"route {route}: {exc}")
     if not results:

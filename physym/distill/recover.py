@@ -46,14 +46,16 @@ def _reference_mass(space: StateSpace, dynamics: TermDynamics, coefficients: np.
 
 def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
             states: np.ndarray, accelerations: np.ndarray, polish: bool,
-            extras: Mapping[str, Sequence[Candidate]] | None = None) -> RouteResult:
+            extras: Mapping[str, Sequence[Candidate]] | None = None,
+            slack: float = 0.05) -> RouteResult:
     """Assemble ``L``, polish it on ``(states, accelerations)``, fix its scale, rationalise.
 
     ``extras``: alternative models of the targets, whose terms are offered to the polish
     with coefficient 0 (the data keep those they need; the prune drops the rest). The
     polish holds the mass ``M_ii`` at ``(q_ref, 0)`` fixed; afterwards, on the quadratic
     route, ``L`` is rescaled so that its simplest ``q̇_i² g(q)`` term has coefficient 1/2
-    (a rescaling changes no equation of motion).
+    (a rescaling changes no equation of motion). ``slack``: the relative worsening of the
+    data fit accepted when a term is pruned or a constant rationalised.
     """
     terms, raw, params = assemble(chosen, space, extras)
     if not terms:
@@ -67,7 +69,7 @@ def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
                         params, start)
     error_before = polisher.error(start)
     fastest = float(np.max(np.linalg.norm(states[:, space.n_dof:], axis=1)))
-    polished = polish_terms(polisher, fastest, 0.05, 1e-12) if polish else start
+    polished = polish_terms(polisher, fastest, slack, 1e-12) if polish else start
     anchor = scale_term(terms, space, polished, i) if route == "M,A,V" else None
     if anchor is not None:
         factor = 0.5 / float(polished[anchor])
@@ -79,7 +81,7 @@ def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
         convention = f"d2L/d{space.coordinates[i]}_dot2 = 1 at (q_ref, 0)"
     polished = polished * factor
     error_after = polisher.error(polished)
-    lagrangian, final, final_params, error_final = finish(polisher, polished, polish)
+    lagrangian, final, final_params, error_final = finish(polisher, polished, polish, slack)
     scale = {"convention": convention, "alpha": network_mass / factor,
              "term": sp.sstr(terms[anchor]) if anchor is not None else None}
     return RouteResult(route, lagrangian, [sp.sstr(t) for t in terms], scale, start * factor,

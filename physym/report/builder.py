@@ -175,6 +175,15 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
 
 def _verdict_section(run: RunData, recovered: sp.Expr | None,
                      verdicts: Mapping[str, Any]) -> str:
+    summary = run.summary or {}
+    if summary.get("measured") and summary.get("true_lagrangian") is None:
+        return ("## Verdicts\n\nNo verdicts: this run fitted measured positions without a "
+                "reference system, so there is no true Lagrangian to compare with "
+                "(`true_lagrangian`, `equivalent`, `exact` and `scale` are null). The "
+                "recovered Lagrangian is checked against the data instead: "
+                "`accel_rel_error.recovered` is its error against the accelerations "
+                "estimated from the positions (held-out time blocks), `rollout.recovered` "
+                "its rollout against the measured positions.")
     if recovered is None and not verdicts:
         return "## Verdicts\n\nNo verdicts: there is no recovered Lagrangian to compare."
     if not verdicts:

@@ -120,6 +120,9 @@ def resolve_system(run: RunData) -> System | None:
     """
     from physym.systems import SpecError, load_system
 
+    config = run.config or {}
+    if config.get("data") and not config.get("system"):
+        return None  # measured positions without a reference system: there is none
     if (run.path / "system.toml").is_file():
         candidates: list[Any] = [run.path / "system.toml"]
     else:

@@ -14,6 +14,7 @@ from physym.rollout.integrators import (
     model_accelerations,
     rk4_rollout,
     rk4_step,
+    system_accelerations,
 )
 from physym.rollout.metrics import (
     finite_or_none,
@@ -35,6 +36,7 @@ __all__ = [
     "potential_maximum",
     "rk4_rollout",
     "rk4_step",
+    "system_accelerations",
     "trajectory_errors",
     "valid_prediction_times",
     "wrap_difference",

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 from physym.network.base import LagrangianModel
 
-__all__ = ["BatchAccelerations", "model_accelerations", "rk4_rollout", "rk4_step"]
+__all__ = ["BatchAccelerations", "model_accelerations", "rk4_rollout", "rk4_step",
+           "system_accelerations"]
 
 BatchAccelerations = Callable[[np.ndarray], np.ndarray]
 """``accelerations(states (B, 2n) float64) -> (B, n)``."""
@@ -61,6 +63,44 @@ def model_accelerations(model: LagrangianModel) -> BatchAccelerations:
         if bool(info.any()):
             solution[info != 0] = float("nan")
         return solution.numpy()
+
+    return accelerations
+
+
+def system_accelerations(system: Any) -> BatchAccelerations:
+    """The exact accelerations of a :class:`~physym.System`, ``nan`` where not determined.
+
+    ``system.accelerations`` raises for a whole batch if one state has a singular mass
+    matrix (or is not finite). A fixed-step rollout of the exact system can reach such a
+    state, e.g. a near-collision Kepler orbit that RK4 at ``dt = 0.01`` throws through
+    ``r = 0``: that trajectory diverges (``nan``), the others go on, as with
+    :func:`model_accelerations`.
+
+    Examples
+    --------
+    >>> from physym import load_system
+    >>> kepler = load_system("kepler_polar")
+    >>> system_accelerations(kepler)(np.array([[0.0, 0.0, 0.0, 1.0], [2.0, 0.0, 1.0, 1.0]]))
+    array([[  nan,   nan],
+           [ 1.75, -1.  ]])
+    """
+    from physym.systems import DegenerateLagrangianError
+    from physym.systems.dynamics import _CONDITION_LIMIT
+
+    def accelerations(states: np.ndarray) -> np.ndarray:
+        states = np.asarray(states, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            try:
+                return system.accelerations(states)
+            except DegenerateLagrangianError:
+                pass
+            out = np.full((states.shape[0], system.n_dof), np.nan)
+            mass = system.mass_matrix(states)
+            ok = np.isfinite(states).all(axis=1) & np.isfinite(mass).all(axis=(1, 2))
+            ok[ok] = np.linalg.cond(mass[ok]) < _CONDITION_LIMIT
+            if ok.any():
+                out[ok] = system.accelerations(states[ok])
+        return out
 
     return accelerations
 

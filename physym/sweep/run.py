@@ -159,8 +159,9 @@ def _check_same_config(point: SweepPoint, run_dir: Path) -> None:
     except (OSError, ValueError):
         return  # no readable config: the run is started again
     for key, value in point.config.items():
-        # None means "the model's own default", which the run resolved and stored
-        if value is not None and stored.get(key) != value:
+        # None means "the model's own default", which the run resolved and stored; a key
+        # missing from the stored config is a setting added to physym after that run
+        if value is not None and key in stored and stored[key] != value:
             raise SweepError(
                 f"{run_dir} was run with {key} = {stored.get(key)!r} but the sweep asks "
                 f"{value!r}; use a new --out directory or remove that point's directory")

@@ -21,6 +21,9 @@ LOSSES = ("mse", "normalised", "huber")
 SCHEDULES = ("cosine", "plateau", "constant")
 DTYPES = ("float32", "float64")
 BACKEND_NAMES = ("sparse", "operon", "pysr")
+DERIVATIVE_METHODS = ("savgol", "spline")
+_DATA_ONLY = ("coordinates", "periodic", "trajectory_column", "derivative_window",
+              "derivative_order", "derivative_smoothing", "derivative_trim")
 
 
 class ConfigError(ValueError):
@@ -36,7 +39,9 @@ def _spec(kind: type | tuple[type, ...], *, low: float | None = None, choices: t
 class FitConfig:
     """Everything that determines a fit; two runs with equal configs give equal results.
 
-    Attributes are grouped as: data (``samples``, ``noise``, ``splits``), model (``model``,
+    Attributes are grouped as: data (``samples``, ``noise``, ``splits``; or measured
+    positions: ``data``, ``coordinates``, ``time_column``, ``trajectory_column``,
+    ``periodic``, ``derivative*``, see :mod:`physym.data.state_estimate`), model (``model``,
     ``width``, ``depth``, ``activation``, ``dtype``, ``epsilon``, ``model_options``),
     optimisation (``epochs``, ``batch_size``, ``lr``, ``schedule``, ``warmup_epochs``,
     ``min_lr_factor``, ``weight_decay``, ``patience``, ``seed``), guards against the
@@ -54,13 +59,35 @@ class FitConfig:
     True
     """
 
-    system: str = field(metadata=_spec(str, doc="built-in name, .toml or .py path"))
+    system: str | None = field(metadata=_spec(
+        str, optional=True, doc="built-in name, .toml or .py path (None: 'data' alone)"))
     # data
     samples: int = field(default=20_000, metadata=_spec(int, low=10, doc="states sampled"))
     noise: float = field(default=0.0, metadata=_spec(float, low=0.0,
                                                      doc="relative noise on targets"))
     splits: tuple[float, float, float] = field(default=(0.8, 0.1, 0.1), metadata=_spec(
         tuple, doc="train/val/test fractions"))
+    # measured positions over time instead of sampled states (physym.data.state_estimate)
+    data: str | None = field(default=None, metadata=_spec(
+        str, optional=True, doc="file of measured positions over time (.csv, .npz)"))
+    coordinates: tuple[str, ...] | None = field(default=None, metadata=_spec(
+        list, optional=True, doc="position columns of 'data' (default: the system's)"))
+    time_column: str = field(default="t", metadata=_spec(str, doc="time column of 'data'"))
+    trajectory_column: str | None = field(default=None, metadata=_spec(
+        str, optional=True, doc="column naming the trajectory of each row of 'data'"))
+    periodic: tuple[str, ...] | None = field(default=None, metadata=_spec(
+        list, optional=True, doc="angle coordinates of 'data' (default: the system's)"))
+    derivative: str = field(default="savgol", metadata=_spec(
+        str, choices=DERIVATIVE_METHODS, doc="how q̇, q̈ are estimated from positions"))
+    derivative_window: int | None = field(default=None, metadata=_spec(
+        int, low=3, optional=True, doc="savgol window in samples (None: from the noise)"))
+    derivative_order: int | None = field(default=None, metadata=_spec(
+        int, low=1, optional=True, doc="savgol order or spline degree (None: 5)"))
+    derivative_smoothing: float | None = field(default=None, metadata=_spec(
+        float, low=0.0, optional=True, doc="spline residual budget s (None: T·σ²)"))
+    derivative_trim: int | None = field(default=None, metadata=_spec(
+        int, low=0, optional=True, doc="samples dropped at each trajectory end "
+                                       "(None: half the window)"))
     # model
     model: str = field(default="structured", metadata=_spec(str, doc="network registry name"))
     width: int | None = field(default=None, metadata=_spec(
@@ -73,6 +100,11 @@ class FitConfig:
     epsilon: float = field(default=0.0, metadata=_spec(float, low=0.0,
                                                        doc="ε‖q̇‖² added to L_θ"))
     model_options: Mapping[str, Any] = field(default_factory=dict, metadata=_spec(dict))
+    # fallback model (physym.training.fallback): trained too when the first stays inaccurate
+    fallback_model: str = field(default="mlp", metadata=_spec(
+        str, doc="model also trained when 'model' misses fallback_threshold ('none': never)"))
+    fallback_threshold: float = field(default=0.01, metadata=_spec(
+        float, low=0.0, doc="best validation rel. error of 'model' that triggers the fallback"))
     # optimisation
     epochs: int = field(default=60, metadata=_spec(int, low=1))
     min_steps: int = field(default=0, metadata=_spec(
@@ -118,6 +150,9 @@ class FitConfig:
         int, low=10, doc="coordinates sampled for the distillation targets"))
     compare_tolerance: float = field(default=1e-6, metadata=_spec(
         float, low=0.0, doc="largest recovered accel error that counts as equivalent"))
+    distill_slack: float | None = field(default=None, metadata=_spec(
+        float, low=0.0, optional=True, doc="worsening of the data fit accepted to drop a "
+        "term or rationalise a constant (None: 0.05; 0.5 with measured 'data')"))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -125,6 +160,38 @@ class FitConfig:
         if abs(sum(self.splits) - 1.0) > 1e-9 or min(self.splits) < 0 or self.splits[0] <= 0:
             raise ConfigError(f"config: 'splits' must be three non-negative fractions summing "
                               f"to 1 with a positive training share, got {list(self.splits)}")
+        self._check_measured()
+
+    def _check_measured(self) -> None:
+        """The settings of a fit from measured positions (``data``) fit together."""
+        if self.data is None:
+            if self.system is None:
+                raise ConfigError("config: 'system' is needed unless 'data' names a file of "
+                                  "measured positions")
+            given = [name for name in _DATA_ONLY if getattr(self, name) is not None]
+            if given:
+                raise ConfigError(f"config: {given[0]!r} applies to measured data only; "
+                                  "set 'data' too")
+            return
+        if self.system is None and self.coordinates is None:
+            raise ConfigError("config: 'data' without a system needs 'coordinates' (the "
+                              "position columns)")
+        if self.noise > 0:
+            raise ConfigError("config: 'noise' adds synthetic noise to sampled targets; with "
+                              "'data' the measured positions are used as they are")
+        if self.derivative_window is not None and self.derivative_window % 2 == 0:
+            raise ConfigError(f"config: 'derivative_window' must be odd, got "
+                              f"{self.derivative_window}")
+        names = self.coordinates or ()
+        for name in (*names, *(self.periodic or ())):
+            if not name.isidentifier() or name.endswith("_dot"):
+                raise ConfigError(f"config: {name!r} is not a valid coordinate name")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"config: 'coordinates' repeats a name: {list(names)}")
+        stray = [q for q in self.periodic or () if names and q not in names]
+        if stray:
+            raise ConfigError(f"config: periodic coordinate {stray[0]!r} is not one of the "
+                              f"coordinates {', '.join(names)}")
 
     # ------------------------------------------------------------ serialise
 
@@ -132,6 +199,9 @@ class FitConfig:
         """Plain JSON/TOML-ready data (reloads with :meth:`from_dict`)."""
         data = asdict(self)
         data["splits"] = list(self.splits)
+        for name in ("coordinates", "periodic"):
+            value = getattr(self, name)
+            data[name] = None if value is None else list(value)
         data["model_options"] = dict(self.model_options)
         data["energy_ic_box"] = None if self.energy_ic_box is None else {
             k: list(v) for k, v in self.energy_ic_box.items()}
@@ -147,10 +217,10 @@ class FitConfig:
         if unknown:
             raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known keys: "
                               f"{', '.join(sorted(known))})")
-        if "system" not in data:
+        if "system" not in data and data.get("data") is None:
             raise ConfigError(f"{where}: missing required key 'system'")
         try:
-            return cls(**dict(data))
+            return cls(**{"system": None, **dict(data)})
         except ConfigError as exc:
             raise ConfigError(f"{where}: {str(exc).removeprefix('config: ')}") from None
 
@@ -222,6 +292,13 @@ def _check(name: str, value: Any, meta: Mapping[str, Any]) -> Any:
         if not isinstance(value, Mapping):
             raise ConfigError(bad + f"must be a table, got {value!r}")
         value = dict(value)
+    elif kind is list:
+        if isinstance(value, str):  # "x, theta" from a flag
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple) or not value or not all(
+                isinstance(v, str) and v for v in value):
+            raise ConfigError(bad + f"must be a list of names, got {value!r}")
+        value = tuple(value)
     elif kind is tuple:
         if isinstance(value, str) or not isinstance(value, list | tuple) or len(value) != 3 \
                 or not all(isinstance(v, int | float) and not isinstance(v, bool)
