@@ -39,6 +39,7 @@ DEFAULT_RUNS = ROOT / "bench_results" / "recovery"  # git-ignored: run directori
 DEFAULT_RESULTS = ROOT / "benchmarks" / "results"
 TABLE = "recovery_table"
 _L_WIDTH = 90  # characters of the recovered Lagrangian shown in the Markdown table
+_RUN_INFO = ".run.json"  # beside each run directory: CPU seconds and machine load
 
 
 def run_system(name: str, runs_dir: Path, threads: int | None) -> dict[str, Any]:
@@ -61,15 +62,24 @@ def run_system(name: str, runs_dir: Path, threads: int | None) -> dict[str, Any]
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)
+    load_before = os.getloadavg()[0]
     begin = time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
         out.write("$ " + shlex.join(command) + "\n")
         out.flush()
-        code = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own CPU time
+        code = process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - begin
     status = "done" if code == 0 and (run_dir / "summary.json").is_file() else "failed"
-    return {"system": name, "status": status, "wall_s": wall, "log": str(log),
-            "returncode": code}
+    outcome = {"system": name, "status": status, "wall_s": wall, "log": str(log),
+               "returncode": code, "cpu_s": usage.ru_utime + usage.ru_stime,
+               "load_before": load_before, "load_after": os.getloadavg()[0],
+               "cpu_count": os.cpu_count()}
+    (runs_dir / f"{name}{_RUN_INFO}").write_text(json.dumps(outcome, indent=2) + "\n",
+                                                 encoding="utf-8")
+    return outcome
 
 
 def table_row(name: str, runs_dir: Path) -> dict[str, Any]:
@@ -87,6 +97,8 @@ def table_row(name: str, runs_dir: Path) -> dict[str, Any]:
     total = timings.get("total")
     if total is None:
         total = sum(v for k, v in timings.items() if isinstance(v, int | float))
+    info_path = runs_dir / f"{name}{_RUN_INFO}"
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     return {
         **row, "status": "done",
         "exact": summary.get("exact"), "equivalent": summary.get("equivalent"),
@@ -98,6 +110,9 @@ def table_row(name: str, runs_dir: Path) -> dict[str, Any]:
         "recovered_lagrangian": summary.get("recovered_lagrangian"),
         "true_lagrangian": summary.get("true_lagrangian"),
         "timings": timings,
+        "cpu_s": info.get("cpu_s"),
+        "load": (None if "load_before" not in info
+                 else (info["load_before"] + info["load_after"]) / 2),
     }
 
 
@@ -132,14 +147,16 @@ def markdown(rows: Sequence[dict[str, Any]], command: str) -> str:
         "derivative / has the same Euler–Lagrange accelerations (within "
         "`compare_tolerance`). Errors are ‖â−a‖/‖a‖ on 2000 fresh states for the recovered "
         "L and on the held-out split for the network. Wall time is "
-        "`summary.json` `timings.total` of one fit.", "",
+        "`summary.json` `timings.total` of one fit; CPU is the fit process's user + system "
+        "seconds and load the machine's 1-minute load average (mean of start and end): on a "
+        f"shared machine wall time grows with the load ({os.cpu_count()} cores here).", "",
         "| system | DOF | exact / equiv. | recovered err | network err | scale | wall (s) "
-        "| model | backend | recovered L |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU (s) | load | model | backend | recovered L |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if row.get("status") != "done":
-            lines.append(f"| {row['system']} | {row['dof']} | not run | | | | | | | |")
+            lines.append(f"| {row['system']} | {row['dof']} | not run | | | | | | | | | |")
             continue
         scale = row.get("scale")
         lines.append(
@@ -147,7 +164,8 @@ def markdown(rows: Sequence[dict[str, Any]], command: str) -> str:
             f"{_verdict(row['equivalent'])} | {_number(row['recovered_error'])} | "
             f"{_number(row['network_error'])} | "
             f"{_number(scale, '.6g') if isinstance(scale, int | float) else '—'} | "
-            f"{_number(row['wall_s'], '.0f')} | {_model_cell(row)} | {row['backend'] or '—'} "
+            f"{_number(row['wall_s'], '.0f')} | {_number(row.get('cpu_s'), '.0f')} | "
+            f"{_number(row.get('load'), '.1f')} | {_model_cell(row)} | {row['backend'] or '—'} "
             f"| `{_short(row['recovered_lagrangian'])}` |")
     exact = sum(1 for r in rows if r.get("exact"))
     lines += ["", f"{exact} of {len(rows)} systems recovered exactly."]
