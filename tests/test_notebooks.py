@@ -19,6 +19,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="no examples/ beside tests/")
 KERNEL = "physym-tests"
 #: small runs too long for the default suite (none today: every example's small run takes
 #: under a minute on 2 cores, so CI executes all of them)
