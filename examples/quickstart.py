@@ -34,7 +34,7 @@ from IPython.display import Math, display
 from sympy.physics.mechanics import dynamicsymbols
 
 import physym
-from physym.comparison import recovered_system
+from physym.comparison import lagrangian_latex, recovered_system
 
 SMALL = os.environ.get("PHYSYM_EXAMPLE_SIZE", "full") == "small"
 
@@ -65,7 +65,7 @@ system = physym.System(
     periodic=["theta"],
     description="A pendulum hanging from a cart on a spring.",
 )
-system
+display(Math("L = " + lagrangian_latex(system.lagrangian)))
 
 # %% [markdown]
 # physym derives the Euler–Lagrange equations $M(q)\,\ddot q = f(q, \dot q)$ once, in
@@ -81,7 +81,8 @@ def show_equations(sys, title):
         names[sp.Symbol(f"{q}_dot", real=True)] = rf"\dot{{{base}}}"
         names[sp.Symbol(f"{q}_ddot", real=True)] = rf"\ddot{{{base}}}"
     rows = [sp.latex(eq, symbol_names=names) for eq in sys.dynamics.equations_of_motion()]
-    display(Math(rf"\text{{{title}:}}\quad " + r" \\ ".join(rows)))
+    display(Math(rf"\text{{{title}:}}\quad \begin{{array}}{{l}}" + r" \\ ".join(rows)
+                 + r"\end{array}"))
 
 
 show_equations(system, "true")
@@ -106,13 +107,15 @@ run
 # defined up to a scale $\alpha$ and a total time derivative, so *exact* means
 # $L_\mathrm{rec}/\alpha - L_\mathrm{true}$ has vanishing Euler–Lagrange equations, and
 # *equivalent* means the recovered accelerations equal the true ones on fresh states.
-# Divided by $\alpha$, the recovered equations of motion read:
+# Divided by $\alpha$, the recovered Lagrangian gives these equations of motion:
 
 # %%
-recovered = run.recovered_lagrangian
-if recovered is not None:
-    scale = run.summary["scale"] or 1.0
-    show_equations(recovered_system(system, recovered / scale), rf"recovered, L/{scale:.4g}")
+comparison = run.summary.get("comparison") or {}
+if comparison.get("normalised_lagrangian"):
+    show_equations(recovered_system(system, comparison["normalised_lagrangian"]),
+                   f"recovered, divided by α = {comparison['scale_rational']}")
+elif run.recovered_lagrangian is not None:
+    show_equations(recovered_system(system, run.recovered_lagrangian), "recovered")
 print(f"scale α = {run.summary['scale']},  exact: {run.exact},  equivalent: {run.equivalent}")
 print(f"held-out acceleration error: network {run.accel_rel_error:.2e}, "
       f"recovered L {run.summary['accel_rel_error']['recovered']}")

@@ -50,11 +50,13 @@ def distill_stage(ctx: Any) -> None:
     slack = cfg.distill_slack if cfg.distill_slack is not None else \
         MEASURED_SLACK if cfg.data is not None else 0.05
     result = distill(model, space, data=data, backend=cfg.backend, slack=slack,
-                     n_states=cfg.distill_states, seed=cfg.seed)
+                     n_states=cfg.distill_states, seed=cfg.seed, noise_floor=_noise_floor(ctx))
     write_json(ctx.run_dir / DISTILLATION, json_safe(result.to_dict()))
     ctx.distillation = result
     ctx.summary["backend"] = result.backend
+    ctx.summary["closed_form"] = result.closed_form
     ctx.summary["distillation"] = {
+        "acceptance": result.acceptance,
         "targets": result.targets, "scale_convention": result.scale.get("convention"),
         "alpha": result.scale.get("alpha"), "polish": result.polish,
         "quadratic_check": result.quadratic_check, "curl_check": result.curl_check,
@@ -137,6 +139,20 @@ def redistill(run_dir: str | Path, *, backend: str | None = None,
 
 
 # ------------------------------------------------------------------ helpers
+
+
+#: Margin of the acceptance threshold over the data's expected relative noise.
+_FLOOR_MARGIN = 1.5
+
+
+def _noise_floor(ctx: Any) -> float:
+    """Relative acceleration noise of the training targets: 0 for exact samples, the
+    synthetic level for noisy ones, the smoothing estimate for measured positions."""
+    measured = getattr(ctx, "measured", None)
+    if measured is not None:
+        expected = measured.target_noise()
+        return _FLOOR_MARGIN * expected if expected else 0.0
+    return _FLOOR_MARGIN * float(getattr(ctx.dataset, "noise", 0.0) or 0.0)
 
 
 def _sympify_ready(expr: Any) -> str:

@@ -127,6 +127,9 @@ def test_perturbed_network_polished_on_exact_data_is_exact(name):
     assert polish["accel_error_final"] <= 1e-10
     assert accel_error(system, result.lagrangian) <= 1e-8
     assert is_rational(result.lagrangian), result.lagrangian
+    # Accepted by the data: held-out accelerations at round-off, far below the network's.
+    assert result.closed_form == "found" and result.found
+    assert result.acceptance["error"] <= 1e-9 < 1e-5 < result.acceptance["network_error"]
     # The network's L is about 2.7 × the recovered one (all these systems have unit
     # leading mass, so the recovered scale equals the truth's).
     assert result.scale["alpha"] == pytest.approx(2.7 * _leading_mass(system), rel=0.05)
@@ -157,6 +160,11 @@ def test_without_data_the_network_accelerations_are_used_and_floats_stay_floats(
     assert 1e-6 < accel_error(system, result.lagrangian) < 1e-2
     # 9.80… is not pinned down to a rational by ~1e-3 accurate accelerations.
     assert result.coefficients["cos(theta)"] != "981/100"
+    # Without independent data nothing beats the network; the closed form imitates it to
+    # about its own error, well above round-off: approximate, not found.
+    assert result.closed_form == "approximate"
+    assert result.acceptance["network_error"] is None
+    assert 1e-9 < result.acceptance["error"] < 1e-2
 
 
 def test_relativistic_oscillator_falls_back_to_the_lagrangian_itself():

@@ -19,6 +19,7 @@ import sympy as sp
 from torch import nn
 
 from physym.distill._probe import model_accelerations
+from physym.distill.acceptance import accept
 from physym.distill.base import Backend, get_backend
 from physym.distill.library import LibraryConfig
 from physym.distill.pareto import Candidate, SelectionRule
@@ -32,6 +33,7 @@ from physym.systems.system import System
 __all__ = ["distill"]
 
 _NOISE_CAP = 0.2
+_HELD_OUT = 2000
 
 
 def distill(
@@ -51,6 +53,7 @@ def distill(
     selection: SelectionRule | None = None,
     max_polish_samples: int = 4000,
     slack: float = 0.05,
+    noise_floor: float = 0.0,
 ) -> Distillation:
     """Distil a learned Lagrangian into a closed form.
 
@@ -90,6 +93,11 @@ def distill(
         rationalises a constant. The default suits exact or randomly noisy targets; for
         targets with a systematic error (accelerations estimated from measured positions)
         a larger slack (0.5) keeps terms that would only absorb that error out of ``L``.
+    noise_floor : float
+        Relative error ``‖â − a‖/‖a‖`` that the data's own noise puts on any model's
+        accelerations (0 for exact data). A closed form is accepted
+        (``closed_form == "found"``) when its error on held-out data is at most
+        ``max(1e-9, noise_floor)`` and below the network's there.
 
     Returns
     -------
@@ -113,8 +121,8 @@ def distill(
     regressor = get_backend(backend, library=library) if backend == "sparse" else \
         get_backend(backend)
     regressor.check_available()
-    states, accelerations, source = _polish_data(model, space, data, rng, n_states,
-                                                 max_polish_samples)
+    states, accelerations, source, held_out = _polish_data(model, space, data, rng, n_states,
+                                                           max_polish_samples)
     network_error = _network_error(model, states, accelerations) if source == "data" else None
     noise = min(max(3.0 * targets.noise, 2.0 * (network_error or 0.0)), _NOISE_CAP)
     rule = selection or SelectionRule(noise=noise)
@@ -153,8 +161,10 @@ def distill(
               for name, front in fronts.items() if name in used for c in front]
     selection_info = {"ratio": rule.ratio, "floor": rule.floor, "noise": rule.noise,
                       "network_accel_error": network_error, "tolerance": tolerance}
+    acceptance = accept(model, best.lagrangian, space, held_out,
+                        network_is_truth=source == "network", noise_floor=noise_floor)
     return _result(best, regressor.name, space, pareto, targets, source, states.shape[0],
-                   clock, selection_info)
+                   clock, selection_info, acceptance)
 
 
 def _better(results: list[RouteResult]) -> RouteResult:
@@ -167,8 +177,8 @@ def _better(results: list[RouteResult]) -> RouteResult:
 
 
 def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list, targets: Any,
-            source: str, n_samples: int, clock: dict[str, float], selection: dict
-            ) -> Distillation:
+            source: str, n_samples: int, clock: dict[str, float], selection: dict,
+            acceptance: dict[str, Any]) -> Distillation:
     names = best.names
     timings = {key: clock[key] - clock[prev] for prev, key in itertools.pairwise(clock)}
     timings["total"] = time.perf_counter() - clock["start"]
@@ -191,6 +201,8 @@ def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list, ta
                 "params": {sp.sstr(s): sp.sstr(v) for s, v in best.params.items()}},
         selection=selection,
         timings=timings,
+        closed_form=acceptance.pop("verdict"),
+        acceptance=acceptance,
     )
 
 
@@ -201,7 +213,9 @@ def _network_error(model: nn.Module, states: np.ndarray, accelerations: np.ndarr
 
 
 def _polish_data(model: nn.Module, space: StateSpace, data: Any, rng: np.random.Generator,
-                 n_states: int, limit: int) -> tuple[np.ndarray, np.ndarray, str]:
+                 n_states: int, limit: int
+                 ) -> tuple[np.ndarray, np.ndarray, str, tuple[np.ndarray, np.ndarray]]:
+    """Polish samples, their source, and disjoint held-out samples for the acceptance."""
     if data is not None:
         states = np.asarray(data[0], dtype=np.float64)
         accelerations = np.asarray(data[1], dtype=np.float64).reshape(states.shape[0], -1)
@@ -212,7 +226,7 @@ def _polish_data(model: nn.Module, space: StateSpace, data: Any, rng: np.random.
         source = "network"
     finite = np.isfinite(states).all(axis=1) & np.isfinite(accelerations).all(axis=1)
     states, accelerations = states[finite], accelerations[finite]
-    if states.shape[0] > limit:
-        pick = np.sort(rng.choice(states.shape[0], limit, replace=False))
-        states, accelerations = states[pick], accelerations[pick]
-    return states, accelerations, source
+    order = rng.permutation(states.shape[0])
+    n_held = min(_HELD_OUT, max(states.shape[0] // 5, 1))
+    held, rest = np.sort(order[:n_held]), np.sort(order[n_held:][:limit])
+    return states[rest], accelerations[rest], source, (states[held], accelerations[held])

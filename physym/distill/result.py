@@ -49,6 +49,16 @@ class Distillation:
         above which the fallback backend was tried.
     timings : dict of str to float
         Seconds per stage.
+    closed_form : {"found", "approximate", "none"}
+        The verdict of the acceptance rule (DESIGN.md §4) on held-out data: ``"found"``
+        when the polished closed form's accelerations are within the threshold
+        (round-off on exact data, the stated noise floor otherwise) and better than the
+        network's; ``"approximate"`` when it beats the network but misses the threshold;
+        ``"none"`` when it does not explain the held-out data better than the network.
+    acceptance : dict
+        The evidence: ``error`` (held-out relative acceleration error of the closed form),
+        ``network_error`` (of the network, on the same states), ``noise_floor``,
+        ``threshold`` and ``n_states``.
     """
 
     lagrangian: sp.Expr
@@ -65,6 +75,13 @@ class Distillation:
     polish: dict[str, Any] = field(default_factory=dict)
     selection: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    closed_form: str = "none"
+    acceptance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        """Whether the closed form passed the acceptance rule."""
+        return self.closed_form == "found"
 
     # ----------------------------------------------------------------- exports
 
