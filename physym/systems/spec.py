@@ -1,26 +1,23 @@
-"""Reading system specs (TOML) and resolving a reference to a :class:`System`.
+"""Reading the keys of a system spec (a parsed TOML table) into checked pieces.
 
-``load_system(ref)`` accepts a built-in name (``"double_pendulum"``), a path to a ``.toml``
-spec, or a path to a trusted ``.py`` file that defines ``system = physym.System(...)``.
+:func:`read_spec_mapping` checks every key and parses every expression with the safe parser,
+naming the file line of each problem; :meth:`System.from_dict` builds the system from the
+pieces. Resolving a name or a path to a system is :mod:`physym.systems.loading`.
 """
 
 from __future__ import annotations
 
 import re
-import runpy
-import tomllib
 from collections.abc import Mapping
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from physym.systems.expression_parser import SpecError, parse_expression
-from physym.systems.system import System, coordinate_symbol, velocity_name, velocity_symbol
+from physym.systems.names import TIME_NAME, coordinate_symbol, velocity_name, velocity_symbol
 
-__all__ = ["builtin_names", "builtin_path", "load_system", "parse_spec", "system_from_mapping"]
+__all__ = ["located_system_error", "read_spec_mapping"]
 
 _KNOWN_KEYS = {"name", "description", "source", "coordinates", "lagrangian", "parameters",
-               "sampling", "periodic"}
+               "sampling", "periodic", "dissipation", "forces", "inputs"}
 
 
 def _line_of(text: str | None, key: str, table: str | None = None) -> str:
@@ -48,16 +45,36 @@ def _line_for_system_error(text: str | None, message: str) -> str:
         return ""
     tokens = re.findall(r"'([^']*)'", message)
     for section, key in (("sampling", "sampling"), ("periodic", "periodic"),
-                         ("parameter", "parameters"), ("coordinate", "coordinates")):
+                         ("parameter", "parameters"), ("force", "forces"),
+                         ("input", "inputs"), ("dissipation", "dissipation"),
+                         ("coordinate", "coordinates")):
         if section not in message:
             continue
-        if key in ("sampling", "parameters"):
+        if key in ("sampling", "parameters", "forces"):
             for token in tokens:
                 line = _line_of(text, token, table=key)
                 if line:
                     return line
         return _line_of(text, key)
     return ""
+
+
+def _expression_line(text: str | None, key: str, table: str | None = None) -> int:
+    """Offset from expression line numbers to file line numbers of ``key`` (in ``table``)."""
+    if not text:
+        return 0
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    header = re.compile(r"^\s*\[\s*\"?([^\]\"]*)\"?\s*\]")
+    current: str | None = None
+    for number, line in enumerate(text.splitlines()):
+        opened = header.match(line)
+        if opened:
+            current = opened.group(1).strip()
+            continue
+        if current == table and pattern.match(line):
+            value = line.split("=", 1)[1].strip()
+            return number + 1 if value in ('"""', "'''") else number
+    return 0
 
 
 def _lagrangian_line(text: str | None) -> int:
@@ -73,10 +90,10 @@ def _lagrangian_line(text: str | None) -> int:
     return 0
 
 
-def system_from_mapping(
+def read_spec_mapping(
     data: Mapping[str, Any], *, where: str = "system", text: str | None = None
-) -> System:
-    """Build a :class:`System` from a parsed spec mapping, with one-line errors.
+) -> dict[str, Any]:
+    """Check a parsed spec mapping and return the keyword arguments of :class:`System`.
 
     Parameters
     ----------
@@ -86,6 +103,13 @@ def system_from_mapping(
         Name of the source for error messages (a file name).
     text : str, optional
         The raw file text, used to name lines in error messages.
+
+    Returns
+    -------
+    dict
+        ``name``, ``coordinates``, ``lagrangian`` (parsed), ``parameters``, ``sampling``,
+        ``description``, ``periodic``, ``source``, and, where given, ``dissipation``,
+        ``forces`` (parsed) and ``inputs``.
     """
     if not isinstance(data, Mapping):
         raise SpecError(f"{where}: a spec must be a table")
@@ -114,13 +138,16 @@ def system_from_mapping(
     sampling = data["sampling"]
     if not isinstance(sampling, Mapping):
         raise SpecError(f"{where}{_line_of(text, 'sampling')}: [sampling] must be a table")
+    inputs = data.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(u, str) for u in inputs):
+        raise SpecError(f"{where}{_line_of(text, 'inputs')}: 'inputs' must be a list of names")
     state_names = [*coordinates, *(velocity_name(q) for q in coordinates)]
     for s in state_names:
         if s not in sampling:
             raise SpecError(f"{where}{_line_of(text, 'sampling')}: sampling box does not "
                             f"cover {s!r}")
     for s in sampling:
-        if s not in state_names:
+        if s not in state_names and s not in inputs and s != TIME_NAME:
             raise SpecError(f"{where}{_line_of(text, s)}: sampling names {s!r}, which is not "
                             "a coordinate or velocity")
     lagrangian_text = data["lagrangian"]
@@ -129,10 +156,12 @@ def system_from_mapping(
     symbols = {q: coordinate_symbol(q) for q in coordinates}
     symbols |= {velocity_name(q): velocity_symbol(q) for q in coordinates}
     symbols |= {p: coordinate_symbol(p) for p in parameters}
+    symbols |= {name: coordinate_symbol(name) for name in (TIME_NAME, *inputs)}
     lagrangian = parse_expression(
         lagrangian_text, symbols, where=f"{where}: lagrangian",
         line_offset=_lagrangian_line(text),
     )
+    extra = _forcing_keys(data, symbols, where, text)
     for key in ("description", "source"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(f"{where}{_line_of(text, key)}: {key!r} must be a string")
@@ -140,111 +169,58 @@ def system_from_mapping(
     if not isinstance(periodic, list) or not all(isinstance(p, str) for p in periodic):
         raise SpecError(f"{where}{_line_of(text, 'periodic')}: 'periodic' must be a list of "
                         "coordinate names")
-    try:
-        return System(
-            name=name,
-            coordinates=tuple(coordinates),
-            lagrangian=lagrangian,
-            parameters=dict(parameters),
-            sampling={k: tuple(v) if isinstance(v, list) else v for k, v in sampling.items()},
-            description=data.get("description", ""),
-            periodic=tuple(periodic),
-            source=data.get("source", ""),
-        )
-    except SpecError as exc:
-        message = str(exc).replace(f"system {name!r}", "", 1)
-        raise SpecError(f"{where}{_line_for_system_error(text, message)}{message}") from None
+    return {
+        "name": name,
+        "coordinates": tuple(coordinates),
+        "lagrangian": lagrangian,
+        "parameters": dict(parameters),
+        "sampling": {k: tuple(v) if isinstance(v, list) else v for k, v in sampling.items()},
+        "description": data.get("description", ""),
+        "periodic": tuple(periodic),
+        "source": data.get("source", ""),
+        **extra,
+    }
 
 
-def parse_spec(text: str, *, where: str = "spec") -> System:
-    """Parse the text of a TOML spec into a :class:`System` (never evaluates code)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{where}: invalid TOML: {exc}") from None
-    return system_from_mapping(data, where=where, text=text)
+def _forcing_keys(data: Mapping[str, Any], symbols: Mapping[str, Any], where: str,
+                  text: str | None) -> dict[str, Any]:
+    """The optional keys ``dissipation``, ``forces`` and ``inputs``, parsed."""
+    extra: dict[str, Any] = {}
+    if data.get("inputs"):
+        extra["inputs"] = tuple(data["inputs"])
+    if "dissipation" in data:
+        value = data["dissipation"]
+        if not isinstance(value, str):
+            raise SpecError(f"{where}{_line_of(text, 'dissipation')}: 'dissipation' must be a "
+                            "string")
+        extra["dissipation"] = parse_expression(
+            value, symbols, where=f"{where}: dissipation",
+            line_offset=_expression_line(text, "dissipation"))
+    if "forces" in data:
+        forces = data["forces"]
+        if not isinstance(forces, Mapping):
+            raise SpecError(f"{where}{_line_of(text, 'forces')}: [forces] must be a table of "
+                            "coordinate = \"expression\"")
+        coordinates = data["coordinates"]
+        parsed = {}
+        for q, value in forces.items():
+            line = _line_of(text, q, table="forces")
+            if q not in coordinates:
+                raise SpecError(f"{where}{line}: force given for {q!r}, which is not a "
+                                "coordinate")
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise SpecError(f"{where}{line}: force on {q!r} must be a string expression, "
+                                f"got {value!r}")
+            parsed[q] = parse_expression(
+                str(value), symbols, where=f"{where}: force on {q!r}",
+                line_offset=_expression_line(text, q, table="forces"))
+        extra["forces"] = parsed
+    return extra
 
 
-def _builtin_dirs() -> list[Path]:
-    dirs = []
-    try:
-        packaged = resources.files("physym") / "_builtin_systems"
-        if packaged.is_dir():
-            dirs.append(Path(str(packaged)))
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover
-        pass
-    checkout = Path(__file__).resolve().parents[2] / "systems"
-    if checkout.is_dir():
-        dirs.append(checkout)
-    return dirs
+def located_system_error(message: str, name: str, where: str, text: str | None) -> str:
+    """A :class:`System` error message restated for the spec ``where`` (with its line)."""
+    message = message.replace(f"system {name!r}", "", 1)
+    return f"{where}{_line_for_system_error(text, message)}{message}"
 
 
-def builtin_names() -> list[str]:
-    """Names of the built-in systems, sorted."""
-    names = {p.stem for d in _builtin_dirs() for p in d.glob("*.toml")}
-    return sorted(names)
-
-
-def builtin_path(name: str) -> Path:
-    """Path of the spec of the built-in system ``name``."""
-    for directory in _builtin_dirs():
-        candidate = directory / f"{name}.toml"
-        if candidate.is_file():
-            return candidate
-    available = ", ".join(builtin_names())
-    raise SpecError(f"unknown system {name!r}: not a built-in name ({available}) "
-                    "nor a path to a .toml or .py file")
-
-
-def load_system(ref: str | Path | System) -> System:
-    """Resolve a reference to a :class:`System`.
-
-    Parameters
-    ----------
-    ref : str, Path or System
-        A built-in name, a path to a ``.toml`` spec or a path to a ``.py`` file defining
-        ``system``. A ``System`` is returned unchanged.
-
-    Returns
-    -------
-    System
-
-    Raises
-    ------
-    SpecError
-        One line naming the problem (unknown name, missing file, invalid spec).
-
-    Examples
-    --------
-    >>> load_system("pendulum").coordinates
-    ('theta',)
-    """
-    if isinstance(ref, System):
-        return ref
-    path = Path(ref)
-    if path.suffix == ".toml":
-        if not path.is_file():
-            raise SpecError(f"spec file not found: {path}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"{path}: cannot read spec ({exc})") from None
-        return parse_spec(text, where=path.name)
-    if path.suffix == ".py":
-        return _load_python(path)
-    if isinstance(ref, str) and ref.isidentifier():
-        spec_path = builtin_path(ref)
-        return parse_spec(spec_path.read_text(encoding="utf-8"), where=spec_path.name)
-    raise SpecError(f"unknown system {str(ref)!r}: give a built-in name, a .toml spec or a "
-                    ".py file")
-
-
-def _load_python(path: Path) -> System:
-    """Run a trusted Python file (like a config file) and return its ``system``."""
-    if not path.is_file():
-        raise SpecError(f"system file not found: {path}")
-    namespace = runpy.run_path(str(path), run_name=f"physym_user_system_{path.stem}")
-    system = namespace.get("system")
-    if not isinstance(system, System):
-        raise SpecError(f"{path.name}: must define `system = physym.System(...)`")
-    return system

@@ -1,11 +1,15 @@
-"""The :class:`System`: a Lagrangian in SymPy plus the box of states it is sampled from."""
+"""The :class:`System`: a Lagrangian in SymPy plus the box of states it is sampled from.
+
+Beyond conservative systems, a system may carry a Rayleigh dissipation function
+``R(q, q̇, t, u)``, known generalised forces ``Q_i(q, q̇, t, u)``, external inputs ``u``,
+and explicit time ``t`` in ``L``, ``R`` and ``Q``. Its equations of motion are then
+``d/dt ∂L/∂q̇ − ∂L/∂q + ∂R/∂q̇ = Q`` (see :mod:`physym.systems.dynamics`).
+"""
 
 from __future__ import annotations
 
 import json
-import keyword
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -13,54 +17,39 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
-from physym.systems.expression_parser import ALLOWED_CONSTANTS, ALLOWED_FUNCTIONS, SpecError
+from physym.systems.checks import (
+    as_real_symbols,
+    check_coordinate_names,
+    check_expression,
+    check_identifier,
+    check_number,
+    check_sampling,
+    plain_names,
+)
+from physym.systems.dynamics import Dynamics, derive
+from physym.systems.expression_parser import SpecError
+from physym.systems.names import (
+    TIME_NAME,
+    VELOCITY_SUFFIX,
+    coordinate_symbol,
+    time_symbol,
+    velocity_name,
+    velocity_symbol,
+)
+from physym.systems.spec import located_system_error, read_spec_mapping
 
 if TYPE_CHECKING:
     import torch
 
-    from physym.systems.dynamics import Dynamics
-
 __all__ = ["System", "coordinate_symbol", "velocity_name", "velocity_symbol"]
 
-VELOCITY_SUFFIX = "_dot"
-_RESERVED = set(ALLOWED_FUNCTIONS) | set(ALLOWED_CONSTANTS) | {"t"}
-
-
-def velocity_name(coordinate: str) -> str:
-    """Name of the velocity of ``coordinate`` (``theta`` -> ``theta_dot``)."""
-    return coordinate + VELOCITY_SUFFIX
-
-
-def coordinate_symbol(name: str) -> sp.Symbol:
-    """The SymPy symbol physym uses for a coordinate or parameter (real-valued)."""
-    return sp.Symbol(name, real=True)
-
-
-def velocity_symbol(coordinate: str) -> sp.Symbol:
-    """The SymPy symbol physym uses for the velocity of ``coordinate``."""
-    return sp.Symbol(velocity_name(coordinate), real=True)
-
-
-def _check_identifier(name: object, what: str, where: str) -> str:
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise SpecError(f"{where}: {what} name {name!r} is not a valid identifier")
-    if name in _RESERVED:
-        raise SpecError(f"{where}: {what} name {name!r} clashes with a built-in function/constant")
-    return name
-
-
-def _check_number(value: object, what: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise SpecError(f"{where}: {what} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise SpecError(f"{where}: {what} must be finite, got {value!r}")
-    return number
+_as_real_symbols = as_real_symbols  # the name physym.comparison imports
+_NO_TIME = "but nothing in the system depends on time"
 
 
 @dataclass(frozen=True, eq=False)
 class System:
-    """A mechanical system defined by its Lagrangian.
+    """A mechanical system defined by its Lagrangian (and, optionally, friction and forces).
 
     Parameters
     ----------
@@ -68,19 +57,28 @@ class System:
         Short identifier, e.g. ``"double_pendulum"``.
     coordinates : sequence of str or sympy dynamicsymbols
         Generalised coordinates ``q``. Velocities are named ``<q>_dot``.
-    lagrangian : sympy.Expr
-        ``L(q, q_dot; parameters)`` in coordinate and velocity symbols, or in
-        ``sympy.physics.mechanics.dynamicsymbols`` (converted to plain symbols).
+    lagrangian : sympy.Expr or str
+        ``L(q, q_dot, t; parameters)`` in coordinate and velocity symbols, or in
+        ``sympy.physics.mechanics.dynamicsymbols`` (converted to plain symbols). A string
+        is read with the safe spec parser.
     parameters : mapping of str (or Symbol) to float
-        Numerical values of the parameters appearing in ``lagrangian``.
+        Numerical values of the parameters appearing in the expressions.
     sampling : mapping of str to (low, high)
-        Uniform sampling box, one interval for every coordinate and every velocity.
+        Uniform sampling box: one interval for every coordinate and velocity, for ``t``
+        when anything depends on time, and for every input.
     description : str
         One line saying what the system is.
     periodic : sequence of str
         Coordinates that are angles (a sin/cos embedding may be used for them).
     source : str
         Where the Lagrangian comes from (a textbook reference).
+    dissipation : sympy.Expr or str, optional
+        Rayleigh's dissipation function ``R(q, q̇, t, u)``; the friction is ``−∂R/∂q̇``.
+    forces : mapping of coordinate to sympy.Expr or str, optional
+        Known generalised forces ``Q_i(q, q̇, t, u)``; coordinates left out get none.
+    inputs : sequence of str or dynamicsymbols, optional
+        External inputs (control signals) ``u``. They may enter ``Q`` and ``R``, never
+        ``L`` (that would need their time derivatives).
 
     Examples
     --------
@@ -90,6 +88,11 @@ class System:
     ...              {"x": (-1, 1), "x_dot": (-1, 1)})
     >>> osc.accelerations([[0.5, 0.0]])
     array([[-2.]])
+    >>> damped = System("damped", ["x"], v**2 / 2 - k * x**2 / 2, {"k": 4.0},
+    ...                 {"x": (-1, 1), "x_dot": (-1, 1), "u": (-1, 1)},
+    ...                 dissipation="x_dot**2/2", forces={"x": "u"}, inputs=["u"])
+    >>> damped.accelerations([[0.5, 1.0]], inputs=[3.0])   # -4*0.5 - 1 + 3
+    array([[0.]])
     """
 
     name: str
@@ -100,57 +103,61 @@ class System:
     description: str = ""
     periodic: tuple[str, ...] = field(default=())
     source: str = ""
+    dissipation: sp.Expr | None = None
+    forces: Mapping[str, sp.Expr] = field(default_factory=dict)
+    inputs: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         where = f"system {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
             raise SpecError("system: name must be a non-empty string")
-        coordinates, lagrangian = _plain_coordinates(self.coordinates, self.lagrangian, where)
-        if not coordinates:
-            raise SpecError(f"{where}: at least one coordinate is needed")
-        for q in coordinates:
-            _check_identifier(q, "coordinate", where)
-            if q.endswith(VELOCITY_SUFFIX):
-                raise SpecError(f"{where}: coordinate name {q!r} must not end in '_dot'")
-        if len(set(coordinates)) != len(coordinates):
-            raise SpecError(f"{where}: duplicate coordinate names in {list(coordinates)}")
+        coordinates, coordinate_subs = plain_names(self.coordinates, "coordinates", where,
+                                                   with_velocity=True)
+        check_coordinate_names(coordinates, where)
+        velocities = tuple(velocity_name(q) for q in coordinates)
+        inputs, input_subs = plain_names(self.inputs, "inputs", where, with_velocity=False)
         parameters = {}
         for key, value in dict(self.parameters).items():
-            pname = _check_identifier(str(key), "parameter", where)
-            if pname in coordinates or pname in {velocity_name(q) for q in coordinates}:
+            pname = check_identifier(str(key), "parameter", where)
+            if pname in coordinates or pname in velocities:
                 raise SpecError(f"{where}: parameter {pname!r} clashes with a coordinate")
-            parameters[pname] = _check_number(value, f"parameter {pname!r}", where)
-        if isinstance(lagrangian, str):
-            # Never sympify() a string: that is eval(). Use the safe spec parser instead.
-            from physym.systems.expression_parser import parse_expression
-
-            names = [*coordinates, *(velocity_name(q) for q in coordinates), *parameters]
-            lagrangian = parse_expression(lagrangian, {n: coordinate_symbol(n) for n in names},
-                                          where=f"{where}: lagrangian")
-        try:
-            lagrangian = sp.sympify(lagrangian, strict=True)
-        except sp.SympifyError:
-            raise SpecError(f"{where}: the Lagrangian must be a SymPy expression or a string, "
-                            f"got {type(lagrangian).__name__}") from None
-        if not isinstance(lagrangian, sp.Expr):
-            raise SpecError(f"{where}: the Lagrangian must be a scalar expression, "
-                            f"got {type(lagrangian).__name__}")
-        lagrangian = _as_real_symbols(lagrangian)
-        known = set(coordinates) | {velocity_name(q) for q in coordinates} | set(parameters)
-        unknown = sorted(str(s) for s in lagrangian.free_symbols if str(s) not in known)
-        if unknown:
-            raise SpecError(f"{where}: unknown symbol {unknown[0]!r} in the Lagrangian")
-        state_names = [*coordinates, *(velocity_name(q) for q in coordinates)]
-        sampling = _check_sampling(self.sampling, state_names, where)
+            parameters[pname] = check_number(value, f"parameter {pname!r}", where)
+        _check_inputs(inputs, {*coordinates, *velocities, *parameters}, where)
+        names = [*coordinates, *velocities, *parameters, TIME_NAME, *inputs]
+        expression = {"where": where, "symbols": {n: coordinate_symbol(n) for n in names},
+                      "replacements": coordinate_subs + input_subs}
+        lagrangian = check_expression(self.lagrangian, "the Lagrangian", label="lagrangian",
+                                      **expression)
+        in_lagrangian = [u for u in inputs if coordinate_symbol(u) in lagrangian.free_symbols]
+        if in_lagrangian:
+            raise SpecError(f"{where}: input {in_lagrangian[0]!r} appears in the Lagrangian; "
+                            "inputs may enter only the forces and the dissipation")
+        dissipation = None
+        if self.dissipation is not None:
+            dissipation = check_expression(self.dissipation, "the dissipation",
+                                           label="dissipation", **expression)
+            dissipation = None if dissipation == 0 else dissipation
+        forces = _check_forces(self.forces, coordinates, expression)
+        used = lagrangian.free_symbols.union(
+            *(e.free_symbols for e in (dissipation, *forces.values()) if e is not None))
+        unused = [u for u in inputs if coordinate_symbol(u) not in used]
+        if unused:
+            raise SpecError(f"{where}: input {unused[0]!r} appears in no force and not in "
+                            "the dissipation")
+        depends_on_time = time_symbol() in used
+        required = [*coordinates, *velocities, *([TIME_NAME] if depends_on_time else []),
+                    *inputs]
+        sampling = check_sampling(self.sampling, required, where,
+                                  explain={} if depends_on_time else {TIME_NAME: _NO_TIME})
         periodic = tuple(self.periodic)
         for q in periodic:
             if q not in coordinates:
                 raise SpecError(f"{where}: periodic coordinate {q!r} is not a coordinate")
-        object.__setattr__(self, "coordinates", tuple(coordinates))
-        object.__setattr__(self, "lagrangian", lagrangian)
-        object.__setattr__(self, "parameters", parameters)
-        object.__setattr__(self, "sampling", sampling)
-        object.__setattr__(self, "periodic", periodic)
+        for key, value in (("coordinates", tuple(coordinates)), ("lagrangian", lagrangian),
+                           ("parameters", parameters), ("sampling", sampling),
+                           ("periodic", periodic), ("dissipation", dissipation),
+                           ("forces", forces), ("inputs", tuple(inputs))):
+            object.__setattr__(self, key, value)
 
     # ------------------------------------------------------------------ names
 
@@ -180,22 +187,83 @@ class System:
         return tuple(velocity_symbol(q) for q in self.coordinates)
 
     @property
+    def input_symbols(self) -> tuple[sp.Symbol, ...]:
+        """SymPy symbols of the inputs."""
+        return tuple(coordinate_symbol(u) for u in self.inputs)
+
+    @property
     def parameter_symbols(self) -> dict[sp.Symbol, float]:
         """Parameter symbols mapped to their values."""
         return {coordinate_symbol(k): v for k, v in self.parameters.items()}
 
+    # ------------------------------------------------------------------ kinds
+
+    @cached_property
+    def time_dependent(self) -> bool:
+        """Whether ``t`` appears in ``L``, ``R`` or a force."""
+        expressions = (self.lagrangian, self.dissipation, *self.forces.values())
+        return any(e is not None and time_symbol() in e.free_symbols for e in expressions)
+
+    @property
+    def has_dissipation(self) -> bool:
+        """Whether a (nonzero) Rayleigh dissipation function is given."""
+        return self.dissipation is not None
+
+    @property
+    def has_forces(self) -> bool:
+        """Whether any known generalised force is nonzero."""
+        return any(e != 0 for e in self.forces.values())
+
+    @property
+    def has_inputs(self) -> bool:
+        """Whether the system declares external inputs."""
+        return bool(self.inputs)
+
+    @property
+    def is_conservative(self) -> bool:
+        """No dissipation, no forces and no explicit time: the energy is conserved."""
+        return not (self.has_dissipation or self.has_forces or self.time_dependent)
+
+    # ------------------------------------------------------- numeric pieces
+
+    def _with_values(self, expr: sp.Expr) -> sp.Expr:
+        values = {s: sp.nsimplify(v, rational=True) if float(v).is_integer() else v
+                  for s, v in self.parameter_symbols.items()}
+        return sp.expand(expr.subs(values)) if values else expr
+
     @cached_property
     def lagrangian_numeric(self) -> sp.Expr:
         """The Lagrangian with parameter values substituted (exact rationals kept)."""
-        values = {s: sp.nsimplify(v, rational=True) if float(v).is_integer() else v
-                  for s, v in self.parameter_symbols.items()}
-        return sp.expand(self.lagrangian.subs(values)) if values else self.lagrangian
+        return self._with_values(self.lagrangian)
+
+    @cached_property
+    def dissipation_numeric(self) -> sp.Expr:
+        """``R`` with parameter values substituted (0 without dissipation)."""
+        return sp.S.Zero if self.dissipation is None else self._with_values(self.dissipation)
+
+    @cached_property
+    def forces_numeric(self) -> tuple[sp.Expr, ...]:
+        """``Q_i`` with parameter values substituted, one per coordinate (0 where none)."""
+        return tuple(self._with_values(self.forces[q]) if q in self.forces else sp.S.Zero
+                     for q in self.coordinates)
 
     @property
     def box(self) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper corners of the sampling box, each of shape ``(2n,)``."""
+        """Lower and upper corners of the sampling box of the states, each ``(2n,)``."""
         low = np.array([self.sampling[s][0] for s in self.state_names], dtype=np.float64)
         high = np.array([self.sampling[s][1] for s in self.state_names], dtype=np.float64)
+        return low, high
+
+    @property
+    def time_range(self) -> tuple[float, float] | None:
+        """``(t0, t1)`` for sampled states of a time-dependent system, else None."""
+        return self.sampling.get(TIME_NAME) if self.time_dependent else None
+
+    @property
+    def input_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners of the input box, each of shape ``(m,)``."""
+        low = np.array([self.sampling[u][0] for u in self.inputs], dtype=np.float64)
+        high = np.array([self.sampling[u][1] for u in self.inputs], dtype=np.float64)
         return low, high
 
     # --------------------------------------------------------------- dynamics
@@ -203,45 +271,78 @@ class System:
     @cached_property
     def dynamics(self) -> Dynamics:
         """Symbolic Euler-Lagrange quantities and their batched numeric versions (cached)."""
-        from physym.systems.dynamics import derive
-
         return derive(self)
 
-    def accelerations(self, states: Any) -> np.ndarray:
+    def accelerations(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
         """Exact accelerations ``q̈`` for a batch of states.
 
         Parameters
         ----------
         states : array_like, shape ``(batch, 2n)``
             Rows ``(q, q_dot)`` in :attr:`state_names` order.
+        t : float or array_like ``(batch,)``, optional
+            Time; needed when the system depends on time, ignored otherwise.
+        inputs : array_like ``(batch, m)`` or ``(m,)``, or mapping name -> values, optional
+            Input values; needed when the system has inputs.
 
         Returns
         -------
         numpy.ndarray, shape ``(batch, n)``, float64
         """
-        return self.dynamics.accelerations(states)
+        return self.dynamics.accelerations(states, t, inputs)
 
-    def energy(self, states: Any) -> np.ndarray:
+    def generalised_forces(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
+        """Known forces ``Q`` for a batch of states, shape ``(batch, n)``."""
+        return self.dynamics.generalised_forces(states, t, inputs)
+
+    def dissipation_force(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
+        """Friction ``−∂R/∂q̇`` for a batch of states, shape ``(batch, n)``."""
+        return self.dynamics.dissipation_force(states, t, inputs)
+
+    def dissipation_value(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
+        """``R`` evaluated on a batch of states, shape ``(batch,)``."""
+        return self.dynamics.dissipation(states, t, inputs)
+
+    def power(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
+        """``dE/dt = Q·q̇ − q̇·∂R/∂q̇ − ∂L/∂t`` for a batch of states, shape ``(batch,)``."""
+        return self.dynamics.power(states, t, inputs)
+
+    def energy(self, states: Any, t: Any = None) -> np.ndarray:
         """Energy ``E = q̇·∂L/∂q̇ − L`` for a batch of states, shape ``(batch,)``."""
-        return self.dynamics.energy(states)
+        return self.dynamics.energy(states, t)
 
-    def lagrangian_value(self, states: Any) -> np.ndarray:
+    def lagrangian_value(self, states: Any, t: Any = None) -> np.ndarray:
         """``L`` evaluated on a batch of states, shape ``(batch,)``."""
-        return self.dynamics.lagrangian_value(states)
+        return self.dynamics.lagrangian_value(states, t)
 
-    def mass_matrix(self, states: Any) -> np.ndarray:
+    def mass_matrix(self, states: Any, t: Any = None) -> np.ndarray:
         """Mass matrix ``∂²L/∂q̇²`` for a batch of states, shape ``(batch, n, n)``."""
-        return self.dynamics.mass_matrix(states)
+        return self.dynamics.mass_matrix(states, t)
 
-    def torch_accelerations(self, states: torch.Tensor) -> torch.Tensor:
-        """Exact accelerations in Torch, differentiable w.r.t. ``states`` ``(batch, 2n)``."""
-        return self.dynamics.torch_accelerations(states)
+    def torch_accelerations(self, states: torch.Tensor, t: Any = None, inputs: Any = None
+                            ) -> torch.Tensor:
+        """Exact accelerations in Torch, differentiable w.r.t. ``states`` ``(batch, 2n)``,
+        ``t`` and ``inputs``."""
+        return self.dynamics.torch_accelerations(states, t, inputs)
+
+    def torch_generalised_forces(self, states: torch.Tensor, t: Any = None, inputs: Any = None
+                                 ) -> torch.Tensor:
+        """Known forces ``Q`` in Torch, shape ``(batch, n)``."""
+        return self.dynamics.torch_generalised_forces(states, t, inputs)
+
+    def torch_dissipation_force(self, states: torch.Tensor, t: Any = None, inputs: Any = None
+                                ) -> torch.Tensor:
+        """Friction ``−∂R/∂q̇`` in Torch, shape ``(batch, n)``."""
+        return self.dynamics.torch_dissipation_force(states, t, inputs)
 
     # ---------------------------------------------------------- serialisation
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form, the same keys as a TOML spec (reloads with :meth:`from_dict`)."""
-        return {
+        """Plain-data form, the same keys as a TOML spec (reloads with :meth:`from_dict`).
+
+        The keys ``dissipation``, ``forces`` and ``inputs`` appear only when given.
+        """
+        data: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "source": self.source,
@@ -251,20 +352,32 @@ class System:
             "parameters": dict(self.parameters),
             "sampling": {k: list(v) for k, v in self.sampling.items()},
         }
+        if self.dissipation is not None:
+            data["dissipation"] = sp.sstr(self.dissipation)
+        if self.forces:
+            data["forces"] = {q: sp.sstr(e) for q, e in self.forces.items()}
+        if self.inputs:
+            data["inputs"] = list(self.inputs)
+        return data
 
     def to_json(self) -> str:
         """JSON text of :meth:`to_dict`."""
         return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, where: str = "system") -> System:
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "system",
+                  text: str | None = None) -> System:
         """Build a system from plain data (a parsed TOML spec or :meth:`to_dict` output).
 
-        The Lagrangian string is parsed with the safe parser, never evaluated.
+        Expression strings are parsed with the safe parser, never evaluated. ``text``, the
+        raw spec file, lets error messages name lines.
         """
-        from physym.systems.spec import system_from_mapping
-
-        return system_from_mapping(data, where=where)
+        fields = read_spec_mapping(data, where=where, text=text)
+        try:
+            return cls(**fields)
+        except SpecError as exc:
+            raise SpecError(located_system_error(str(exc), fields["name"], where, text)) \
+                from None
 
     @classmethod
     def from_json(cls, text: str) -> System:
@@ -289,74 +402,48 @@ class System:
             and dict(self.parameters) == dict(other.parameters)
             and dict(self.sampling) == dict(other.sampling)
             and self.periodic == other.periodic
+            and self.inputs == other.inputs
+            and _same(self.dissipation, other.dissipation)
+            and set(self.forces) == set(other.forces)
+            and all(_same(e, other.forces[q]) for q, e in self.forces.items())
         )
 
     __hash__ = None  # type: ignore[assignment]
 
 
-def _as_real_symbols(expr: sp.Expr) -> sp.Expr:
-    """Replace every free symbol by the real symbol of the same name.
-
-    Symbols with other assumptions (plain, ``positive=True``, ``nonnegative=True``...) are
-    different SymPy objects from ``Symbol(name, real=True)``; left alone, parameter values
-    would never be substituted into them.
-    """
-    mapping = {s: coordinate_symbol(s.name) for s in expr.free_symbols
-               if isinstance(s, sp.Symbol) and s != coordinate_symbol(s.name)}
-    return expr.xreplace(mapping) if mapping else expr
+def _same(a: sp.Expr | None, b: sp.Expr | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(sp.simplify(a - b) == 0)
 
 
-def _plain_coordinates(
-    coordinates: Iterable[Any], lagrangian: Any, where: str
-) -> tuple[tuple[str, ...], Any]:
-    """Accept coordinates as names or dynamicsymbols; return names and a plain-symbol L."""
-    if isinstance(coordinates, str):
-        raise SpecError(f"{where}: coordinates must be a list of names, got a string")
-    names: list[str] = []
-    replacements: list[tuple[sp.Expr, sp.Symbol]] = []
-    for c in coordinates:
-        if isinstance(c, sp.Function | sp.core.function.AppliedUndef) and c.args:
-            name = type(c).__name__
-            time = c.args[0]
-            replacements.append((sp.Derivative(c, time), velocity_symbol(name)))
-            replacements.append((c, coordinate_symbol(name)))
-            names.append(name)
-        elif isinstance(c, sp.Symbol):
-            names.append(c.name)
+def _check_inputs(inputs: tuple[str, ...], taken: set[str], where: str) -> None:
+    for u in inputs:
+        check_identifier(u, "input", where)
+        if u in taken:
+            raise SpecError(f"{where}: input {u!r} clashes with a coordinate or parameter")
+        if u.endswith(VELOCITY_SUFFIX):
+            raise SpecError(f"{where}: input name {u!r} must not end in '_dot'")
+    if len(set(inputs)) != len(inputs):
+        raise SpecError(f"{where}: duplicate input names in {list(inputs)}")
+
+
+def _check_forces(forces: Any, coordinates: tuple[str, ...], expression: dict[str, Any]
+                  ) -> dict[str, sp.Expr]:
+    where = expression["where"]
+    if not isinstance(forces, Mapping):
+        raise SpecError(f"{where}: forces must be a mapping coordinate -> expression")
+    given: dict[str, Any] = {}
+    for key, value in forces.items():
+        if isinstance(key, sp.Function | sp.core.function.AppliedUndef) and key.args:
+            name = type(key).__name__
         else:
-            names.append(c if isinstance(c, str) else repr(c))
-    if replacements and isinstance(lagrangian, sp.Basic):
-        lagrangian = lagrangian.subs(replacements[0::2]).subs(replacements[1::2])
-        remaining = [a for a in lagrangian.atoms(sp.Derivative, sp.core.function.AppliedUndef)]
-        if remaining:
-            raise SpecError(
-                f"{where}: Lagrangian still depends on {remaining[0]} after replacing the "
-                "coordinates' dynamicsymbols (undeclared coordinate or higher derivative?)"
-            )
-    return tuple(names), lagrangian
-
-
-def _check_sampling(
-    sampling: Mapping[str, Sequence[float]], state_names: Sequence[str], where: str
-) -> dict[str, tuple[float, float]]:
-    if not isinstance(sampling, Mapping):
-        raise SpecError(f"{where}: sampling must be a table of [low, high] per state")
-    missing = [s for s in state_names if s not in sampling]
-    if missing:
-        raise SpecError(f"{where}: sampling box does not cover {missing[0]!r}")
-    extra = [s for s in sampling if s not in state_names]
-    if extra:
-        raise SpecError(f"{where}: sampling names {extra[0]!r}, which is not a coordinate "
-                        "or velocity")
-    box: dict[str, tuple[float, float]] = {}
-    for s in state_names:
-        interval = sampling[s]
-        if isinstance(interval, str | bytes) or not isinstance(interval, Sequence | np.ndarray) \
-                or len(interval) != 2:
-            raise SpecError(f"{where}: sampling of {s!r} must be [low, high], got {interval!r}")
-        low = _check_number(interval[0], f"sampling low of {s!r}", where)
-        high = _check_number(interval[1], f"sampling high of {s!r}", where)
-        if not low < high:
-            raise SpecError(f"{where}: sampling of {s!r} needs low < high, got [{low}, {high}]")
-        box[s] = (low, high)
-    return box
+            name = key.name if isinstance(key, sp.Symbol) else key
+        if name not in coordinates:
+            raise SpecError(f"{where}: force given for {name!r}, which is not a coordinate")
+        if name in given:
+            raise SpecError(f"{where}: two forces given for {name!r}")
+        given[name] = value
+    return {q: check_expression(given[q], f"the force on {q!r}", label=f"force on {q!r}",
+                                **expression)
+            for q in coordinates if q in given}
