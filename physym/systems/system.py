@@ -124,8 +124,9 @@ class System:
             parameters[pname] = check_number(value, f"parameter {pname!r}", where)
         _check_inputs(inputs, {*coordinates, *velocities, *parameters}, where)
         names = [*coordinates, *velocities, *parameters, TIME_NAME, *inputs]
-        expression = {"where": where, "symbols": {n: coordinate_symbol(n) for n in names},
-                      "replacements": coordinate_subs + input_subs}
+        expression: dict[str, Any] = {
+            "where": where, "symbols": {n: coordinate_symbol(n) for n in names},
+            "replacements": coordinate_subs + input_subs}
         lagrangian = check_expression(self.lagrangian, "the Lagrangian", label="lagrangian",
                                       **expression)
         in_lagrangian = [u for u in inputs if coordinate_symbol(u) in lagrangian.free_symbols]
@@ -153,10 +154,11 @@ class System:
         for q in periodic:
             if q not in coordinates:
                 raise SpecError(f"{where}: periodic coordinate {q!r} is not a coordinate")
-        for key, value in (("coordinates", tuple(coordinates)), ("lagrangian", lagrangian),
-                           ("parameters", parameters), ("sampling", sampling),
-                           ("periodic", periodic), ("dissipation", dissipation),
-                           ("forces", forces), ("inputs", tuple(inputs))):
+        checked: dict[str, Any] = {
+            "coordinates": tuple(coordinates), "lagrangian": lagrangian,
+            "parameters": parameters, "sampling": sampling, "periodic": periodic,
+            "dissipation": dissipation, "forces": forces, "inputs": tuple(inputs)}
+        for key, value in checked.items():
             object.__setattr__(self, key, value)
 
     # ------------------------------------------------------------------ names

@@ -33,8 +33,9 @@ def truth_strings(system: System) -> dict[str, Any]:
     >>> damped = System("damped", ["x"], "x_dot**2/2 - k/2*x**2", {"k": 4.0, "c": 0.5},
     ...                 {"x": (-1, 1), "x_dot": (-1, 1), "t": (0, 6)},
     ...                 dissipation="c/2*x_dot**2", forces={"x": "cos(t)"})
-    >>> truth_strings(damped)
-    {'true_lagrangian': '-2*x**2 + x_dot**2/2', 'true_dissipation': '0.25*x_dot**2', 'forces': {'x': 'cos(t)'}}
+    >>> strings = truth_strings(damped)
+    >>> strings["true_lagrangian"], strings["true_dissipation"], strings["forces"]
+    ('-2*x**2 + x_dot**2/2', '0.25*x_dot**2', {'x': 'cos(t)'})
     """
     return {
         "true_lagrangian": sp.sstr(system.lagrangian_numeric),
