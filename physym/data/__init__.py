@@ -12,11 +12,14 @@ measured data; ``load_measured_positions`` / ``estimate_states`` turn positions 
 from physym.data.dataset import Dataset, make_dataset, split_indices
 from physym.data.derivatives import estimate_derivatives, estimate_noise, smooth_positions
 from physym.data.errors import DataError, IntegrationError
+from physym.data.integrate import integrate
 from physym.data.measured import MeasuredPositions, load_measured_positions
 from physym.data.plotting import plot_trajectory, save_trajectory_plot
 from physym.data.rhs import exact_state_accelerations
-from physym.data.sampling import sample_states
+from physym.data.sampling import sample_states, sample_time_and_inputs
 from physym.data.scales import energy_scale, minimum_energy_state, natural_period
+from physym.data.signals import InputSignal
+from physym.data.simulate import simulate, simulate_many
 from physym.data.smoothing_window import choose_savgol_filter
 from physym.data.state_estimate import StateEstimate, estimate_states, measured_dataset
 from physym.data.synthetic_positions import (
@@ -25,7 +28,7 @@ from physym.data.synthetic_positions import (
     write_positions_csv,
 )
 from physym.data.tables import Table, read_table
-from physym.data.trajectory import Trajectory, integrate, simulate, simulate_many
+from physym.data.trajectory import Trajectory
 from physym.data.user_data import (
     acceleration_names,
     dataset_from_positions,
@@ -36,6 +39,7 @@ from physym.data.user_data import (
 __all__ = [
     "DataError",
     "Dataset",
+    "InputSignal",
     "IntegrationError",
     "MeasuredPositions",
     "SimulatedPositions",
@@ -61,6 +65,7 @@ __all__ = [
     "plot_trajectory",
     "read_table",
     "sample_states",
+    "sample_time_and_inputs",
     "save_trajectory_plot",
     "simulate",
     "simulate_many",

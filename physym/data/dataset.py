@@ -1,4 +1,8 @@
-"""Datasets of states and accelerations with noise and train / validation / test splits."""
+"""Datasets of states and accelerations with noise and train / validation / test splits.
+
+For a system that depends on time or has inputs, each sample also carries its time ``t``
+and its input values; a conservative system's datasets are exactly what they always were.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import numpy as np
 
 from physym.data._npz import read_npz
 from physym.data.errors import DataError
-from physym.data.sampling import sample_states
+from physym.data.sampling import sample_states, sample_time_and_inputs
 from physym.io import save_npz
 from physym.systems import System
 
@@ -68,6 +72,11 @@ class Dataset:
     seed : int
     noise : float
         Relative noise level: ``σ_j = noise · std(clean q̈_j)`` per column.
+    t : numpy.ndarray, shape ``(N,)``, or None
+        Time of each sample, for a system that depends on time.
+    inputs : numpy.ndarray, shape ``(N, m)``, or None
+        Input values of each sample, for a system with inputs.
+    input_names : tuple of str
 
     Examples
     --------
@@ -88,6 +97,9 @@ class Dataset:
     state_names: tuple[str, ...]
     seed: int = 0
     noise: float = 0.0
+    t: np.ndarray | None = None
+    inputs: np.ndarray | None = None
+    input_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         states = np.asarray(self.states, dtype=np.float64)
@@ -105,6 +117,7 @@ class Dataset:
             if clean.shape != expected:
                 raise DataError(f"dataset: accelerations_clean must have shape {expected}, "
                                 f"got {clean.shape}")
+        times, inputs = self._conditions_checked(len(states))
         indices = [np.asarray(i, dtype=np.int64).reshape(-1)
                    for i in (self.train_index, self.val_index, self.test_index)]
         joined = np.concatenate(indices)
@@ -113,12 +126,27 @@ class Dataset:
             raise DataError("dataset: train/val/test indices must partition range(N)")
         for name, value in (("states", states), ("accelerations", targets),
                             ("accelerations_clean", clean), ("train_index", indices[0]),
-                            ("val_index", indices[1]), ("test_index", indices[2])):
+                            ("val_index", indices[1]), ("test_index", indices[2]),
+                            ("t", times), ("inputs", inputs)):
             if value is not None:  # a read-only view: the caller's array stays writable
                 value = value.view()
                 value.setflags(write=False)
             object.__setattr__(self, name, value)
         object.__setattr__(self, "state_names", tuple(self.state_names))
+        object.__setattr__(self, "input_names", tuple(self.input_names))
+
+    def _conditions_checked(self, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        times = None if self.t is None else np.asarray(self.t, dtype=np.float64)
+        if times is not None and times.shape != (n,):
+            raise DataError(f"dataset: t must have shape ({n},), got {times.shape}")
+        inputs = None if self.inputs is None else np.asarray(self.inputs, dtype=np.float64)
+        expected = (n, len(self.input_names))
+        if (inputs is None) != (not self.input_names) or (
+                inputs is not None and inputs.shape != expected):
+            got = None if inputs is None else inputs.shape
+            raise DataError(f"dataset: inputs must have shape {expected} for input names "
+                            f"{list(self.input_names)}, got {got}")
+        return times, inputs
 
     @classmethod
     def from_arrays(
@@ -132,17 +160,22 @@ class Dataset:
         seed: int = 0,
         noise: float = 0.0,
         state_names: Sequence[str] | None = None,
+        t: np.ndarray | None = None,
+        inputs: np.ndarray | None = None,
+        input_names: Sequence[str] | None = None,
     ) -> Dataset:
         """A dataset of given arrays with a seeded random split."""
         if isinstance(system, System):
             name, names = system.name, tuple(system.state_names)
+            inputs_named = tuple(system.inputs) if inputs is not None else ()
         elif state_names is None:
             raise ValueError("state_names are needed when the system is given by name")
         else:
             name, names = str(system), tuple(state_names)
+            inputs_named = tuple(input_names or ())
         train, val, test = split_indices(len(states), splits, seed)
         return cls(states, accelerations, accelerations_clean, train, val, test, name,
-                   names, seed, float(noise))
+                   names, seed, float(noise), t, inputs, inputs_named)
 
     def __len__(self) -> int:
         return len(self.states)
@@ -155,6 +188,11 @@ class Dataset:
     def subset(self, index: np.ndarray) -> Split:
         """``(states, accelerations)`` at the given rows."""
         return self.states[index], self.accelerations[index]
+
+    def conditions(self, index: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(t, inputs)`` at the given rows (each None where the data have none)."""
+        return (None if self.t is None else self.t[index],
+                None if self.inputs is None else self.inputs[index])
 
     @property
     def train(self) -> Split:
@@ -182,6 +220,11 @@ class Dataset:
         }
         if self.accelerations_clean is not None:
             arrays["accelerations_clean"] = self.accelerations_clean
+        if self.t is not None:
+            arrays["t"] = self.t
+        if self.inputs is not None:
+            arrays |= {"inputs": self.inputs,
+                       "input_names": np.array(self.input_names, dtype=np.str_)}
         return save_npz(path, arrays)
 
     @classmethod
@@ -195,7 +238,9 @@ class Dataset:
                        arrays.get("accelerations_clean"), arrays["train_index"],
                        arrays["val_index"], arrays["test_index"], str(arrays["system"]),
                        tuple(str(s) for s in np.atleast_1d(arrays["state_names"])),
-                       int(arrays["seed"]), float(arrays["noise"]))
+                       int(arrays["seed"]), float(arrays["noise"]), arrays.get("t"),
+                       arrays.get("inputs"),
+                       tuple(str(s) for s in np.atleast_1d(arrays.get("input_names", []))))
         except (DataError, TypeError, ValueError) as exc:
             message = str(exc).removeprefix("dataset: ")
             raise DataError(f"{path}: inconsistent dataset file ({message})") from None
@@ -214,6 +259,10 @@ def make_dataset(
     splits: Sequence[float] = (0.8, 0.1, 0.1),
 ) -> Dataset:
     """Sample ``n`` states uniformly in the box with their exact accelerations.
+
+    A system that depends on time or has inputs also gets ``t`` and input values drawn
+    uniformly from its ``[sampling]`` box (:func:`sample_time_and_inputs`); the states
+    are the same draw as for any other system.
 
     Parameters
     ----------
@@ -243,10 +292,13 @@ def make_dataset(
     if not math.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a non-negative number, got {noise}")
     states = sample_states(system, n, seed=seed)
-    clean = system.accelerations(states)
+    times, inputs = None, None
+    if system.time_dependent or system.has_inputs:
+        times, inputs = sample_time_and_inputs(system, n, seed=seed)
+    clean = system.accelerations(states, times, inputs)
     targets = clean
     if noise > 0 and n > 0:
         sigma = noise * clean.std(axis=0)
         targets = clean + np.random.default_rng([seed, 1]).normal(size=clean.shape) * sigma
     return Dataset.from_arrays(system, states, targets, accelerations_clean=clean,
-                               splits=splits, seed=seed, noise=noise)
+                               splits=splits, seed=seed, noise=noise, t=times, inputs=inputs)

@@ -1,4 +1,8 @@
-"""Uniform, seeded samples of states from a system's sampling box."""
+"""Uniform, seeded samples of states (and of time and inputs) from a system's sampling box.
+
+States are drawn exactly as they always were, so seeded draws of every system reproduce;
+time and inputs, where a system has them, come from a separate generator.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import numpy as np
 
 from physym.systems import System
 
-__all__ = ["sample_states"]
+__all__ = ["sample_states", "sample_time_and_inputs"]
 
 
 def sample_states(system: System, n: int, seed: int = 0) -> np.ndarray:
@@ -43,3 +47,45 @@ def sample_states(system: System, n: int, seed: int = 0) -> np.ndarray:
     low, high = system.box
     rng = np.random.default_rng(seed)
     return rng.uniform(low, high, size=(int(n), len(low)))
+
+
+def sample_time_and_inputs(
+    system: System, n: int, seed: int = 0
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Draw ``n`` times and input values uniformly from the system's ``[sampling]`` box.
+
+    They come from ``numpy.random.default_rng([seed, 3])``, independent of the states of
+    :func:`sample_states` with the same seed (which stay the same for every system).
+
+    Parameters
+    ----------
+    system : System
+    n : int
+        Number of draws (``n >= 0``).
+    seed : int
+
+    Returns
+    -------
+    t : numpy.ndarray ``(n,)`` or None
+        Times in ``system.time_range`` (None for a system that does not depend on time).
+    inputs : numpy.ndarray ``(n, m)`` or None
+        Input values in ``system.input_box`` (None for a system without inputs).
+
+    Examples
+    --------
+    >>> from physym import load_system
+    >>> t, u = sample_time_and_inputs(load_system("cart_pole"), 3, seed=1)
+    >>> t is None, u.shape
+    (True, (3, 1))
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"number of samples must be a non-negative integer, got {n!r}")
+    rng = np.random.default_rng([seed, 3])
+    t = None
+    if system.time_dependent and system.time_range is not None:
+        t = rng.uniform(*system.time_range, size=int(n))
+    inputs = None
+    if system.has_inputs:
+        low, high = system.input_box
+        inputs = rng.uniform(low, high, size=(int(n), len(low)))
+    return t, inputs

@@ -2,7 +2,8 @@
 
 Both are used to make numbers comparable across systems: rollout horizons and test
 durations are counted in natural periods, and energy drift is relative to an energy scale
-that stays meaningful when a trajectory's own energy is close to zero.
+that stays meaningful when a trajectory's own energy is close to zero. A system that depends
+on time is taken at the start of its time range, one with inputs at the middle of their box.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import minimize
 
-from physym.data.sampling import sample_states
+from physym.data.sampling import sample_states, sample_time_and_inputs
 from physym.systems import System
 
 __all__ = ["energy_scale", "minimum_energy_state", "natural_period"]
@@ -42,7 +43,8 @@ def energy_scale(system: System, n: int = 1024, seed: int = 0) -> float:
     >>> round(energy_scale(load_system("pendulum")), 1)
     7.1
     """
-    energies = system.energy(sample_states(system, n, seed=seed))
+    times, _ = sample_time_and_inputs(system, n, seed=seed)
+    energies = system.energy(sample_states(system, n, seed=seed), times)
     scale = float(np.std(energies[np.isfinite(energies)])) if np.isfinite(energies).any() else 0.0
     return scale if scale > 0 and math.isfinite(scale) else 1.0
 
@@ -66,15 +68,16 @@ def minimum_energy_state(system: System, seed: int = 0) -> np.ndarray:
     """
     n = system.n_dof
     low, high = system.box
+    time, _ = _reference_conditions(system)
     probes = sample_states(system, _N_PROBE, seed=seed)
     probes[:, n:] = 0.0
     with np.errstate(all="ignore"):
-        energies = system.energy(probes)
+        energies = system.energy(probes, time)
     energies[~np.isfinite(energies)] = np.inf
     start = probes[int(np.argmin(energies)), :n]
 
     def energy_at_rest(q: np.ndarray) -> float:
-        value = float(system.energy(np.concatenate((q, np.zeros(n))))[0])
+        value = float(system.energy(np.concatenate((q, np.zeros(n))), time)[0])
         return value if math.isfinite(value) else 1e300
 
     bounds = list(zip(low[:n], high[:n], strict=True))
@@ -142,7 +145,7 @@ def _linear_rates(system: System, x0: np.ndarray) -> np.ndarray:
     steps = 1e-5 * (high - low)
     shifts = np.diag(steps)
     probes = np.vstack((x0 + shifts, x0 - shifts))
-    accelerations = system.accelerations(probes)
+    accelerations = system.accelerations(probes, *_reference_conditions(system))
     d_accel = (accelerations[: 2 * n] - accelerations[2 * n:]) / (2 * steps[:, None])
     jacobian = np.zeros((2 * n, 2 * n))
     jacobian[:n, n:] = np.eye(n)
@@ -156,10 +159,22 @@ def _fallback_period(system: System) -> float:
     n = system.n_dof
     low, high = system.box
     half_q = (high[:n] - low[:n]) / 2
-    magnitude = np.abs(system.accelerations(sample_states(system, _N_PROBE)))
+    magnitude = np.abs(system.accelerations(sample_states(system, _N_PROBE),
+                                            *_reference_conditions(system)))
     moving = magnitude > 0
     ratios = np.broadcast_to(half_q, magnitude.shape)[moving] / magnitude[moving]
     if ratios.size:
         return float(2 * math.pi * np.sqrt(np.median(ratios)))
     half_v = (high[n:] - low[n:]) / 2
     return float(np.median(half_q / half_v))
+
+
+def _reference_conditions(system: System) -> tuple[float | None, np.ndarray | None]:
+    """``(t, inputs)`` the scales are taken at: the start of the time range (where the
+    system depends on time) and the middle of the input box (where it has inputs)."""
+    time = system.time_range[0] if system.time_range is not None else None
+    inputs = None
+    if system.has_inputs:
+        low, high = system.input_box
+        inputs = (low + high) / 2
+    return time, inputs

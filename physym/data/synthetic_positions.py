@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from physym.data.sampling import sample_states
-from physym.data.trajectory import simulate
+from physym.data.simulate import simulate
 from physym.io import write_text
 from physym.systems import System
 
