@@ -98,6 +98,18 @@ def uniform_states(system: Any, n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(low, high, size=(n, len(low)))
 
 
+def uniform_conditions(system: Any, n: int, seed: int = 0) -> tuple[Any, Any]:
+    """``(t (n,), inputs (n, m))`` drawn uniformly (seeded) from the system's sampling box;
+    each is None where the system does not depend on time or has no inputs."""
+    rng = np.random.default_rng([seed, 7])
+    t = rng.uniform(*system.time_range, size=n) if system.time_dependent else None
+    inputs = None
+    if system.inputs:
+        low, high = system.input_box
+        inputs = rng.uniform(low, high, size=(n, len(low)))
+    return t, inputs
+
+
 BUILTIN_SPEC_FILES = sorted(SYSTEMS_DIR.glob("*.toml"))
 BUILTIN_NAMES = [p.stem for p in BUILTIN_SPEC_FILES]
 

@@ -18,6 +18,7 @@ from helpers import (
     assert_one_line_message,
     assert_rel_close,
     builtin,
+    uniform_conditions,
     uniform_states,
 )
 from sympy.physics.mechanics import dynamicsymbols
@@ -25,11 +26,16 @@ from sympy.physics.mechanics import dynamicsymbols
 import physym
 from physym.systems import SpecError, builtin_path
 
-EXPECTED_BUILTINS = {
+CONSERVATIVE_BUILTINS = {
     "pendulum", "double_pendulum", "triple_pendulum", "harmonic_oscillator",
     "spring_pendulum", "swinging_atwood", "kepler_polar", "coupled_oscillators", "duffing",
     "fpu_chain", "charged_particle_magnetic", "relativistic_oscillator",
 }
+FORCED_BUILTINS = {
+    "damped_oscillator", "driven_damped_pendulum", "cart_pole", "kapitza_pendulum",
+    "damped_double_pendulum",
+}
+EXPECTED_BUILTINS = CONSERVATIVE_BUILTINS | FORCED_BUILTINS
 
 ANGLE_PATTERN = re.compile(r"^(theta|phi)\d*$")
 
@@ -37,6 +43,8 @@ ANGLE_PATTERN = re.compile(r"^(theta|phi)\d*$")
 def test_builtin_library_is_complete():
     assert set(BUILTIN_NAMES) == EXPECTED_BUILTINS
     assert set(physym.builtin_names()) >= EXPECTED_BUILTINS
+    assert set(physym.builtin_names(conservative=True)) == CONSERVATIVE_BUILTINS
+    assert set(physym.builtin_names(conservative=False)) == FORCED_BUILTINS
 
 
 @pytest.mark.parametrize("path", BUILTIN_SPEC_FILES, ids=lambda p: p.stem)
@@ -48,7 +56,9 @@ def test_spec_loads_by_name_and_by_path(path):
     assert by_name.name == path.stem  # the file is named after the system
     assert builtin_path(path.stem).read_bytes() == path.read_bytes()
     states = uniform_states(by_name, 16, seed=0)
-    np.testing.assert_array_equal(by_name.accelerations(states), by_path.accelerations(states))
+    t, inputs = uniform_conditions(by_name, 16, seed=0)
+    np.testing.assert_array_equal(by_name.accelerations(states, t, inputs),
+                                  by_path.accelerations(states, t, inputs))
 
 
 @pytest.mark.parametrize("path", BUILTIN_SPEC_FILES, ids=lambda p: p.stem)
@@ -68,10 +78,13 @@ def test_spec_house_style(path):
     assert isinstance(periodic, list), "state `periodic = [...]` explicitly (may be empty)"
     assert set(periodic) <= set(coordinates)
     assert {q for q in coordinates if ANGLE_PATTERN.match(q)} == set(periodic)
-    # Parameters are plain floats; the box covers every q and q_dot, and nothing else.
+    # Parameters are plain floats; the box covers every q and q_dot, t where time matters,
+    # every input, and nothing else.
     assert all(isinstance(v, float) for v in data.get("parameters", {}).values())
     states = [*coordinates, *(f"{q}_dot" for q in coordinates)]
-    assert set(data["sampling"]) == set(states)
+    system = physym.load_system(path)
+    extra = [*(["t"] if system.time_dependent else []), *data.get("inputs", [])]
+    assert set(data["sampling"]) == set(states) | set(extra)
     for q in periodic:  # angle boxes stay within one turn
         low, high = data["sampling"][q]
         assert -math.pi - 1e-6 <= low < high <= math.pi + 1e-6
@@ -114,7 +127,9 @@ def test_to_dict_round_trip(name):
     assert again.to_dict() == data
     assert physym.System.from_json(system.to_json()) == system
     states = uniform_states(system, 16, seed=1)
-    assert_rel_close(again.accelerations(states), system.accelerations(states), 1e-13)
+    t, inputs = uniform_conditions(system, 16, seed=1)
+    assert_rel_close(again.accelerations(states, t, inputs),
+                     system.accelerations(states, t, inputs), 1e-13)
 
 
 def test_systems_with_different_lagrangians_are_not_equal():

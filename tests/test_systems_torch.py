@@ -5,15 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import BUILTIN_NAMES, assert_rel_close, builtin, uniform_states
+from helpers import (
+    BUILTIN_NAMES,
+    assert_rel_close,
+    builtin,
+    uniform_conditions,
+    uniform_states,
+)
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)
 def test_torch_accelerations_match_numpy(name):
     system = builtin(name)
     states = uniform_states(system, 128, seed=7)
-    expected = system.accelerations(states)
-    actual = system.torch_accelerations(torch.tensor(states, dtype=torch.float64))
+    t, inputs = uniform_conditions(system, 128, seed=7)
+    expected = system.accelerations(states, t, inputs)
+    actual = system.torch_accelerations(
+        torch.tensor(states, dtype=torch.float64),
+        None if t is None else torch.tensor(t, dtype=torch.float64),
+        None if inputs is None else torch.tensor(inputs, dtype=torch.float64))
     assert isinstance(actual, torch.Tensor)
     assert actual.dtype == torch.float64
     assert tuple(actual.shape) == expected.shape
@@ -24,8 +34,9 @@ def test_torch_accelerations_match_numpy(name):
 def test_torch_energy_matches_numpy(name):
     system = builtin(name)
     states = uniform_states(system, 64, seed=8)
-    actual = system.dynamics.torch_energy(torch.tensor(states, dtype=torch.float64))
-    assert_rel_close(actual, system.energy(states), 1e-12, what=name)
+    t, _ = uniform_conditions(system, 64, seed=8)
+    actual = system.dynamics.torch_energy(torch.tensor(states, dtype=torch.float64), t)
+    assert_rel_close(actual, system.energy(states, t), 1e-12, what=name)
 
 
 @pytest.mark.parametrize(
