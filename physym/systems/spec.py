@@ -44,9 +44,9 @@ def _line_for_system_error(text: str | None, message: str) -> str:
     if not text:
         return ""
     tokens = re.findall(r"'([^']*)'", message)
-    for section, key in (("sampling", "sampling"), ("periodic", "periodic"),
-                         ("parameter", "parameters"), ("force", "forces"),
-                         ("input", "inputs"), ("dissipation", "dissipation"),
+    for section, key in (("sampling", "sampling"), ("input", "inputs"),
+                         ("periodic", "periodic"), ("parameter", "parameters"),
+                         ("force", "forces"), ("dissipation", "dissipation"),
                          ("coordinate", "coordinates")):
         if section not in message:
             continue
