@@ -52,7 +52,7 @@ def spec(extra: str = "", sampling: str = "") -> str:
 
 def test_python_route_equals_the_cart_pole_spec():
     truth = builtin("cart_pole")
-    x, th, xd, thd, u, M, m, length, g, b = sp.symbols("x theta x_dot theta_dot u M m l g b")
+    th, xd, thd, u, M, m, length, g, b = sp.symbols("theta x_dot theta_dot u M m l g b")
     lagrangian = ((M + m) / 2 * xd**2 + m * length * xd * thd * sp.cos(th)
                   + m / 2 * length**2 * thd**2 + m * g * length * sp.cos(th))
     system = physym.System("cart_pole", ["x", "theta"], lagrangian, dict(truth.parameters),

@@ -6,7 +6,8 @@
 * a function ``u(t) -> (m,)`` (a number when ``m = 1``);
 * a mapping ``{name: function of t or number}``;
 * an array ``(T, m)`` (or ``(T,)`` when ``m = 1``) of values at the output times,
-  interpolated linearly in between.
+  interpolated by a cubic spline (smooth, so the integrator keeps its usual steps; for
+  linear interpolation or a held value use :meth:`InputSignal.from_samples`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class InputSignal:
         ``t -> (m,)`` float64 values.
     span : (float, float) or None
         The times the signal is defined on (samples), or None (a function: all times).
+    breaks : tuple of float
+        Times where the signal has a kink or a jump (the samples of a linear or held
+        signal); trajectories are integrated piece by piece between them.
 
     Examples
     --------
@@ -50,6 +54,7 @@ class InputSignal:
     names: tuple[str, ...]
     function: Callable[[float], np.ndarray]
     span: tuple[float, float] | None = None
+    breaks: tuple[float, ...] = ()
 
     def __call__(self, t: float) -> np.ndarray:
         return self.function(float(t))
@@ -114,7 +119,8 @@ class InputSignal:
             raise DataError(f"input signal: kind must be one of {', '.join(_KINDS)}, "
                             f"got {kind!r}")
         function = _interpolant(t, u, kind)
-        return cls(names, function, (float(t[0]), float(t[-1])))
+        breaks = () if kind == "cubic" else tuple(t.tolist())
+        return cls(names, function, (float(t[0]), float(t[-1])), breaks)
 
 
 def _interpolant(t: np.ndarray, u: np.ndarray, kind: str) -> Callable[[float], np.ndarray]:
@@ -152,7 +158,7 @@ def as_input_signal(names: Sequence[str], inputs: Any, times: np.ndarray, system
     elif callable(inputs) or isinstance(inputs, Mapping):
         signal = InputSignal.from_functions(names, inputs)
     else:
-        signal = InputSignal.from_samples(names, times, inputs)
+        signal = InputSignal.from_samples(names, times, inputs, kind="cubic")
     if not signal.covers(float(times[0]), float(times[-1])):
         raise DataError(f"{system}: the input signal covers t in {signal.span}, not the "
                         f"whole [{times[0]:g}, {times[-1]:g}]")
