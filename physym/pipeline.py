@@ -412,7 +412,9 @@ def check_config(config: FitConfig, system: System | None) -> None:
     import torch
 
     from physym.network import build_model
+    from physym.systems import require_conservative
 
+    require_conservative(system)  # the fit cannot train on R, Q, inputs or t yet
     if config.data is not None:
         from physym.pipeline_measured import check_measured_config
 

@@ -263,3 +263,14 @@ def test_error_in_a_force_expression_names_its_line():
     with pytest.raises(SpecError) as info:
         parse_spec(text, where="forced.toml")
     assert_one_line_message(info.value, "forced.toml", "force on 'x'", "line 6")
+
+
+def test_physym_fit_stops_before_any_work_on_a_forced_system(tmp_path, capsys):
+    from physym.cli.main import main
+
+    out = tmp_path / "run"
+    assert main(["fit", "damped_oscillator", "--out", str(out)]) == 2
+    message = capsys.readouterr().err.strip()
+    assert_one_line_message(Exception(message), "physym fit does not support", "dissipation",
+                            "damped_oscillator")
+    assert not out.exists()

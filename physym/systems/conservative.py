@@ -37,16 +37,18 @@ def non_conservative_parts(system: System) -> list[str]:
     return parts
 
 
-def require_conservative(system: System, command: str = "physym fit") -> None:
+def require_conservative(system: System | None, command: str = "physym fit") -> None:
     """Refuse a system with dissipation, forces, inputs or time, before any work is done.
+
+    ``None`` (no system, e.g. a fit of measured data alone) passes.
 
     Raises
     ------
     UnsupportedSystemError
         One line naming the command, the system and what it has.
     """
-    parts = non_conservative_parts(system)
-    if parts:
+    parts = [] if system is None else non_conservative_parts(system)
+    if system is not None and parts:
         listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         raise UnsupportedSystemError(
             f"{command} does not support dissipation, forces, inputs or time dependence yet "
