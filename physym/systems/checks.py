@@ -27,10 +27,13 @@ __all__ = [
     "as_real_symbols",
     "check_coordinate_names",
     "check_expression",
+    "check_forces",
     "check_identifier",
+    "check_inputs",
     "check_number",
     "check_sampling",
     "plain_names",
+    "same_expression",
 ]
 
 Replacements = list[tuple[sp.Expr, sp.Symbol]]
@@ -186,3 +189,45 @@ def check_coordinate_names(coordinates: Sequence[str], where: str) -> None:
             raise SpecError(f"{where}: coordinate name {q!r} must not end in '_dot'")
     if len(set(coordinates)) != len(coordinates):
         raise SpecError(f"{where}: duplicate coordinate names in {list(coordinates)}")
+
+
+def same_expression(a: sp.Expr | None, b: sp.Expr | None) -> bool:
+    """Both None, or equal after simplification."""
+    if a is None or b is None:
+        return a is b
+    return bool(sp.simplify(a - b) == 0)
+
+
+def check_inputs(inputs: tuple[str, ...], taken: set[str], where: str) -> None:
+    """Inputs are distinct identifiers, none a coordinate, velocity or parameter."""
+    for u in inputs:
+        check_identifier(u, "input", where)
+        if u in taken:
+            raise SpecError(f"{where}: input {u!r} clashes with a coordinate or parameter")
+        if u.endswith(VELOCITY_SUFFIX):
+            raise SpecError(f"{where}: input name {u!r} must not end in '_dot'")
+    if len(set(inputs)) != len(inputs):
+        raise SpecError(f"{where}: duplicate input names in {list(inputs)}")
+
+
+def check_forces(forces: Any, coordinates: tuple[str, ...], expression: dict[str, Any]
+                 ) -> dict[str, sp.Expr]:
+    """``{coordinate: Q}`` keyed by name, checked as :func:`check_expression` does
+    (``expression`` holds its keyword arguments)."""
+    where = expression["where"]
+    if not isinstance(forces, Mapping):
+        raise SpecError(f"{where}: forces must be a mapping coordinate -> expression")
+    given: dict[str, Any] = {}
+    for key, value in forces.items():
+        if isinstance(key, sp.Function | sp.core.function.AppliedUndef) and key.args:
+            name = type(key).__name__
+        else:
+            name = key.name if isinstance(key, sp.Symbol) else key
+        if name not in coordinates:
+            raise SpecError(f"{where}: force given for {name!r}, which is not a coordinate")
+        if name in given:
+            raise SpecError(f"{where}: two forces given for {name!r}")
+        given[name] = value
+    return {q: check_expression(given[q], f"the force on {q!r}", label=f"force on {q!r}",
+                                **expression)
+            for q in coordinates if q in given}

@@ -21,13 +21,17 @@ from physym.systems.checks import (
     as_real_symbols,
     check_coordinate_names,
     check_expression,
+    check_forces,
     check_identifier,
+    check_inputs,
     check_number,
     check_sampling,
     plain_names,
+    same_expression,
 )
 from physym.systems.dynamics import Dynamics, derive
 from physym.systems.expression_parser import SpecError
+from physym.systems.ground_truth import GroundTruthMethods
 from physym.systems.names import (
     TIME_NAME,
     VELOCITY_SUFFIX,
@@ -39,16 +43,18 @@ from physym.systems.names import (
 from physym.systems.spec import located_system_error, read_spec_mapping
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
-__all__ = ["System", "coordinate_symbol", "velocity_name", "velocity_symbol"]
+# VELOCITY_SUFFIX and the symbol helpers stay importable from here (physym.comparison,
+# physym.distill and users' scripts import them from this module).
+__all__ = ["VELOCITY_SUFFIX", "System", "coordinate_symbol", "velocity_name", "velocity_symbol"]
 
 _as_real_symbols = as_real_symbols  # the name physym.comparison imports
 _NO_TIME = "but nothing in the system depends on time"
 
 
 @dataclass(frozen=True, eq=False)
-class System:
+class System(GroundTruthMethods):
     """A mechanical system defined by its Lagrangian (and, optionally, friction and forces).
 
     Parameters
@@ -122,7 +128,7 @@ class System:
             if pname in coordinates or pname in velocities:
                 raise SpecError(f"{where}: parameter {pname!r} clashes with a coordinate")
             parameters[pname] = check_number(value, f"parameter {pname!r}", where)
-        _check_inputs(inputs, {*coordinates, *velocities, *parameters}, where)
+        check_inputs(inputs, {*coordinates, *velocities, *parameters}, where)
         names = [*coordinates, *velocities, *parameters, TIME_NAME, *inputs]
         expression: dict[str, Any] = {
             "where": where, "symbols": {n: coordinate_symbol(n) for n in names},
@@ -138,7 +144,7 @@ class System:
             dissipation = check_expression(self.dissipation, "the dissipation",
                                            label="dissipation", **expression)
             dissipation = None if dissipation == 0 else dissipation
-        forces = _check_forces(self.forces, coordinates, expression)
+        forces = check_forces(self.forces, coordinates, expression)
         used = lagrangian.free_symbols.union(
             *(e.free_symbols for e in (dissipation, *forces.values()) if e is not None))
         unused = [u for u in inputs if coordinate_symbol(u) not in used]
@@ -275,68 +281,6 @@ class System:
         """Symbolic Euler-Lagrange quantities and their batched numeric versions (cached)."""
         return derive(self)
 
-    def accelerations(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
-        """Exact accelerations ``q̈`` for a batch of states.
-
-        Parameters
-        ----------
-        states : array_like, shape ``(batch, 2n)``
-            Rows ``(q, q_dot)`` in :attr:`state_names` order.
-        t : float or array_like ``(batch,)``, optional
-            Time; needed when the system depends on time, ignored otherwise.
-        inputs : array_like ``(batch, m)`` or ``(m,)``, or mapping name -> values, optional
-            Input values; needed when the system has inputs.
-
-        Returns
-        -------
-        numpy.ndarray, shape ``(batch, n)``, float64
-        """
-        return self.dynamics.accelerations(states, t, inputs)
-
-    def generalised_forces(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
-        """Known forces ``Q`` for a batch of states, shape ``(batch, n)``."""
-        return self.dynamics.generalised_forces(states, t, inputs)
-
-    def dissipation_force(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
-        """Friction ``−∂R/∂q̇`` for a batch of states, shape ``(batch, n)``."""
-        return self.dynamics.dissipation_force(states, t, inputs)
-
-    def dissipation_value(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
-        """``R`` evaluated on a batch of states, shape ``(batch,)``."""
-        return self.dynamics.dissipation(states, t, inputs)
-
-    def power(self, states: Any, t: Any = None, inputs: Any = None) -> np.ndarray:
-        """``dE/dt = Q·q̇ − q̇·∂R/∂q̇ − ∂L/∂t`` for a batch of states, shape ``(batch,)``."""
-        return self.dynamics.power(states, t, inputs)
-
-    def energy(self, states: Any, t: Any = None) -> np.ndarray:
-        """Energy ``E = q̇·∂L/∂q̇ − L`` for a batch of states, shape ``(batch,)``."""
-        return self.dynamics.energy(states, t)
-
-    def lagrangian_value(self, states: Any, t: Any = None) -> np.ndarray:
-        """``L`` evaluated on a batch of states, shape ``(batch,)``."""
-        return self.dynamics.lagrangian_value(states, t)
-
-    def mass_matrix(self, states: Any, t: Any = None) -> np.ndarray:
-        """Mass matrix ``∂²L/∂q̇²`` for a batch of states, shape ``(batch, n, n)``."""
-        return self.dynamics.mass_matrix(states, t)
-
-    def torch_accelerations(self, states: torch.Tensor, t: Any = None, inputs: Any = None
-                            ) -> torch.Tensor:
-        """Exact accelerations in Torch, differentiable w.r.t. ``states`` ``(batch, 2n)``,
-        ``t`` and ``inputs``."""
-        return self.dynamics.torch_accelerations(states, t, inputs)
-
-    def torch_generalised_forces(self, states: torch.Tensor, t: Any = None, inputs: Any = None
-                                 ) -> torch.Tensor:
-        """Known forces ``Q`` in Torch, shape ``(batch, n)``."""
-        return self.dynamics.torch_generalised_forces(states, t, inputs)
-
-    def torch_dissipation_force(self, states: torch.Tensor, t: Any = None, inputs: Any = None
-                                ) -> torch.Tensor:
-        """Friction ``−∂R/∂q̇`` in Torch, shape ``(batch, n)``."""
-        return self.dynamics.torch_dissipation_force(states, t, inputs)
-
     # ---------------------------------------------------------- serialisation
 
     def to_dict(self) -> dict[str, Any]:
@@ -405,47 +349,9 @@ class System:
             and dict(self.sampling) == dict(other.sampling)
             and self.periodic == other.periodic
             and self.inputs == other.inputs
-            and _same(self.dissipation, other.dissipation)
+            and same_expression(self.dissipation, other.dissipation)
             and set(self.forces) == set(other.forces)
-            and all(_same(e, other.forces[q]) for q, e in self.forces.items())
+            and all(same_expression(e, other.forces[q]) for q, e in self.forces.items())
         )
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def _same(a: sp.Expr | None, b: sp.Expr | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return bool(sp.simplify(a - b) == 0)
-
-
-def _check_inputs(inputs: tuple[str, ...], taken: set[str], where: str) -> None:
-    for u in inputs:
-        check_identifier(u, "input", where)
-        if u in taken:
-            raise SpecError(f"{where}: input {u!r} clashes with a coordinate or parameter")
-        if u.endswith(VELOCITY_SUFFIX):
-            raise SpecError(f"{where}: input name {u!r} must not end in '_dot'")
-    if len(set(inputs)) != len(inputs):
-        raise SpecError(f"{where}: duplicate input names in {list(inputs)}")
-
-
-def _check_forces(forces: Any, coordinates: tuple[str, ...], expression: dict[str, Any]
-                  ) -> dict[str, sp.Expr]:
-    where = expression["where"]
-    if not isinstance(forces, Mapping):
-        raise SpecError(f"{where}: forces must be a mapping coordinate -> expression")
-    given: dict[str, Any] = {}
-    for key, value in forces.items():
-        if isinstance(key, sp.Function | sp.core.function.AppliedUndef) and key.args:
-            name = type(key).__name__
-        else:
-            name = key.name if isinstance(key, sp.Symbol) else key
-        if name not in coordinates:
-            raise SpecError(f"{where}: force given for {name!r}, which is not a coordinate")
-        if name in given:
-            raise SpecError(f"{where}: two forces given for {name!r}")
-        given[name] = value
-    return {q: check_expression(given[q], f"the force on {q!r}", label=f"force on {q!r}",
-                                **expression)
-            for q in coordinates if q in given}
