@@ -44,7 +44,9 @@ def plot_trajectory(trajectory: Trajectory, axes: Any = None) -> Any:
     coordinates_ax.legend(loc="upper right")
     coordinates_ax.set_title(f"{trajectory.system}: exact trajectory")
     energy_ax.plot(trajectory.t, trajectory.energy_error, color="tab:red")
-    energy_ax.set_ylabel("(E − E₀) / E_ref")
+    # With dissipation, forces or time, E changes by the work W they do: plot the balance.
+    forced = trajectory.work is not None
+    energy_ax.set_ylabel("(E − E₀ − W) / E_ref" if forced else "(E − E₀) / E_ref")
     energy_ax.set_xlabel("t")
     energy_ax.set_title(f"energy drift (max {trajectory.energy_drift:.2e})")
     energy_ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
