@@ -174,7 +174,8 @@ def markdown(rows: Sequence[dict[str, Any]], command: str) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--systems", help="comma-separated names (default: every conservative built-in)")
+    parser.add_argument("--systems",
+                        help="comma-separated names (default: every conservative built-in)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="fits at once (default 1: wall times mean one fit's cores)")
     parser.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS,

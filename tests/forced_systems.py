@@ -36,8 +36,14 @@ def hand_damped_oscillator(s, t, u, p) -> Hand:
     # L = m x'^2/2 - k x^2/2, R = c x'^2/2:  m x'' = -k x - c x'.
     x, v = s.T
     m, k, c = p["m"], p["k"], p["c"]
-    return Hand(_one(np.full_like(x, m)), (-k * x)[:, None], (-c * v)[:, None],
-                np.zeros((len(x), 1)), m * v**2 / 2 + k * x**2 / 2, -c * v**2)
+    return Hand(
+        _one(np.full_like(x, m)),
+        (-k * x)[:, None],
+        (-c * v)[:, None],
+        np.zeros((len(x), 1)),
+        m * v**2 / 2 + k * x**2 / 2,
+        -c * v**2,
+    )
 
 
 def hand_driven_damped_pendulum(s, t, u, p) -> Hand:
@@ -45,10 +51,14 @@ def hand_driven_damped_pendulum(s, t, u, p) -> Hand:
     th, w_ = s.T
     m, length, g, b, amp, w = p["m"], p["l"], p["g"], p["b"], p["A"], p["w"]
     torque = amp * np.cos(w * t)
-    return Hand(_one(np.full_like(th, m * length**2)), (-m * g * length * np.sin(th))[:, None],
-                (-b * w_)[:, None], torque[:, None],
-                m * length**2 * w_**2 / 2 - m * g * length * np.cos(th),
-                w_ * (torque - b * w_))
+    return Hand(
+        _one(np.full_like(th, m * length**2)),
+        (-m * g * length * np.sin(th))[:, None],
+        (-b * w_)[:, None],
+        torque[:, None],
+        m * length**2 * w_**2 / 2 - m * g * length * np.cos(th),
+        w_ * (torque - b * w_),
+    )
 
 
 def hand_cart_pole(s, t, u, p) -> Hand:
@@ -58,13 +68,22 @@ def hand_cart_pole(s, t, u, p) -> Hand:
     cart, m, length, g, b = p["M"], p["m"], p["l"], p["g"], p["b"]
     force = u[:, 0]
     coupling = m * length * np.cos(th)
-    mass = np.stack([np.stack([np.full_like(x, cart + m), coupling], -1),
-                     np.stack([coupling, np.full_like(x, m * length**2)], -1)], 1)
+    mass = np.stack(
+        [
+            np.stack([np.full_like(x, cart + m), coupling], -1),
+            np.stack([coupling, np.full_like(x, m * length**2)], -1),
+        ],
+        1,
+    )
     lagrangian = np.stack([m * length * w_**2 * np.sin(th), -m * g * length * np.sin(th)], 1)
     friction = np.stack([-b * v, np.zeros_like(v)], 1)
     known = np.stack([force, np.zeros_like(force)], 1)
-    energy = ((cart + m) * v**2 / 2 + m * length * v * w_ * np.cos(th)
-              + m * length**2 * w_**2 / 2 - m * g * length * np.cos(th))
+    energy = (
+        (cart + m) * v**2 / 2
+        + m * length * v * w_ * np.cos(th)
+        + m * length**2 * w_**2 / 2
+        - m * g * length * np.cos(th)
+    )
     return Hand(mass, lagrangian, friction, known, energy, v * (force - b * v))
 
 
@@ -74,11 +93,14 @@ def hand_kapitza_pendulum(s, t, u, p) -> Hand:
     m, length, g, a, w = p["m"], p["l"], p["g"], p["a"], p["w"]
     gravity = g - a * w**2 * np.cos(w * t)
     d_lagrangian_dt = m * length * a * w**3 * np.sin(w * t) * np.cos(th)
-    return Hand(_one(np.full_like(th, m * length**2)),
-                (-m * length * gravity * np.sin(th))[:, None], np.zeros((len(th), 1)),
-                np.zeros((len(th), 1)),
-                m * length**2 * w_**2 / 2 - m * length * gravity * np.cos(th),
-                -d_lagrangian_dt)
+    return Hand(
+        _one(np.full_like(th, m * length**2)),
+        (-m * length * gravity * np.sin(th))[:, None],
+        np.zeros((len(th), 1)),
+        np.zeros((len(th), 1)),
+        m * length**2 * w_**2 / 2 - m * length * gravity * np.cos(th),
+        -d_lagrangian_dt,
+    )
 
 
 def hand_damped_double_pendulum(s, t, u, p) -> Hand:
@@ -87,14 +109,29 @@ def hand_damped_double_pendulum(s, t, u, p) -> Hand:
     m1, m2, l1, l2, g, b1, b2 = (p[k] for k in ("m1", "m2", "l1", "l2", "g", "b1", "b2"))
     d = t1 - t2
     coupling = m2 * l1 * l2 * np.cos(d)
-    mass = np.stack([np.stack([np.full_like(d, (m1 + m2) * l1**2), coupling], -1),
-                     np.stack([coupling, np.full_like(d, m2 * l2**2)], -1)], 1)
-    lagrangian = np.stack([-m2 * l1 * l2 * w2**2 * np.sin(d) - (m1 + m2) * g * l1 * np.sin(t1),
-                           m2 * l1 * l2 * w1**2 * np.sin(d) - m2 * g * l2 * np.sin(t2)], 1)
+    mass = np.stack(
+        [
+            np.stack([np.full_like(d, (m1 + m2) * l1**2), coupling], -1),
+            np.stack([coupling, np.full_like(d, m2 * l2**2)], -1),
+        ],
+        1,
+    )
+    lagrangian = np.stack(
+        [
+            -m2 * l1 * l2 * w2**2 * np.sin(d) - (m1 + m2) * g * l1 * np.sin(t1),
+            m2 * l1 * l2 * w1**2 * np.sin(d) - m2 * g * l2 * np.sin(t2),
+        ],
+        1,
+    )
     relative = w2 - w1
     friction = np.stack([-(b1 * w1 - b2 * relative), -b2 * relative], 1)
-    energy = ((m1 + m2) * l1**2 * w1**2 / 2 + m2 * l2**2 * w2**2 / 2 + coupling * w1 * w2
-              - (m1 + m2) * g * l1 * np.cos(t1) - m2 * g * l2 * np.cos(t2))
+    energy = (
+        (m1 + m2) * l1**2 * w1**2 / 2
+        + m2 * l2**2 * w2**2 / 2
+        + coupling * w1 * w2
+        - (m1 + m2) * g * l1 * np.cos(t1)
+        - m2 * g * l2 * np.cos(t2)
+    )
     power = -(b1 * w1**2 + b2 * relative**2)
     return Hand(mass, lagrangian, friction, np.zeros_like(friction), energy, power)
 

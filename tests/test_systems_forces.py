@@ -39,16 +39,34 @@ def test_accelerations_and_pieces_match_hand_derivation(name, perturbed):
     states = uniform_states(system, 200, seed=1)
     t, inputs = uniform_conditions(system, 200, seed=1)
     hand = hand_for(system, states, t, inputs)
-    assert_rel_close(system.accelerations(states, t, inputs), hand.accelerations, RTOL,
-                     elementwise=True, what=f"{name} q̈")
+    assert_rel_close(
+        system.accelerations(states, t, inputs),
+        hand.accelerations,
+        RTOL,
+        elementwise=True,
+        what=f"{name} q̈",
+    )
     assert_rel_close(system.mass_matrix(states, t), hand.mass, RTOL, what=f"{name} M")
-    assert_rel_close(system.dissipation_force(states, t, inputs), hand.friction, RTOL,
-                     floor=1e-12, elementwise=True, what=f"{name} −∂R/∂q̇")
-    assert_rel_close(system.generalised_forces(states, t, inputs), hand.known, RTOL,
-                     floor=1e-12, elementwise=True, what=f"{name} Q")
+    assert_rel_close(
+        system.dissipation_force(states, t, inputs),
+        hand.friction,
+        RTOL,
+        floor=1e-12,
+        elementwise=True,
+        what=f"{name} −∂R/∂q̇",
+    )
+    assert_rel_close(
+        system.generalised_forces(states, t, inputs),
+        hand.known,
+        RTOL,
+        floor=1e-12,
+        elementwise=True,
+        what=f"{name} Q",
+    )
     assert_rel_close(system.energy(states, t), hand.energy, RTOL, what=f"{name} E")
-    assert_rel_close(system.power(states, t, inputs), hand.power, RTOL, elementwise=True,
-                     what=f"{name} dE/dt")
+    assert_rel_close(
+        system.power(states, t, inputs), hand.power, RTOL, elementwise=True, what=f"{name} dE/dt"
+    )
     assert not system.is_conservative
 
 
@@ -65,11 +83,20 @@ def test_torch_matches_hand_derivation_and_is_differentiable(name):
     actual = system.torch_accelerations(tensor(states), tensor(t), tensor(inputs))
     assert actual.dtype == torch.float64
     assert_rel_close(actual, hand.accelerations, 1e-12, elementwise=True, what=name)
-    assert_rel_close(system.torch_dissipation_force(tensor(states), tensor(t), tensor(inputs)),
-                     hand.friction, 1e-12, floor=1e-12, elementwise=True)
-    assert_rel_close(system.torch_generalised_forces(tensor(states), tensor(t),
-                                                     tensor(inputs)),
-                     hand.known, 1e-12, floor=1e-12, elementwise=True)
+    assert_rel_close(
+        system.torch_dissipation_force(tensor(states), tensor(t), tensor(inputs)),
+        hand.friction,
+        1e-12,
+        floor=1e-12,
+        elementwise=True,
+    )
+    assert_rel_close(
+        system.torch_generalised_forces(tensor(states), tensor(t), tensor(inputs)),
+        hand.known,
+        1e-12,
+        floor=1e-12,
+        elementwise=True,
+    )
     # Gradients flow to the states, to t and to the inputs.
     arguments = [tensor(states[:3]).requires_grad_(True)]
     if t is not None:
@@ -83,8 +110,7 @@ def test_torch_matches_hand_derivation_and_is_differentiable(name):
         values = rest.pop(0) if inputs is not None else None
         return system.torch_accelerations(x, time, values)
 
-    assert torch.autograd.gradcheck(accelerations, tuple(arguments), eps=1e-6, atol=1e-6,
-                                    rtol=1e-5)
+    assert torch.autograd.gradcheck(accelerations, tuple(arguments), eps=1e-6, atol=1e-6, rtol=1e-5)
 
 
 def test_gradient_with_respect_to_time_and_input_matches_hand_derivative():

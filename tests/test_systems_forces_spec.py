@@ -53,16 +53,29 @@ def spec(extra: str = "", sampling: str = "") -> str:
 def test_python_route_equals_the_cart_pole_spec():
     truth = builtin("cart_pole")
     th, xd, thd, u, M, m, length, g, b = sp.symbols("theta x_dot theta_dot u M m l g b")
-    lagrangian = ((M + m) / 2 * xd**2 + m * length * xd * thd * sp.cos(th)
-                  + m / 2 * length**2 * thd**2 + m * g * length * sp.cos(th))
-    system = physym.System("cart_pole", ["x", "theta"], lagrangian, dict(truth.parameters),
-                           dict(truth.sampling), periodic=["theta"],
-                           dissipation=b / 2 * xd**2, forces={"x": u}, inputs=["u"])
+    lagrangian = (
+        (M + m) / 2 * xd**2
+        + m * length * xd * thd * sp.cos(th)
+        + m / 2 * length**2 * thd**2
+        + m * g * length * sp.cos(th)
+    )
+    system = physym.System(
+        "cart_pole",
+        ["x", "theta"],
+        lagrangian,
+        dict(truth.parameters),
+        dict(truth.sampling),
+        periodic=["theta"],
+        dissipation=b / 2 * xd**2,
+        forces={"x": u},
+        inputs=["u"],
+    )
     assert system == truth
     states = uniform_states(truth, 32, seed=1)
     _, inputs = uniform_conditions(truth, 32, seed=1)
-    np.testing.assert_array_equal(system.accelerations(states, inputs=inputs),
-                                  truth.accelerations(states, inputs=inputs))
+    np.testing.assert_array_equal(
+        system.accelerations(states, inputs=inputs), truth.accelerations(states, inputs=inputs)
+    )
 
 
 def test_dynamicsymbols_with_time_from_cartesian_positions_match_the_spec():
@@ -75,13 +88,23 @@ def test_dynamicsymbols_with_time_from_cartesian_positions_match_the_spec():
     bx = length * sp.sin(theta)
     by = a * sp.cos(w * t) - length * sp.cos(theta)
     lagrangian = m / 2 * (bx.diff(t) ** 2 + by.diff(t) ** 2) - m * g * by
-    system = physym.System("kapitza_pendulum", [theta], lagrangian, dict(truth.parameters),
-                           dict(truth.sampling), periodic=["theta"])
+    system = physym.System(
+        "kapitza_pendulum",
+        [theta],
+        lagrangian,
+        dict(truth.parameters),
+        dict(truth.sampling),
+        periodic=["theta"],
+    )
     assert system.time_dependent and system.coordinates == ("theta",)
     states = uniform_states(truth, 64, seed=2)
     times, _ = uniform_conditions(truth, 64, seed=2)
-    assert_rel_close(system.accelerations(states, times), truth.accelerations(states, times),
-                     1e-11, elementwise=True)
+    assert_rel_close(
+        system.accelerations(states, times),
+        truth.accelerations(states, times),
+        1e-11,
+        elementwise=True,
+    )
     assert system != truth  # another Lagrangian of the same motion
 
 
@@ -90,18 +113,30 @@ def test_dynamicsymbols_inputs_forces_and_dissipation():
     t = dynamicsymbols._t
     x, th, u = dynamicsymbols("x theta u")
     M, m, length, g, b = sp.symbols("M m l g b")
-    lagrangian = ((M + m) / 2 * x.diff(t) ** 2
-                  + m * length * x.diff(t) * th.diff(t) * sp.cos(th)
-                  + m / 2 * length**2 * th.diff(t) ** 2 + m * g * length * sp.cos(th))
-    system = physym.System("cart_pole", [x, th], lagrangian, dict(truth.parameters),
-                           dict(truth.sampling), periodic=["theta"],
-                           dissipation=b / 2 * x.diff(t) ** 2, forces={x: u}, inputs=[u])
+    lagrangian = (
+        (M + m) / 2 * x.diff(t) ** 2
+        + m * length * x.diff(t) * th.diff(t) * sp.cos(th)
+        + m / 2 * length**2 * th.diff(t) ** 2
+        + m * g * length * sp.cos(th)
+    )
+    system = physym.System(
+        "cart_pole",
+        [x, th],
+        lagrangian,
+        dict(truth.parameters),
+        dict(truth.sampling),
+        periodic=["theta"],
+        dissipation=b / 2 * x.diff(t) ** 2,
+        forces={x: u},
+        inputs=[u],
+    )
     assert system == truth
 
 
 def test_python_file_with_dissipation_and_forces_loads(tmp_path):
     path = tmp_path / "driven.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         import sympy as sp
         import physym
 
@@ -115,7 +150,8 @@ def test_python_file_with_dissipation_and_forces_loads(tmp_path):
             periodic=["theta"], dissipation="b/2 * theta_dot**2",
             forces={"theta": "A*cos(w*t)"},
         )
-    """))
+    """)
+    )
     assert physym.load_system(path) == builtin("driven_damped_pendulum")
 
 
@@ -140,9 +176,11 @@ def test_conservative_plain_data_has_no_new_keys():
 
 
 def test_kind_flags():
-    flags = {name: (s.has_dissipation, s.has_forces, s.has_inputs, s.time_dependent)
-             for name in physym.builtin_names(conservative=False)
-             for s in [builtin(name)]}
+    flags = {
+        name: (s.has_dissipation, s.has_forces, s.has_inputs, s.time_dependent)
+        for name in physym.builtin_names(conservative=False)
+        for s in [builtin(name)]
+    }
     assert flags == {
         "damped_oscillator": (True, False, False, False),
         "driven_damped_pendulum": (True, True, False, True),
@@ -160,8 +198,9 @@ def test_zero_dissipation_is_conservative():
     assert system.is_conservative and system.dissipation is None
 
 
-@pytest.mark.parametrize("name", ["cart_pole", "driven_damped_pendulum", "damped_oscillator",
-                                  "pendulum"])
+@pytest.mark.parametrize(
+    "name", ["cart_pole", "driven_damped_pendulum", "damped_oscillator", "pendulum"]
+)
 def test_truth_strings_read_back_with_sympify(name):
     system = builtin(name)
     strings = truth_strings(system)
@@ -197,27 +236,38 @@ def test_time_and_inputs_broadcast_every_way():
     cart = builtin("cart_pole")
     states = uniform_states(cart, 5, seed=3)
     row = cart.accelerations(states, inputs=np.full((5, 1), 2.0))
-    for inputs in ([2.0], 2.0, {"u": 2.0}, {"u": np.full(5, 2.0)}, np.full(5, 2.0),
-                   np.array([[2.0]])):
+    for inputs in (
+        [2.0],
+        2.0,
+        {"u": 2.0},
+        {"u": np.full(5, 2.0)},
+        np.full(5, 2.0),
+        np.array([[2.0]]),
+    ):
         np.testing.assert_array_equal(cart.accelerations(states, inputs=inputs), row)
     pendulum = builtin("driven_damped_pendulum")
     states = uniform_states(pendulum, 4, seed=4)
-    np.testing.assert_array_equal(pendulum.accelerations(states, 1.5),
-                                  pendulum.accelerations(states, np.full(4, 1.5)))
+    np.testing.assert_array_equal(
+        pendulum.accelerations(states, 1.5), pendulum.accelerations(states, np.full(4, 1.5))
+    )
     # A system that does not depend on time ignores t.
     x = np.full((4, 4), 0.1)
-    np.testing.assert_array_equal(cart.accelerations(x, t=3.0, inputs=[1.0]),
-                                  cart.accelerations(x, inputs=[1.0]))
+    np.testing.assert_array_equal(
+        cart.accelerations(x, t=3.0, inputs=[1.0]), cart.accelerations(x, inputs=[1.0])
+    )
 
 
-@pytest.mark.parametrize(("name", "kwargs", "tokens"), [
-    ("driven_damped_pendulum", {}, ("driven_damped_pendulum", "depends on time", "t")),
-    ("cart_pole", {}, ("cart_pole", "inputs (u)")),
-    ("cart_pole", {"inputs": np.zeros((3, 2))}, ("cart_pole", "shape")),
-    ("cart_pole", {"inputs": {"v": 1.0}}, ("unknown input 'v'",)),
-    ("damped_oscillator", {"inputs": [1.0]}, ("damped_oscillator", "no inputs")),
-    ("kapitza_pendulum", {"t": np.zeros(2)}, ("t must be",)),
-])
+@pytest.mark.parametrize(
+    ("name", "kwargs", "tokens"),
+    [
+        ("driven_damped_pendulum", {}, ("driven_damped_pendulum", "depends on time", "t")),
+        ("cart_pole", {}, ("cart_pole", "inputs (u)")),
+        ("cart_pole", {"inputs": np.zeros((3, 2))}, ("cart_pole", "shape")),
+        ("cart_pole", {"inputs": {"v": 1.0}}, ("unknown input 'v'",)),
+        ("damped_oscillator", {"inputs": [1.0]}, ("damped_oscillator", "no inputs")),
+        ("kapitza_pendulum", {"t": np.zeros(2)}, ("t must be",)),
+    ],
+)
 def test_missing_or_malformed_arguments_are_one_line_errors(name, kwargs, tokens):
     system = builtin(name)
     states = uniform_states(system, 3, seed=5)
@@ -229,21 +279,27 @@ def test_missing_or_malformed_arguments_are_one_line_errors(name, kwargs, tokens
 # ------------------------------------------------------------------------- spec errors
 
 
-@pytest.mark.parametrize(("extra", "sampling", "tokens"), [
-    ('inputs = ["u"]\n[forces]\nx = "u"', "", ("sampling box does not cover 'u'",)),
-    ('inputs = ["u"]', 'u = [0.0, 1.0]', ("input 'u'", "no force", "line 5")),
-    ('lagrangian_note = 1', "", ("unknown key 'lagrangian_note'", "line")),
-    ('[forces]\nx = "cos(t)"', "", ("does not cover 't'",)),
-    ('dissipation = "c*x_dot**2/2"', "t = [0.0, 1.0]",
-     ("'t'", "nothing in the system depends on time")),
-    ('[forces]\ny = "1.0"', "", ("force given for 'y'", "not a coordinate", "line 6")),
-    ('dissipation = "c*x_dot**2/2 + d"', "", ("dissipation", "d")),
-    ('[forces]\nx = "u"', "", ("forced.toml", "u")),
-    ('forces = "x"', "", ("[forces] must be a table",)),
-    ('inputs = "u"', "", ("'inputs' must be a list",)),
-    ('inputs = ["t"]\n[forces]\nx = "t"', "t = [0.0, 1.0]", ("'t'", "reserved for time")),
-    ('inputs = ["k"]\n[forces]\nx = "k"', "k = [0.0, 1.0]", ("input 'k'", "clashes", "line 5")),
-])
+@pytest.mark.parametrize(
+    ("extra", "sampling", "tokens"),
+    [
+        ('inputs = ["u"]\n[forces]\nx = "u"', "", ("sampling box does not cover 'u'",)),
+        ('inputs = ["u"]', "u = [0.0, 1.0]", ("input 'u'", "no force", "line 5")),
+        ("lagrangian_note = 1", "", ("unknown key 'lagrangian_note'", "line")),
+        ('[forces]\nx = "cos(t)"', "", ("does not cover 't'",)),
+        (
+            'dissipation = "c*x_dot**2/2"',
+            "t = [0.0, 1.0]",
+            ("'t'", "nothing in the system depends on time"),
+        ),
+        ('[forces]\ny = "1.0"', "", ("force given for 'y'", "not a coordinate", "line 6")),
+        ('dissipation = "c*x_dot**2/2 + d"', "", ("dissipation", "d")),
+        ('[forces]\nx = "u"', "", ("forced.toml", "u")),
+        ('forces = "x"', "", ("[forces] must be a table",)),
+        ('inputs = "u"', "", ("'inputs' must be a list",)),
+        ('inputs = ["t"]\n[forces]\nx = "t"', "t = [0.0, 1.0]", ("'t'", "reserved for time")),
+        ('inputs = ["k"]\n[forces]\nx = "k"', "k = [0.0, 1.0]", ("input 'k'", "clashes", "line 5")),
+    ],
+)
 def test_bad_forcing_keys_are_one_line_spec_errors(extra, sampling, tokens):
     with pytest.raises(SpecError) as info:
         parse_spec(spec(extra, sampling), where="forced.toml")
@@ -252,7 +308,8 @@ def test_bad_forcing_keys_are_one_line_spec_errors(extra, sampling, tokens):
 
 def test_input_in_the_lagrangian_is_refused():
     text = spec('inputs = ["u"]\n[forces]\nx = "u"', "u = [0.0, 1.0]").replace(
-        '"m/2*x_dot**2 - k/2*x**2"', '"m/2*x_dot**2 - k/2*x**2 + u*x"')
+        '"m/2*x_dot**2 - k/2*x**2"', '"m/2*x_dot**2 - k/2*x**2 + u*x"'
+    )
     with pytest.raises(SpecError) as info:
         parse_spec(text, where="forced.toml")
     assert_one_line_message(info.value, "input 'u'", "Lagrangian", "forces and the dissipation")
@@ -271,6 +328,7 @@ def test_physym_fit_stops_before_any_work_on_a_forced_system(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["fit", "damped_oscillator", "--out", str(out)]) == 2
     message = capsys.readouterr().err.strip()
-    assert_one_line_message(Exception(message), "physym fit does not support", "dissipation",
-                            "damped_oscillator")
+    assert_one_line_message(
+        Exception(message), "physym fit does not support", "dissipation", "damped_oscillator"
+    )
     assert not out.exists()

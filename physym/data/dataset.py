@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -211,7 +212,7 @@ class Dataset:
 
     def save(self, path: str | Path) -> Path:
         """Write an ``.npz`` atomically (arrays, system name, seed, noise)."""
-        arrays = {
+        arrays: dict[str, Any] = {
             "states": self.states, "accelerations": self.accelerations,
             "train_index": self.train_index, "val_index": self.val_index,
             "test_index": self.test_index, "system": np.str_(self.system),

@@ -95,13 +95,17 @@ def integrate(
             a = np.asarray(accelerations(x), dtype=np.float64)
         return np.concatenate((x[:, n:], a.reshape(n_batch, n)), axis=1).ravel()
 
-    solution = solve_ivp(rhs, (times[0], times[-1]), batch.ravel(), method=method,
-                         t_eval=times, rtol=rtol, atol=atol)
+    solution = solve_ivp(
+        rhs, (times[0], times[-1]), batch.ravel(), method=method, t_eval=times, rtol=rtol, atol=atol
+    )
     states = solution.y.T.reshape(-1, n_batch, width)
     if single:
         states = states[:, 0]
     if solution.status != 0:
         raise IntegrationError(
             f"integration stopped at t = {solution.t[-1]:.6g} of {times[-1]:g} "
-            f"({solution.message})", solution.t, states)
+            f"({solution.message})",
+            solution.t,
+            states,
+        )
     return states

@@ -18,7 +18,7 @@ integration error the way energy drift does for a conservative system.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -155,7 +155,7 @@ def _values(inputs: Any) -> list[float]:
 
 
 def driven_rhs(
-    system: System, signal: Callable[[float], Sequence[float]] | None = None
+    system: System, signal: Callable[[float], Any] | None = None
 ) -> Callable[[float, np.ndarray], np.ndarray]:
     """``rhs(t, y) -> ẏ`` for ``y = (q, q̇, W)``: the equations of motion of a system with
     time, inputs ``u = signal(t)``, dissipation or forces, and the work ``Ẇ = dE/dt``.

@@ -61,8 +61,9 @@ class InputSignal:
 
     def sample(self, times: Any) -> np.ndarray:
         """Values at each of ``times``, shape ``(T, m)``."""
-        return np.array([self(t) for t in np.asarray(times, dtype=np.float64).reshape(-1)],
-                        dtype=np.float64).reshape(-1, len(self.names))
+        return np.array(
+            [self(t) for t in np.asarray(times, dtype=np.float64).reshape(-1)], dtype=np.float64
+        ).reshape(-1, len(self.names))
 
     def covers(self, start: float, end: float) -> bool:
         """Whether the signal is defined on ``[start, end]``."""
@@ -77,8 +78,11 @@ class InputSignal:
             unknown = sorted(set(functions) - set(names))
             missing = [n for n in names if n not in functions]
             if unknown or missing:
-                problem = (f"unknown input {unknown[0]!r}" if unknown
-                           else f"no signal for input {missing[0]!r}")
+                problem = (
+                    f"unknown input {unknown[0]!r}"
+                    if unknown
+                    else f"no signal for input {missing[0]!r}"
+                )
                 raise DataError(f"input signal: {problem} (inputs: {', '.join(names)})")
             parts = [functions[n] for n in names]
 
@@ -87,8 +91,10 @@ class InputSignal:
 
             return cls(names, joined)
         if not callable(functions):
-            raise DataError("input signal: give a function of t, a mapping name -> function "
-                            f"or number, or sampled values; got {type(functions).__name__}")
+            raise DataError(
+                "input signal: give a function of t, a mapping name -> function "
+                f"or number, or sampled values; got {type(functions).__name__}"
+            )
 
         def reshaped(t: float) -> np.ndarray:
             return np.asarray(functions(t), dtype=np.float64).reshape(m)
@@ -96,8 +102,9 @@ class InputSignal:
         return cls(names, reshaped)
 
     @classmethod
-    def from_samples(cls, names: Sequence[str], times: Any, values: Any,
-                     kind: str = "linear") -> InputSignal:
+    def from_samples(
+        cls, names: Sequence[str], times: Any, values: Any, kind: str = "linear"
+    ) -> InputSignal:
         """Interpolate values ``(T, m)`` sampled at increasing ``times`` ``(T,)``.
 
         ``kind``: ``"linear"``, ``"hold"`` (each value held until the next sample, as a
@@ -111,13 +118,14 @@ class InputSignal:
         if t.size < 2 or not np.all(np.diff(t) > 0):
             raise DataError("input signal: sample times must be at least 2, strictly increasing")
         if u.shape != (t.size, len(names)):
-            raise DataError(f"input signal: values must have shape ({t.size}, {len(names)}) "
-                            f"for inputs {', '.join(names)}, got {u.shape}")
+            raise DataError(
+                f"input signal: values must have shape ({t.size}, {len(names)}) "
+                f"for inputs {', '.join(names)}, got {u.shape}"
+            )
         if not np.isfinite(u).all():
             raise DataError("input signal: sampled values must be finite")
         if kind not in _KINDS:
-            raise DataError(f"input signal: kind must be one of {', '.join(_KINDS)}, "
-                            f"got {kind!r}")
+            raise DataError(f"input signal: kind must be one of {', '.join(_KINDS)}, got {kind!r}")
         function = _interpolant(t, u, kind)
         breaks = () if kind == "cubic" else tuple(t.tolist())
         return cls(names, function, (float(t[0]), float(t[-1])), breaks)
@@ -134,8 +142,9 @@ def _interpolant(t: np.ndarray, u: np.ndarray, kind: str) -> Callable[[float], n
     return lambda s: np.array([np.interp(s, t, column) for column in u.T])
 
 
-def as_input_signal(names: Sequence[str], inputs: Any, times: np.ndarray, system: str
-                    ) -> InputSignal | None:
+def as_input_signal(
+    names: Sequence[str], inputs: Any, times: np.ndarray, system: str
+) -> InputSignal | None:
     """What :func:`~physym.data.simulate` accepts for ``inputs``, as an :class:`InputSignal`.
 
     ``times`` are the output times (sampled arrays are given at them); the signal is
@@ -144,30 +153,37 @@ def as_input_signal(names: Sequence[str], inputs: Any, times: np.ndarray, system
     names = tuple(names)
     if inputs is None:
         if names:
-            raise DataError(f"{system} has inputs ({', '.join(names)}): pass inputs= a function "
-                            "of t, a mapping name -> function or number, or values (T, m) at "
-                            "the output times")
+            raise DataError(
+                f"{system} has inputs ({', '.join(names)}): pass inputs= a function "
+                "of t, a mapping name -> function or number, or values (T, m) at "
+                "the output times"
+            )
         return None
     if not names:
         raise DataError(f"{system} has no inputs, but inputs were given")
     if isinstance(inputs, InputSignal):
         if inputs.names != names:
-            raise DataError(f"{system}: the input signal is for {', '.join(inputs.names)}, "
-                            f"the system's inputs are {', '.join(names)}")
+            raise DataError(
+                f"{system}: the input signal is for {', '.join(inputs.names)}, "
+                f"the system's inputs are {', '.join(names)}"
+            )
         signal = inputs
     elif callable(inputs) or isinstance(inputs, Mapping):
         signal = InputSignal.from_functions(names, inputs)
     else:
         signal = InputSignal.from_samples(names, times, inputs, kind="cubic")
     if not signal.covers(float(times[0]), float(times[-1])):
-        raise DataError(f"{system}: the input signal covers t in {signal.span}, not the "
-                        f"whole [{times[0]:g}, {times[-1]:g}]")
+        raise DataError(
+            f"{system}: the input signal covers t in {signal.span}, not the "
+            f"whole [{times[0]:g}, {times[-1]:g}]"
+        )
     try:
         values = signal.sample(times)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{system}: the input signal cannot be evaluated "
-                        f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-                        ) from None
+        raise DataError(
+            f"{system}: the input signal cannot be evaluated "
+            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
     if not np.isfinite(values).all():
         raise DataError(f"{system}: the input signal is not finite at every output time")
     return signal

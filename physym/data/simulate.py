@@ -8,6 +8,7 @@ of those terms, so that the energy balance ``E − E(0) − W`` measures the int
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -29,8 +30,10 @@ def _check_state(system: System, state: Any) -> np.ndarray:
     x0 = np.asarray(state, dtype=np.float64)
     if x0.shape != (2 * system.n_dof,):
         names = ", ".join(system.state_names)
-        raise ValueError(f"initial state of {system.name!r} needs {2 * system.n_dof} values "
-                         f"({names}), got shape {x0.shape}")
+        raise ValueError(
+            f"initial state of {system.name!r} needs {2 * system.n_dof} values "
+            f"({names}), got shape {x0.shape}"
+        )
     if not np.isfinite(x0).all():
         raise ValueError(f"initial state must be finite, got {x0.tolist()}")
     return x0
@@ -119,17 +122,23 @@ def simulate(
     if solution.status != 0:
         raise IntegrationError(
             f"{system.name}: integration stopped at t = {solution.t[-1]:.6g} of {t_end:g} "
-            f"({solution.message})", solution.t, solution.y.T[:, : 2 * system.n_dof])
+            f"({solution.message})",
+            solution.t,
+            solution.y.T[:, : 2 * system.n_dof],
+        )
     states = solution.y.T[:, : 2 * system.n_dof]
     values = None if signal is None else signal.sample(solution.t)
     time = solution.t if system.time_dependent else None
     return Trajectory(
-        t=solution.t, states=states,
+        t=solution.t,
+        states=states,
         accelerations=system.accelerations(states, time, values),
         energy=system.energy(states, time),
         energy_scale=energy_scale(system) if scale is None else float(scale),
-        system=system.name, state_names=tuple(system.state_names),
-        inputs=values, input_names=tuple(system.inputs) if signal is not None else (),
+        system=system.name,
+        state_names=tuple(system.state_names),
+        inputs=values,
+        input_names=tuple(system.inputs) if signal is not None else (),
         work=None if len(y0) == len(x0) else solution.y[-1],
     )
 
@@ -161,19 +170,36 @@ def simulate_many(
     """
     starts = np.asarray(initial_states, dtype=np.float64)
     if starts.ndim != 2:
-        raise ValueError(f"initial_states must have shape (B, {2 * system.n_dof}), "
-                         f"got {starts.shape}")
-    per_start = isinstance(inputs, list) and len(inputs) == len(starts) and all(
-        isinstance(u, InputSignal | Mapping | np.ndarray) or callable(u) for u in inputs)
+        raise ValueError(
+            f"initial_states must have shape (B, {2 * system.n_dof}), got {starts.shape}"
+        )
+    per_start = (
+        isinstance(inputs, list)
+        and len(inputs) == len(starts)
+        and all(isinstance(u, InputSignal | Mapping | np.ndarray) or callable(u) for u in inputs)
+    )
     signals = inputs if per_start else [inputs] * len(starts)
     scale = energy_scale(system)
-    return [simulate(system, x0, t_end, n_points, rtol, atol, method, scale=scale,
-                     inputs=signal, t_start=t_start)
-            for x0, signal in zip(starts, signals, strict=True)]
+    return [
+        simulate(
+            system,
+            x0,
+            t_end,
+            n_points,
+            rtol,
+            atol,
+            method,
+            scale=scale,
+            inputs=signal,
+            t_start=t_start,
+        )
+        for x0, signal in zip(starts, signals, strict=True)
+    ]
 
 
-def _solve(rhs: Any, t_eval: np.ndarray, y0: np.ndarray, breaks: tuple[float, ...],
-           **options: Any) -> Any:
+def _solve(
+    rhs: Any, t_eval: np.ndarray, y0: np.ndarray, breaks: tuple[float, ...], **options: Any
+) -> Any:
     """``solve_ivp`` over ``t_eval``, restarted at each of ``breaks`` inside the interval.
 
     A kink or jump of the input (a linear or held signal) inside a step costs an adaptive
@@ -184,7 +210,7 @@ def _solve(rhs: Any, t_eval: np.ndarray, y0: np.ndarray, breaks: tuple[float, ..
         return solve_ivp(rhs, (t_eval[0], t_eval[-1]), y0, t_eval=t_eval, **options)
     edges = np.unique(np.concatenate(([t_eval[0]], inner, [t_eval[-1]])))
     times, values, y = [t_eval[:1]], [y0[:, None]], y0
-    for start, end in zip(edges[:-1], edges[1:], strict=True):
+    for start, end in itertools.pairwise(edges):
         inside = t_eval[(t_eval > start) & (t_eval < end)]
         piece = solve_ivp(rhs, (start, end), y, t_eval=np.append(inside, end), **options)
         if piece.status != 0:
@@ -195,5 +221,6 @@ def _solve(rhs: Any, t_eval: np.ndarray, y0: np.ndarray, breaks: tuple[float, ..
         keep = np.isin(piece.t, t_eval)
         times.append(piece.t[keep])
         values.append(piece.y[:, keep])
-    return SimpleNamespace(t=np.concatenate(times), y=np.concatenate(values, axis=1),
-                           status=0, message="")
+    return SimpleNamespace(
+        t=np.concatenate(times), y=np.concatenate(values, axis=1), status=0, message=""
+    )

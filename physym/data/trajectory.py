@@ -117,7 +117,7 @@ class Trajectory:
 
     def save(self, path: str | Path) -> Path:
         """Write an ``.npz`` atomically; reload with :meth:`load`."""
-        arrays = {
+        arrays: dict[str, Any] = {
             "t": self.t, "states": self.states, "accelerations": self.accelerations,
             "energy": self.energy, "energy_scale": np.float64(self.energy_scale),
             "system": np.str_(self.system), "state_names": np.array(self.state_names),

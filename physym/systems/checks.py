@@ -68,8 +68,11 @@ def as_real_symbols(expr: sp.Expr) -> sp.Expr:
     different SymPy objects from ``Symbol(name, real=True)``; left alone, parameter values
     would never be substituted into them.
     """
-    mapping = {s: coordinate_symbol(s.name) for s in expr.free_symbols
-               if isinstance(s, sp.Symbol) and s != coordinate_symbol(s.name)}
+    mapping = {
+        s: coordinate_symbol(s.name)
+        for s in expr.free_symbols
+        if isinstance(s, sp.Symbol) and s != coordinate_symbol(s.name)
+    }
     return expr.xreplace(mapping) if mapping else expr
 
 
@@ -122,11 +125,11 @@ def check_expression(
     try:
         expr = sp.sympify(value, strict=True)
     except sp.SympifyError:
-        raise SpecError(f"{where}: {what} must be a SymPy expression or a string, "
-                        f"got {type(value).__name__}") from None
+        raise SpecError(
+            f"{where}: {what} must be a SymPy expression or a string, got {type(value).__name__}"
+        ) from None
     if not isinstance(expr, sp.Expr):
-        raise SpecError(f"{where}: {what} must be a scalar expression, "
-                        f"got {type(expr).__name__}")
+        raise SpecError(f"{where}: {what} must be a scalar expression, got {type(expr).__name__}")
     if replacements:
         derivatives = [pair for pair in replacements if isinstance(pair[0], sp.Derivative)]
         functions = [pair for pair in replacements if not isinstance(pair[0], sp.Derivative)]
@@ -168,8 +171,11 @@ def check_sampling(
     box: dict[str, tuple[float, float]] = {}
     for s in required:
         interval = sampling[s]
-        if isinstance(interval, str | bytes) or not isinstance(interval, Sequence | np.ndarray) \
-                or len(interval) != 2:
+        if (
+            isinstance(interval, str | bytes)
+            or not isinstance(interval, Sequence | np.ndarray)
+            or len(interval) != 2
+        ):
             raise SpecError(f"{where}: sampling of {s!r} must be [low, high], got {interval!r}")
         low = check_number(interval[0], f"sampling low of {s!r}", where)
         high = check_number(interval[1], f"sampling high of {s!r}", where)
@@ -210,8 +216,9 @@ def check_inputs(inputs: tuple[str, ...], taken: set[str], where: str) -> None:
         raise SpecError(f"{where}: duplicate input names in {list(inputs)}")
 
 
-def check_forces(forces: Any, coordinates: tuple[str, ...], expression: dict[str, Any]
-                 ) -> dict[str, sp.Expr]:
+def check_forces(
+    forces: Any, coordinates: tuple[str, ...], expression: dict[str, Any]
+) -> dict[str, sp.Expr]:
     """``{coordinate: Q}`` keyed by name, checked as :func:`check_expression` does
     (``expression`` holds its keyword arguments)."""
     where = expression["where"]
@@ -228,6 +235,8 @@ def check_forces(forces: Any, coordinates: tuple[str, ...], expression: dict[str
         if name in given:
             raise SpecError(f"{where}: two forces given for {name!r}")
         given[name] = value
-    return {q: check_expression(given[q], f"the force on {q!r}", label=f"force on {q!r}",
-                                **expression)
-            for q in coordinates if q in given}
+    return {
+        q: check_expression(given[q], f"the force on {q!r}", label=f"force on {q!r}", **expression)
+        for q in coordinates
+        if q in given
+    }

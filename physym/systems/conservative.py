@@ -52,4 +52,5 @@ def require_conservative(system: System | None, command: str = "physym fit") -> 
         listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         raise UnsupportedSystemError(
             f"{command} does not support dissipation, forces, inputs or time dependence yet "
-            f"(system {system.name!r} has {listed})")
+            f"(system {system.name!r} has {listed})"
+        )

@@ -99,13 +99,13 @@ class NumericEvaluation:
                 "dissipative": entrywise(list(self.dissipation_force_expr), full_args, module),
                 "dissipation": entrywise([self.dissipation_expr], full_args, module),
                 "power": entrywise([self.power_expr], full_args, module),
-                "time_derivative": entrywise([self.time_derivative_expr], lagrangian_args,
-                                             module),
+                "time_derivative": entrywise([self.time_derivative_expr], lagrangian_args, module),
             }
         return functions
 
-    def _columns(self, states: Any, t: Any = None, inputs: Any = None, *,
-                 with_inputs: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _columns(
+        self, states: Any, t: Any = None, inputs: Any = None, *, with_inputs: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         x = as_states(states, self.n_dof)
         columns = [x[:, i] for i in range(x.shape[1])]
         if self.system.time_dependent:
@@ -114,8 +114,9 @@ class NumericEvaluation:
             columns += input_columns(inputs, len(x), self.system.inputs, self.system.name)
         return x, columns
 
-    def _evaluate(self, key: str, states: Any, t: Any, inputs: Any, *, with_inputs: bool
-                  ) -> np.ndarray:
+    def _evaluate(
+        self, key: str, states: Any, t: Any, inputs: Any, *, with_inputs: bool
+    ) -> np.ndarray:
         x, cols = self._columns(states, t, inputs, with_inputs=with_inputs)
         if key not in self._numpy_functions:  # conservative: the term is zero
             width = 1 if key in ("dissipation", "power", "time_derivative") else self.n_dof
@@ -177,8 +178,9 @@ class NumericEvaluation:
 
     # -------------------------------------------------------------- torch
 
-    def _torch_columns(self, states: torch.Tensor, t: Any, inputs: Any, *,
-                       with_inputs: bool) -> list[torch.Tensor]:
+    def _torch_columns(
+        self, states: torch.Tensor, t: Any, inputs: Any, *, with_inputs: bool
+    ) -> list[torch.Tensor]:
         n = self.n_dof
         if states.dim() != 2 or states.shape[1] != 2 * n:
             raise ValueError(f"states must have shape (batch, {2 * n}), got {tuple(states.shape)}")
@@ -189,18 +191,21 @@ class NumericEvaluation:
             columns += torch_input_columns(inputs, states, self.system.inputs, self.system.name)
         return columns
 
-    def _torch_evaluate(self, key: str, states: torch.Tensor, t: Any, inputs: Any, *,
-                        with_inputs: bool) -> torch.Tensor:
+    def _torch_evaluate(
+        self, key: str, states: torch.Tensor, t: Any, inputs: Any, *, with_inputs: bool
+    ) -> torch.Tensor:
         import torch
 
         cols = self._torch_columns(states, t, inputs, with_inputs=with_inputs)
         if key not in self._torch_functions:  # conservative: the term is zero
-            return torch.zeros(states.shape[0], self.n_dof, dtype=states.dtype,
-                               device=states.device)
+            return torch.zeros(
+                states.shape[0], self.n_dof, dtype=states.dtype, device=states.device
+            )
         return evaluate_torch(self._torch_functions[key], cols)
 
-    def torch_accelerations(self, states: torch.Tensor, t: Any = None, inputs: Any = None
-                            ) -> torch.Tensor:
+    def torch_accelerations(
+        self, states: torch.Tensor, t: Any = None, inputs: Any = None
+    ) -> torch.Tensor:
         """Exact ``q̈`` in Torch; gradients flow to ``states`` ``(batch, 2n)``, ``t``, ``inputs``."""
         import torch
 
@@ -214,13 +219,15 @@ class NumericEvaluation:
         """``E`` in Torch, shape ``(batch,)``."""
         return self._torch_evaluate("energy", states, t, None, with_inputs=False)[:, 0]
 
-    def torch_generalised_forces(self, states: torch.Tensor, t: Any = None,
-                                 inputs: Any = None) -> torch.Tensor:
+    def torch_generalised_forces(
+        self, states: torch.Tensor, t: Any = None, inputs: Any = None
+    ) -> torch.Tensor:
         """``Q`` in Torch, shape ``(batch, n)``."""
         return self._torch_evaluate("generalised", states, t, inputs, with_inputs=True)
 
-    def torch_dissipation_force(self, states: torch.Tensor, t: Any = None,
-                                inputs: Any = None) -> torch.Tensor:
+    def torch_dissipation_force(
+        self, states: torch.Tensor, t: Any = None, inputs: Any = None
+    ) -> torch.Tensor:
         """``−∂R/∂q̇`` in Torch, shape ``(batch, n)``."""
         return self._torch_evaluate("dissipative", states, t, inputs, with_inputs=True)
 
@@ -232,8 +239,9 @@ class NumericEvaluation:
         bad = ~(cond < CONDITION_LIMIT)
         if bad.any():
             i = int(np.argmax(bad))
-            state = ", ".join(f"{k}={v:.6g}" for k, v in zip(self.system.state_names, states[i],
-                                                            strict=True))
+            state = ", ".join(
+                f"{k}={v:.6g}" for k, v in zip(self.system.state_names, states[i], strict=True)
+            )
             raise DegenerateLagrangianError(
                 f"system {self.system.name!r}: mass matrix ∂²L/∂q̇² is singular at state "
                 f"({state}) (condition number {cond[i]:.3g}); q̈ is not determined there"

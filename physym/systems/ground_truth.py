@@ -73,18 +73,21 @@ class GroundTruthMethods(ABC):
         """Mass matrix ``∂²L/∂q̇²`` for a batch of states, shape ``(batch, n, n)``."""
         return self.dynamics.mass_matrix(states, t)
 
-    def torch_accelerations(self, states: torch.Tensor, t: Any = None, inputs: Any = None
-                            ) -> torch.Tensor:
+    def torch_accelerations(
+        self, states: torch.Tensor, t: Any = None, inputs: Any = None
+    ) -> torch.Tensor:
         """Exact accelerations in Torch, differentiable w.r.t. ``states`` ``(batch, 2n)``,
         ``t`` and ``inputs``."""
         return self.dynamics.torch_accelerations(states, t, inputs)
 
-    def torch_generalised_forces(self, states: torch.Tensor, t: Any = None, inputs: Any = None
-                                 ) -> torch.Tensor:
+    def torch_generalised_forces(
+        self, states: torch.Tensor, t: Any = None, inputs: Any = None
+    ) -> torch.Tensor:
         """Known forces ``Q`` in Torch, shape ``(batch, n)``."""
         return self.dynamics.torch_generalised_forces(states, t, inputs)
 
-    def torch_dissipation_force(self, states: torch.Tensor, t: Any = None, inputs: Any = None
-                                ) -> torch.Tensor:
+    def torch_dissipation_force(
+        self, states: torch.Tensor, t: Any = None, inputs: Any = None
+    ) -> torch.Tensor:
         """Friction ``−∂R/∂q̇`` in Torch, shape ``(batch, n)``."""
         return self.dynamics.torch_dissipation_force(states, t, inputs)

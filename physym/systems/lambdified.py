@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["entrywise", "evaluate_numpy", "evaluate_torch"]
 
 
-def entrywise(exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol], module: str
-              ) -> list[Callable]:
+def entrywise(exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol], module: str) -> list[Callable]:
     """One function ``f(*columns)`` per expression, for ``module`` ``"numpy"`` or ``"torch"``."""
     return [sp.lambdify(args, e, modules=module, cse=True) for e in exprs]
 
@@ -33,8 +32,7 @@ def evaluate_numpy(functions: Sequence[Callable], columns: Sequence[np.ndarray])
     return out
 
 
-def evaluate_torch(functions: Sequence[Callable], columns: Sequence[torch.Tensor]
-                   ) -> torch.Tensor:
+def evaluate_torch(functions: Sequence[Callable], columns: Sequence[torch.Tensor]) -> torch.Tensor:
     """Evaluate on ``(batch,)`` tensors; returns ``(batch, len(functions))``."""
     import torch
 

@@ -86,8 +86,10 @@ def builtin_path(name: str) -> Path:
         if candidate.is_file():
             return candidate
     available = ", ".join(builtin_names())
-    raise SpecError(f"unknown system {name!r}: not a built-in name ({available}) "
-                    "nor a path to a .toml or .py file")
+    raise SpecError(
+        f"unknown system {name!r}: not a built-in name ({available}) "
+        "nor a path to a .toml or .py file"
+    )
 
 
 def load_system(ref: str | Path | System) -> System:
@@ -129,8 +131,9 @@ def load_system(ref: str | Path | System) -> System:
     if isinstance(ref, str) and ref.isidentifier():
         spec_path = builtin_path(ref)
         return parse_spec(spec_path.read_text(encoding="utf-8"), where=spec_path.name)
-    raise SpecError(f"unknown system {str(ref)!r}: give a built-in name, a .toml spec or a "
-                    ".py file")
+    raise SpecError(
+        f"unknown system {str(ref)!r}: give a built-in name, a .toml spec or a .py file"
+    )
 
 
 def _load_python(path: Path) -> System:

@@ -39,10 +39,14 @@ def truth_strings(system: System) -> dict[str, Any]:
     """
     return {
         "true_lagrangian": sp.sstr(system.lagrangian_numeric),
-        "true_dissipation": (sp.sstr(system.dissipation_numeric)
-                             if system.has_dissipation else None),
-        "forces": {q: sp.sstr(e) for q, e in zip(system.coordinates, system.forces_numeric,
-                                                 strict=True) if q in system.forces},
+        "true_dissipation": (
+            sp.sstr(system.dissipation_numeric) if system.has_dissipation else None
+        ),
+        "forces": {
+            q: sp.sstr(e)
+            for q, e in zip(system.coordinates, system.forces_numeric, strict=True)
+            if q in system.forces
+        },
     }
 
 
