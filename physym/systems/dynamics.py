@@ -45,7 +45,17 @@ def as_states(states: Any, n_dof: int) -> np.ndarray:
 
 
 def _entrywise(exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol], module: str) -> list[Callable]:
+    if module == "torch":
+        exprs = [_constants_as_floats(e) for e in exprs]
     return [sp.lambdify(args, e, modules=module, cse=True) for e in exprs]
+
+
+def _constants_as_floats(expr: sp.Expr) -> sp.Expr:
+    """Constant function values (``sqrt(2)``, ``sin(1)``) as Floats: torch's functions take
+    tensors only, so ``torch.sqrt(2)`` in a lambdified function would raise."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Function | sp.Pow) and not e.free_symbols and e.is_real,
+        lambda e: sp.Float(e.evalf(17), 17))
 
 
 def _evaluate_numpy(functions: Sequence[Callable], columns: Sequence[np.ndarray]) -> np.ndarray:
@@ -223,6 +233,9 @@ def derive(system: System) -> Dynamics:
     ------
     DegenerateLagrangianError
         If the mass matrix is identically singular (e.g. ``L`` linear in the velocities).
+    SpecError
+        If the equations of motion cannot be evaluated numerically (``|q̇|`` in ``L``,
+        coefficients beyond float64…) or take too long to derive.
 
     Examples
     --------
@@ -231,6 +244,12 @@ def derive(system: System) -> Dynamics:
     >>> dyn.mass_matrix_expr.shape
     (1, 1)
     """
+    from physym.systems.derivation_guard import guarded_derivation
+
+    return guarded_derivation(system, _derive)
+
+
+def _derive(system: System) -> Dynamics:
     lagrangian = system.lagrangian_numeric
     q = sp.Matrix(system.q_symbols)
     v = sp.Matrix(system.qdot_symbols)

@@ -131,7 +131,7 @@ def system_from_mapping(
     symbols |= {p: coordinate_symbol(p) for p in parameters}
     lagrangian = parse_expression(
         lagrangian_text, symbols, where=f"{where}: lagrangian",
-        line_offset=_lagrangian_line(text),
+        line_offset=_lagrangian_line(text), parameters=list(parameters),
     )
     for key in ("description", "source"):
         if key in data and not isinstance(data[key], str):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
+from physym.systems.expression_limits import lookalike_name
 from physym.systems.expression_parser import ALLOWED_CONSTANTS, ALLOWED_FUNCTIONS, SpecError
 
 if TYPE_CHECKING:
@@ -46,13 +47,20 @@ def _check_identifier(name: object, what: str, where: str) -> str:
         raise SpecError(f"{where}: {what} name {name!r} is not a valid identifier")
     if name in _RESERVED:
         raise SpecError(f"{where}: {what} name {name!r} clashes with a built-in function/constant")
+    folded = lookalike_name(name)
+    if folded is not None:
+        raise SpecError(f"{where}: {what} name {name!r} {folded}")
     return name
 
 
 def _check_number(value: object, what: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
         raise SpecError(f"{where}: {what} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise SpecError(f"{where}: {what} is too large for a float: "
+                        f"{str(value)[:12]}… ({len(str(value))} digits)") from None
     if not math.isfinite(number):
         raise SpecError(f"{where}: {what} must be finite, got {value!r}")
     return number
@@ -126,7 +134,7 @@ class System:
 
             names = [*coordinates, *(velocity_name(q) for q in coordinates), *parameters]
             lagrangian = parse_expression(lagrangian, {n: coordinate_symbol(n) for n in names},
-                                          where=f"{where}: lagrangian")
+                                          where=f"{where}: lagrangian", parameters=parameters)
         try:
             lagrangian = sp.sympify(lagrangian, strict=True)
         except sp.SympifyError:
@@ -139,7 +147,9 @@ class System:
         known = set(coordinates) | {velocity_name(q) for q in coordinates} | set(parameters)
         unknown = sorted(str(s) for s in lagrangian.free_symbols if str(s) not in known)
         if unknown:
-            raise SpecError(f"{where}: unknown symbol {unknown[0]!r} in the Lagrangian")
+            declared = ", ".join(parameters) or "none"
+            raise SpecError(f"{where}: unknown symbol {unknown[0]!r} in the Lagrangian; declared "
+                            f"parameters: {declared} (give its value in parameters)")
         state_names = [*coordinates, *(velocity_name(q) for q in coordinates)]
         sampling = _check_sampling(self.sampling, state_names, where)
         periodic = tuple(self.periodic)
