@@ -74,8 +74,8 @@ def unevaluable(quantities: Iterable[tuple[str, sp.Expr]]) -> str | None:
     Examples
     --------
     >>> v = sp.Symbol("v", real=True)
-    >>> unevaluable([("the mass matrix ∂²L/∂q̇²", sp.diff(sp.Abs(v), v, 2))])
-    'the mass matrix ∂²L/∂q̇² contains DiracDelta(v), which has no numeric value: L is not twice differentiable there (Abs of a velocity?)'
+    >>> print(unevaluable([("∂²L/∂q̇²", sp.diff(sp.Abs(v), v, 2))]).split(",")[0])
+    ∂²L/∂q̇² contains DiracDelta(v)
     """
     for label, expr in quantities:
         if not isinstance(expr, sp.Basic):
