@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -49,12 +48,11 @@ def test_decide_zero_three_answers():
                        allow_simplify=False) == "unknown"
 
 
+@pytest.mark.timeout(60)  # an alarm that never fires hangs here and fails by timeout
 def test_time_limit_interrupts_and_restores():
-    start = time.monotonic()
     with pytest.raises(SymbolicTimeoutError), time_limit(0.05):
         while True:
             pass
-    assert time.monotonic() - start < 5
     with time_limit(5.0) as enforced:
         pass
     assert enforced

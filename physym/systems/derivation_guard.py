@@ -60,11 +60,12 @@ def guarded_derivation(system: Any, derive: Callable[[Any], DynamicsT]) -> Dynam
             except Exception as exc:
                 raise SpecError(f"{where}: {_failure(exc)}") from None
     except SymbolicTimeoutError:
-        raise SpecError(f"{where}: deriving the equations of motion took over "
-                        f"{DERIVE_TIME_BUDGET_S:g} s; the Lagrangian is too large") from None
+        raise SpecError(
+            f"{where}: deriving the equations of motion took over "
+            f"{DERIVE_TIME_BUDGET_S:g} s; the Lagrangian is too large"
+        ) from None
     except RecursionError:
-        raise SpecError(f"{where}: the Lagrangian is nested too deeply to differentiate") \
-            from None
+        raise SpecError(f"{where}: the Lagrangian is nested too deeply to differentiate") from None
     return dynamics
 
 
@@ -85,27 +86,35 @@ def unevaluable(quantities: Iterable[tuple[str, sp.Expr]]) -> str | None:
             culprit = min(found, key=lambda atom: len(sp.sstr(atom)))
             text = _short(culprit)
             if isinstance(culprit, sp.DiracDelta):
-                return (f"{label} contains {text}, which has no numeric value: L is not twice "
-                        "differentiable there (Abs of a velocity?)")
+                return (
+                    f"{label} contains {text}, which has no numeric value: L is not twice "
+                    "differentiable there (Abs of a velocity?)"
+                )
             if isinstance(culprit, AccumulationBounds):
                 return f"{label} contains {text}, a range rather than a value"
-            return (f"{label} contains {text}, which SymPy cannot work out in closed form "
-                    "(Abs of an expression that is complex somewhere?)")
+            return (
+                f"{label} contains {text}, which SymPy cannot work out in closed form "
+                "(Abs of an expression that is complex somewhere?)"
+            )
         if any(expr.has(value) for value in _UNDEFINED):
             return f"{label} is infinite or undefined somewhere in closed form"
         for number in expr.atoms(sp.Number):
             if number.is_finite and abs(number) > MAX_MAGNITUDE:
-                return (f"{label} contains the number {sp.Float(number, 3)}, beyond float64 "
-                        "(parameter values or constants too large?)")
+                return (
+                    f"{label} contains the number {sp.Float(number, 3)}, beyond float64 "
+                    "(parameter values or constants too large?)"
+                )
     return None
 
 
 def _derived(dynamics: Any) -> list[tuple[str, sp.Expr]]:
     """The expressions a :class:`~physym.systems.Dynamics` evaluates, with their names."""
     mass, force = dynamics.mass_matrix_expr, dynamics.force_expr
-    return ([("the mass matrix ∂²L/∂q̇²", entry) for entry in mass]
-            + [("the generalised forces of the equations of motion", entry) for entry in force]
-            + [("the energy", dynamics.energy_expr), ("L", dynamics.lagrangian)])
+    return (
+        [("the mass matrix ∂²L/∂q̇²", entry) for entry in mass]
+        + [("the generalised forces of the equations of motion", entry) for entry in force]
+        + [("the energy", dynamics.energy_expr), ("L", dynamics.lagrangian)]
+    )
 
 
 def _diagnose(system: Any) -> str | None:
@@ -115,8 +124,10 @@ def _diagnose(system: Any) -> str | None:
     mass = [sp.diff(lagrangian, a, b) for a in v for b in v]
     others = [sp.diff(lagrangian, a) for a in (*v, *q)]
     others += [sp.diff(lagrangian, a, b) for a in v for b in q]
-    return unevaluable([("the mass matrix ∂²L/∂q̇²", e) for e in mass]
-                       + [("the derivatives of L", e) for e in others])
+    return unevaluable(
+        [("the mass matrix ∂²L/∂q̇²", e) for e in mass]
+        + [("the derivatives of L", e) for e in others]
+    )
 
 
 def _failure(exc: BaseException) -> str:

@@ -71,8 +71,10 @@ def lookalike_name(name: str) -> str | None:
     folded = unicodedata.normalize("NFKC", name)
     if folded == name:
         return None
-    return (f"contains look-alike characters (Python reads it as {folded!r}); "
-            f"write {folded!r} in plain characters")
+    return (
+        f"contains look-alike characters (Python reads it as {folded!r}); "
+        f"write {folded!r} in plain characters"
+    )
 
 
 class ConstantTracker:
@@ -135,8 +137,9 @@ def _constant_problem(value: sp.Expr) -> str | None:
     return None
 
 
-def expansion_problem(expr: sp.Expr, max_terms: int = MAX_EXPANDED_TERMS,
-                      max_power: int = MAX_POWER_OF_SUM) -> str | None:
+def expansion_problem(
+    expr: sp.Expr, max_terms: int = MAX_EXPANDED_TERMS, max_power: int = MAX_POWER_OF_SUM
+) -> str | None:
     """Why ``expr`` would be too large once expanded, or ``None``.
 
     Counts the terms ``sympy.expand`` would produce (an upper bound: it assumes no two
