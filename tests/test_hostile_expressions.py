@@ -255,7 +255,7 @@ GRAMMAR_SETTINGS = settings(
 
 
 @pytest.mark.timeout(120)
-@settings(GRAMMAR_SETTINGS, max_examples=60)
+@settings(GRAMMAR_SETTINGS, max_examples=150)
 @given(lagrangians)
 def test_grammar_expressions_derive_or_fail_in_one_line(text):
     read_and_derive(text)

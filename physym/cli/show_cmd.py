@@ -21,11 +21,13 @@ def run(args: argparse.Namespace) -> int:
     dynamics = system.dynamics
     equations = dynamics.equations_of_motion()
     if args.latex:
+        from physym.comparison._latex import expression_latex
+
         print(f"% {system.name}: {system.description}")
-        print(f"L = {sp.latex(system.lagrangian)}")
-        print(f"E = {sp.latex(sp.simplify(dynamics.energy_expr))}")
+        print(f"L = {expression_latex(system.lagrangian)}")
+        print(f"E = {expression_latex(sp.simplify(dynamics.energy_expr))}")
         for eq in equations:
-            print(f"{sp.latex(eq.lhs)} = {sp.latex(eq.rhs)}")
+            print(expression_latex(eq))
         return 0
     print(f"{system.name}: {system.description}")
     if system.source:

@@ -287,7 +287,10 @@ class System:
         return f"System({self.name!r}, coordinates={list(self.coordinates)}, L={self.lagrangian})"
 
     def _repr_latex_(self) -> str:
-        return f"$L_{{\\mathrm{{{self.name}}}}} = {sp.latex(self.lagrangian)}$"
+        from physym.comparison._latex import expression_latex, latex_text
+
+        name = latex_text(self.name)
+        return f"$L_{{\\mathrm{{{name}}}}} = {expression_latex(self.lagrangian)}$"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, System):
