@@ -6,7 +6,9 @@ import argparse
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("system", metavar="REF", help="built-in name, .toml spec or .py file")
+    parser.add_argument("system", metavar="REF",
+                        help="built-in name, .toml spec or .py file (a .py file is Python "
+                             "code and is run: use only files you trust; prefer .toml)")
     parser.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
     parser.add_argument("--numeric", action="store_true",
                         help="substitute parameter values into the equations")
