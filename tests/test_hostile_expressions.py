@@ -267,3 +267,21 @@ def test_grammar_expressions_derive_or_fail_in_one_line(text):
 @given(lagrangians)
 def test_many_grammar_expressions_derive_or_fail_in_one_line(text):
     read_and_derive(text)
+
+
+def test_show_answers_quickly_when_simplifying_is_slow(tmp_path, capsys, monkeypatch):
+    from physym.cli import show_cmd
+
+    monkeypatch.setattr(show_cmd, "SIMPLIFY_BUDGET_S", 0.05)
+    path = write_spec(tmp_path, "m*x_dot**2/2 + asin(atan2(x_dot, x) + x_dot)")
+    assert cli_main.main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "shown expanded: simplifying took over 0.05 s" in out
+    assert "x_ddot" in out and "E =" in out
+
+
+def test_show_numeric_substitutes_the_parameters_into_l(capsys):
+    assert cli_main.main(["show", "--numeric", "harmonic_oscillator"]) == 0
+    lagrangian = next(line for line in capsys.readouterr().out.splitlines()
+                      if line.startswith("L ="))
+    assert "k" not in lagrangian.replace("L =", "") and "x_dot" in lagrangian
