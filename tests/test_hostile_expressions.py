@@ -282,6 +282,27 @@ def test_show_answers_quickly_when_simplifying_is_slow(tmp_path, capsys, monkeyp
 
 def test_show_numeric_substitutes_the_parameters_into_l(capsys):
     assert cli_main.main(["show", "--numeric", "harmonic_oscillator"]) == 0
-    lagrangian = next(line for line in capsys.readouterr().out.splitlines()
-                      if line.startswith("L ="))
+    lagrangian = next(
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("L =")
+    )
     assert "k" not in lagrangian.replace("L =", "") and "x_dot" in lagrangian
+
+
+@pytest.mark.timeout(60)
+def test_reading_has_a_time_budget(monkeypatch):
+    from physym.systems import expression_parser
+
+    monkeypatch.setattr(expression_parser, "READ_TIME_BUDGET_S", 0.02)
+    text = " + ".join(f"sin({i})*cos({i}/7)" for i in range(1, 300))
+    with pytest.raises(SpecError, match=r"too costly to evaluate|took over 0\.02 s to read"):
+        parse_expression(text, {})
+
+
+@pytest.mark.timeout(60)
+def test_a_callers_time_limit_is_not_mistaken_for_the_parsers(monkeypatch):
+    from physym.comparison._timeout import SymbolicTimeoutError, time_limit
+
+    # other constants than the test above: SymPy caches what it has built
+    text = " + ".join(f"sin({i}/3)*cos({i}/11)" for i in range(1, 300))
+    with pytest.raises(SymbolicTimeoutError), time_limit(0.02):
+        parse_expression(text, {})

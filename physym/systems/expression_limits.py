@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import sympy as sp
 from sympy.calculus.accumulationbounds import AccumulationBounds
@@ -78,14 +78,17 @@ def lookalike_name(name: str) -> str | None:
 
 
 class ConstantTracker:
-    """Checks each newly built node; remembers which subexpressions are constants.
+    """Checks each newly built node; remembers which subexpressions are constants, and
+    their values.
 
-    The memory keeps the checks linear in the size of the expression even for deep
-    nestings such as ``sin(sin(sin(…)))``.
+    The memory keeps the checks linear in the size of the expression: a constant's value
+    is computed from its arguments' values, even for deep nestings such as
+    ``sin(sin(sin(…)))`` or long constant sums.
     """
 
     def __init__(self) -> None:
         self._constant: dict[sp.Basic, bool] = {}
+        self._values: dict[sp.Basic, sp.Basic] = {}
 
     def is_constant(self, expr: sp.Basic) -> bool:
         """Whether ``expr`` has no free symbols (memoised on subexpressions)."""
@@ -100,32 +103,54 @@ class ConstantTracker:
             self._constant[expr] = known
         return known
 
-    def problem(self, value: sp.Basic) -> str | None:
+    def value(self, expr: sp.Basic) -> sp.Basic:
+        """The value of a constant to 15 digits, from its arguments' values (memoised)."""
+        known = self._values.get(expr)
+        if known is None:
+            if expr.is_Number:
+                known = expr
+            elif not expr.args:  # pi, E, I
+                known = expr.evalf(15)
+            else:
+                known = expr.func(*(self.value(arg) for arg in expr.args))
+                if not known.is_Number:
+                    known = known.evalf(15)
+            self._values[expr] = known
+        return known
+
+    def problem(
+        self,
+        value: sp.Basic,
+        function: Callable[..., sp.Basic] | None = None,
+        operands: Sequence[sp.Basic] = (),
+    ) -> str | None:
         """Why the freshly built node ``value`` is unacceptable, or ``None``.
 
-        Only ``value`` and its direct arguments are searched for infinities: deeper ones
-        were checked when their own nodes were built.
+        ``value`` is ``function(*operands)``; given them, a constant's value is computed
+        from the operands' values (constant time per node). Only ``value`` and its direct
+        arguments are searched for infinities: deeper ones were checked when their own
+        nodes were built.
         """
         if _is_undefined(value) or any(_is_undefined(arg) for arg in value.args):
             return "is infinite or undefined"
         if not isinstance(value, sp.Expr) or not self.is_constant(value):
             return None
-        return _constant_problem(value)
+        try:
+            if function is not None and value not in self._values:
+                number = function(*(self.value(operand) for operand in operands))
+                self._values[value] = number if number.is_Number else number.evalf(15)
+            number = self.value(value)
+        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError):
+            return "cannot be evaluated (too large?)"
+        return _number_problem(number)
 
 
 def _is_undefined(expr: sp.Basic) -> bool:
     return expr in _UNDEFINED or isinstance(expr, AccumulationBounds)
 
 
-def _constant_problem(value: sp.Expr) -> str | None:
-    """Check a constant against float64: finite, real and at most :data:`MAX_MAGNITUDE`."""
-    if value.is_Number:
-        number = value
-    else:
-        try:
-            number = value.evalf(15)
-        except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError):
-            return "cannot be evaluated (too large?)"
+def _number_problem(number: sp.Basic) -> str | None:
+    """Check a constant's value against float64: finite, real, at most MAX_MAGNITUDE."""
     if number.has(sp.I) or number.is_real is False:
         return "is complex (square root or log of a negative?)"
     if not number.is_Number:
