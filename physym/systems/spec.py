@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from physym.systems.expression_limits import lookalike_name
 from physym.systems.expression_parser import SpecError, parse_expression
 from physym.systems.system import System, coordinate_symbol, velocity_name, velocity_symbol
 
@@ -126,6 +127,7 @@ def system_from_mapping(
     lagrangian_text = data["lagrangian"]
     if not isinstance(lagrangian_text, str):
         raise SpecError(f"{where}{_line_of(text, 'lagrangian')}: 'lagrangian' must be a string")
+    _check_plain_names(coordinates, parameters, where, text)
     symbols = {q: coordinate_symbol(q) for q in coordinates}
     symbols |= {velocity_name(q): velocity_symbol(q) for q in coordinates}
     symbols |= {p: coordinate_symbol(p) for p in parameters}
@@ -154,6 +156,21 @@ def system_from_mapping(
     except SpecError as exc:
         message = str(exc).replace(f"system {name!r}", "", 1)
         raise SpecError(f"{where}{_line_for_system_error(text, message)}{message}") from None
+
+
+def _check_plain_names(coordinates: list[str], parameters: Mapping[str, Any], where: str,
+                       text: str | None) -> None:
+    """Names Python would fold into other names (``ｋ`` → ``k``) fail before the parse."""
+    for q in coordinates:
+        problem = lookalike_name(q)
+        if problem is not None:
+            raise SpecError(f"{where}{_line_of(text, 'coordinates')}: coordinate name {q!r} "
+                            f"{problem}")
+    for key in parameters:
+        problem = lookalike_name(key)
+        if problem is not None:
+            line = _line_of(text, key, table="parameters")
+            raise SpecError(f"{where}{line}: parameter name {key!r} {problem}")
 
 
 def parse_spec(text: str, *, where: str = "spec") -> System:
