@@ -34,7 +34,7 @@ from IPython.display import Math, display
 from sympy.physics.mechanics import dynamicsymbols
 
 import physym
-from physym.comparison import lagrangian_latex, recovered_system
+from physym.comparison import equations_latex, lagrangian_latex, recovered_system
 
 SMALL = os.environ.get("PHYSYM_EXAMPLE_SIZE", "full") == "small"
 
@@ -75,12 +75,7 @@ display(Math("L = " + lagrangian_latex(system.lagrangian)))
 # %%
 def show_equations(sys, title):
     """The Euler–Lagrange equations of a System, with q̇ and q̈ written as dots."""
-    names = {}
-    for q in sys.coordinates:
-        base = sp.latex(sp.Symbol(q))
-        names[sp.Symbol(f"{q}_dot", real=True)] = rf"\dot{{{base}}}"
-        names[sp.Symbol(f"{q}_ddot", real=True)] = rf"\ddot{{{base}}}"
-    rows = [sp.latex(eq, symbol_names=names) for eq in sys.dynamics.equations_of_motion()]
+    rows = equations_latex(sys)
     display(Math(rf"\text{{{title}:}}\quad \begin{{array}}{{l}}" + r" \\ ".join(rows)
                  + r"\end{array}"))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 import sympy as sp
 
 from physym.comparison._symbolic import decide_zero, rationalise, simple_rational
-from physym.comparison._timeout import SymbolicTimeoutError, time_limit
+from physym.timeouts import SymbolicTimeoutError, time_limit
 
 x = sp.Symbol("x", real=True)
 POINTS = np.linspace(-2, 2, 7)[:, None]
@@ -49,12 +48,11 @@ def test_decide_zero_three_answers():
                        allow_simplify=False) == "unknown"
 
 
+@pytest.mark.timeout(60)  # an alarm that never fires hangs here and fails by timeout
 def test_time_limit_interrupts_and_restores():
-    start = time.monotonic()
     with pytest.raises(SymbolicTimeoutError), time_limit(0.05):
         while True:
             pass
-    assert time.monotonic() - start < 5
     with time_limit(5.0) as enforced:
         pass
     assert enforced

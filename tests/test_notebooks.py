@@ -76,3 +76,7 @@ def test_notebook_runs_small(script, kernel_dir, tmp_path, monkeypatch):
     client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=600,
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError, naming the cell, on any error
+    streams = [output.get("text", "") for cell in notebook.cells
+               for output in cell.get("outputs", []) if output.get("output_type") == "stream"]
+    warned = [text for text in streams if "TqdmWarning" in text or "IProgress" in text]
+    assert not warned, f"{script.name} printed a progress-bar warning: {warned[0][:200]}"

@@ -51,8 +51,10 @@ _FLAGS = (  # (flag, config field, type, help)
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("system", metavar="REF", nargs="?", default=None,
-                        help="built-in name, .toml spec or .py file; optional with --data "
-                             "(then --coordinates names the position columns)")
+                        help="built-in name, .toml spec or .py file (a .py file is Python "
+                             "code and is run: use only files you trust; prefer .toml); "
+                             "optional with --data (then --coordinates names the position "
+                             "columns)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="run directory (must be new or empty, unless --resume)")
     parser.add_argument("--config", metavar="FILE.toml", help="settings file (flags win)")

@@ -19,7 +19,9 @@ SOLVERS = ("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA")
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("system", metavar="REF", help="built-in name, .toml spec or .py file")
+    parser.add_argument("system", metavar="REF",
+                        help="built-in name, .toml spec or .py file (a .py file is Python "
+                             "code and is run: use only files you trust; prefer .toml)")
     parser.add_argument("--t-end", type=float, required=True, metavar="T",
                         help="final time (the trajectory starts at t = 0)")
     parser.add_argument("--out", type=Path, required=True, metavar="PATH",

@@ -39,7 +39,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("system", metavar="REF", nargs="?",
                         help="built-in name, .toml spec or .py file (or system = … in "
-                             "--config)")
+                             "--config); a .py file is Python code and is run: use only "
+                             "files you trust; prefer .toml")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="sweep directory: points/<name>/, sweep.csv, sweep.png "
                              "(an existing sweep there is continued)")

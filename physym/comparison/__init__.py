@@ -6,14 +6,15 @@ equivalent; exactly recovered up to a scale and a null Lagrangian) with their ev
 """
 
 from physym.comparison._compare import compare, recovered_system
-from physym.comparison._latex import lagrangian_latex, parse_lagrangian
 from physym.comparison._result import Comparison
 from physym.comparison._rollout import RecoveredRollout, rollout_compare
+from physym.systems.latex import equations_latex, lagrangian_latex, parse_lagrangian
 
 __all__ = [
     "Comparison",
     "RecoveredRollout",
     "compare",
+    "equations_latex",
     "lagrangian_latex",
     "parse_lagrangian",
     "recovered_system",

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from physym.comparison._latex import parse_lagrangian
 from physym.comparison._result import Comparison
 from physym.comparison._symbolic import (
     decide_zero,
@@ -29,10 +28,11 @@ from physym.comparison._symbolic import (
     simple_rational,
     snap_coefficients,
 )
-from physym.comparison._timeout import SymbolicTimeoutError, time_limit
 from physym.systems.dynamics import DegenerateLagrangianError, as_states
 from physym.systems.expression_parser import SpecError
+from physym.systems.latex import parse_lagrangian
 from physym.systems.system import System, _as_real_symbols
+from physym.timeouts import SymbolicTimeoutError, time_limit
 
 __all__ = ["compare", "recovered_system"]
 

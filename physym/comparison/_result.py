@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
-from physym.comparison._latex import lagrangian_latex, parse_lagrangian
+from physym.systems.latex import lagrangian_latex, parse_lagrangian
 from physym.systems.system import velocity_name
 
 if TYPE_CHECKING:

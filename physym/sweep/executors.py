@@ -1,8 +1,10 @@
 """Where the points of a sweep run, chosen by name: ``loky``, ``ray`` or ``serial``.
 
 An executor is a function ``run(tasks, jobs, on_done)`` that runs
-:func:`~physym.sweep.point.execute_point` on every task and calls ``on_done(row)`` in the
-calling process as each point finishes (in any order), so the table can be updated then.
+:func:`~physym.sweep.guard.run_guarded` (the point's fit, under the point's lock) on every
+task and calls ``on_done(row)`` in the calling process as each point finishes (in any
+order), so the table can be updated then. Loky workers die with the sweep: killed with
+``kill -9``, the sweep leaves no worker behind (:mod:`physym.sweep.guard`).
 
 ``loky`` (the default) runs ``jobs`` single-threaded worker processes on this machine with
 joblib. ``ray`` sends each point to a Ray cluster as a one-CPU task (extra ``physym[ray]``):
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from physym.sweep.checks import SweepError
-from physym.sweep.point import PointTask, execute_point, one_line_error, point_row
+from physym.sweep.guard import run_guarded
+from physym.sweep.point import PointTask, one_line_error, point_row
 
 __all__ = ["EXECUTORS", "check_executor", "default_jobs", "run_loky", "run_ray", "run_serial"]
 
@@ -38,7 +41,7 @@ def default_jobs() -> int:
 def run_serial(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> None:
     """One point after another, in this process."""
     for task in tasks:
-        on_done(execute_point(task))
+        on_done(run_guarded(task, os.getpid()))
 
 
 def run_loky(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> None:
@@ -51,7 +54,7 @@ def run_loky(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> N
     # inner_max_num_threads sets OMP/MKL/OpenBLAS threads of the workers when they start
     with parallel_config(backend="loky", inner_max_num_threads=1):
         rows = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(execute_point)(task) for task in tasks)
+            delayed(run_guarded)(task, os.getpid()) for task in tasks)
         for row in rows:
             on_done(row)
 
@@ -65,14 +68,14 @@ def run_ray(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> No
     if started_here:
         ray.init(address=os.environ.get("RAY_ADDRESS") or None)
     try:
-        remote = ray.remote(num_cpus=1)(execute_point)
+        remote = ray.remote(num_cpus=1)(run_guarded)
         queue = list(tasks)
         in_flight: dict[Any, PointTask] = {}  # Ray object ref -> its task
         limit = jobs or len(queue)
         while queue or in_flight:
             while queue and len(in_flight) < limit:
                 task = queue.pop(0)
-                in_flight[remote.remote(task)] = task
+                in_flight[remote.remote(task, os.getpid())] = task
             finished, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in finished:
                 task = in_flight.pop(ref)

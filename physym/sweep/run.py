@@ -6,6 +6,12 @@ atomically each time a point finishes) and ``sweep.png``. Running the same sweep
 continues it: a point whose run directory has its ``summary.json`` is reused, a
 half-finished one is resumed from its last checkpoint (or started again when that fails),
 a failed one is run again.
+
+The sweep holds ``sweep.lock`` while it runs (a second sweep into the same directory stops
+with a one-line error), and each worker holds ``points/<name>.lock`` while it runs its
+point; the workers die with the sweep (:mod:`physym.sweep.guard`). A sweep restarted
+after a ``kill -9`` waits for the killed sweep's workers to let go of their points before
+it looks at them, and refuses to touch a point that another live process still writes.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from physym.io import read_json, write_json
 from physym.runs import CONFIG
+from physym.sweep import guard
 from physym.sweep.executors import EXECUTORS, check_executor
 from physym.sweep.point import PointTask, parameter_count, point_row, read_summary, run_state
 from physym.sweep.result import CSV_NAME, SweepResult
@@ -26,7 +33,7 @@ from physym.training.config import ConfigError, FitConfig
 
 __all__ = ["run_sweep"]
 
-SPEC_NAME, POINTS_DIR = "sweep.json", "points"
+SPEC_NAME, POINTS_DIR, LOCK_NAME = "sweep.json", "points", "sweep.lock"
 
 
 def run_sweep(
@@ -94,7 +101,16 @@ def run_sweep(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SweepError(f"{out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    with guard.hold_lock(out / LOCK_NAME, f"sweep directory {out}"):
+        return _run_locked(spec, system, out, jobs, executor, plot, log)
+
+
+def _run_locked(spec: SweepSpec, system: System, out: Path, jobs: int | None, executor: str,
+                plot: bool, log: Callable[[str], None] | None) -> SweepResult:
+    """:func:`run_sweep` once the sweep directory is this process's."""
     points = spec.points()
+    _wait_for_points(points, out / POINTS_DIR)
     tasks, rows = _plan(points, out / POINTS_DIR, system)
     write_json(out / SPEC_NAME, spec.to_dict())
     columns = columns_of(spec.varied)
@@ -119,6 +135,17 @@ def run_sweep(
     if plot:
         result.save_plot()
     return result
+
+
+def _wait_for_points(points: Sequence[SweepPoint], points_dir: Path) -> None:
+    """Wait (at most :data:`~physym.sweep.guard.LOCK_WAIT_S` in all) until no process
+    holds a point's lock: the workers of a sweep killed a moment ago are still stopping."""
+    from time import monotonic
+
+    deadline = monotonic() + guard.LOCK_WAIT_S
+    for point in points:
+        guard.wait_for_lock(guard.point_lock_path(points_dir / point.name),
+                            f"point {point.name}", max(0.0, deadline - monotonic()))
 
 
 def _plan(points: Sequence[SweepPoint], points_dir: Path, system: System

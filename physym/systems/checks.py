@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from physym.systems.expression_limits import lookalike_name
 from physym.systems.expression_parser import SpecError, parse_expression
 from physym.systems.names import (
     RESERVED_NAMES,
@@ -48,6 +49,9 @@ def check_identifier(name: object, what: str, where: str) -> str:
         raise SpecError(f"{where}: {what} name {name!r} is reserved for time")
     if name in RESERVED_NAMES:
         raise SpecError(f"{where}: {what} name {name!r} clashes with a built-in function/constant")
+    folded = lookalike_name(name)
+    if folded is not None:
+        raise SpecError(f"{where}: {what} name {name!r} {folded}")
     return name
 
 
@@ -55,7 +59,11 @@ def check_number(value: object, what: str, where: str) -> float:
     """``value`` as a finite float."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
         raise SpecError(f"{where}: {what} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise SpecError(f"{where}: {what} is too large for a float: "
+                        f"{str(value)[:12]}… ({len(str(value))} digits)") from None
     if not math.isfinite(number):
         raise SpecError(f"{where}: {what} must be finite, got {value!r}")
     return number
@@ -111,15 +119,18 @@ def check_expression(
     symbols: Mapping[str, sp.Symbol],
     replacements: Replacements,
     label: str | None = None,
+    parameters: Sequence[str] = (),
 ) -> sp.Expr:
     """A scalar SymPy expression in real symbols whose names are all in ``symbols``.
 
     ``value`` may be a SymPy expression (possibly in dynamicsymbols), a number, or a string
-    (parsed with the safe parser, never evaluated); ``label`` names it in parser errors.
+    (parsed with the safe parser, never evaluated); ``label`` names it in parser errors;
+    ``parameters`` (the declared ones) are listed in the hint for an unknown name.
     """
     if isinstance(value, str):
         # Never sympify() a string: that is eval(). Use the safe spec parser instead.
-        value = parse_expression(value, symbols, where=f"{where}: {label or what}")
+        value = parse_expression(value, symbols, where=f"{where}: {label or what}",
+                                 parameters=list(parameters))
     if isinstance(value, bool):
         raise SpecError(f"{where}: {what} must be a SymPy expression or a string, got bool")
     try:
@@ -143,7 +154,9 @@ def check_expression(
     expr = as_real_symbols(expr)
     unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in symbols)
     if unknown:
-        raise SpecError(f"{where}: unknown symbol {unknown[0]!r} in {what}")
+        declared = ", ".join(parameters) or "none"
+        raise SpecError(f"{where}: unknown symbol {unknown[0]!r} in {what}; declared "
+                        f"parameters: {declared} (give its value in parameters)")
     return expr
 
 

@@ -118,6 +118,9 @@ def derive(system: MechanicalSystem) -> Dynamics:
     ------
     DegenerateLagrangianError
         If the mass matrix is identically singular (e.g. ``L`` linear in the velocities).
+    SpecError
+        If the equations of motion cannot be evaluated numerically (``|q̇|`` in ``L``,
+        coefficients beyond float64…) or take too long to derive.
 
     Examples
     --------
@@ -126,6 +129,12 @@ def derive(system: MechanicalSystem) -> Dynamics:
     >>> dyn.mass_matrix_expr.shape
     (1, 1)
     """
+    from physym.systems.derivation_guard import guarded_derivation
+
+    return guarded_derivation(system, _derive)
+
+
+def _derive(system: MechanicalSystem) -> Dynamics:
     lagrangian = system.lagrangian_numeric
     q = sp.Matrix(system.q_symbols)
     v = sp.Matrix(system.qdot_symbols)

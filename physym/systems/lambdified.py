@@ -15,12 +15,22 @@ import sympy as sp
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["entrywise", "evaluate_numpy", "evaluate_torch"]
+__all__ = ["constants_as_floats", "entrywise", "evaluate_numpy", "evaluate_torch"]
 
 
 def entrywise(exprs: Sequence[sp.Expr], args: Sequence[sp.Symbol], module: str) -> list[Callable]:
     """One function ``f(*columns)`` per expression, for ``module`` ``"numpy"`` or ``"torch"``."""
+    if module == "torch":
+        exprs = [constants_as_floats(e) for e in exprs]
     return [sp.lambdify(args, e, modules=module, cse=True) for e in exprs]
+
+
+def constants_as_floats(expr: sp.Expr) -> sp.Expr:
+    """Constant function values (``sqrt(2)``, ``sin(1)``) as Floats: torch's functions take
+    tensors only, so ``torch.sqrt(2)`` in a lambdified function would raise."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Function | sp.Pow) and not e.free_symbols and e.is_real,
+        lambda e: sp.Float(e.evalf(17), 17))
 
 
 def evaluate_numpy(functions: Sequence[Callable], columns: Sequence[np.ndarray]) -> np.ndarray:

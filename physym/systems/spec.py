@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from physym.systems.expression_limits import lookalike_name
 from physym.systems.expression_parser import SpecError, parse_expression
 from physym.systems.names import TIME_NAME, coordinate_symbol, velocity_name, velocity_symbol
 
@@ -153,13 +154,14 @@ def read_spec_mapping(
     lagrangian_text = data["lagrangian"]
     if not isinstance(lagrangian_text, str):
         raise SpecError(f"{where}{_line_of(text, 'lagrangian')}: 'lagrangian' must be a string")
+    _check_plain_names(coordinates, parameters, where, text)
     symbols = {q: coordinate_symbol(q) for q in coordinates}
     symbols |= {velocity_name(q): velocity_symbol(q) for q in coordinates}
     symbols |= {p: coordinate_symbol(p) for p in parameters}
     symbols |= {name: coordinate_symbol(name) for name in (TIME_NAME, *inputs)}
     lagrangian = parse_expression(
         lagrangian_text, symbols, where=f"{where}: lagrangian",
-        line_offset=_lagrangian_line(text),
+        line_offset=_lagrangian_line(text), parameters=list(parameters),
     )
     extra = _forcing_keys(data, symbols, where, text)
     for key in ("description", "source"):
@@ -216,6 +218,21 @@ def _forcing_keys(data: Mapping[str, Any], symbols: Mapping[str, Any], where: st
                 line_offset=_expression_line(text, q, table="forces"))
         extra["forces"] = parsed
     return extra
+
+
+def _check_plain_names(coordinates: list[str], parameters: Mapping[str, Any], where: str,
+                       text: str | None) -> None:
+    """Names Python would fold into other names (``ｋ`` → ``k``) fail before the parse."""
+    for q in coordinates:
+        problem = lookalike_name(q)
+        if problem is not None:
+            raise SpecError(f"{where}{_line_of(text, 'coordinates')}: coordinate name {q!r} "
+                            f"{problem}")
+    for key in parameters:
+        problem = lookalike_name(key)
+        if problem is not None:
+            line = _line_of(text, key, table="parameters")
+            raise SpecError(f"{where}{line}: parameter name {key!r} {problem}")
 
 
 def located_system_error(message: str, name: str, where: str, text: str | None) -> str:

@@ -132,7 +132,7 @@ class System(GroundTruthMethods):
         names = [*coordinates, *velocities, *parameters, TIME_NAME, *inputs]
         expression: dict[str, Any] = {
             "where": where, "symbols": {n: coordinate_symbol(n) for n in names},
-            "replacements": coordinate_subs + input_subs}
+            "replacements": coordinate_subs + input_subs, "parameters": tuple(parameters)}
         lagrangian = check_expression(self.lagrangian, "the Lagrangian", label="lagrangian",
                                       **expression)
         in_lagrangian = [u for u in inputs if coordinate_symbol(u) in lagrangian.free_symbols]
@@ -336,7 +336,10 @@ class System(GroundTruthMethods):
         return f"System({self.name!r}, coordinates={list(self.coordinates)}, L={self.lagrangian})"
 
     def _repr_latex_(self) -> str:
-        return f"$L_{{\\mathrm{{{self.name}}}}} = {sp.latex(self.lagrangian)}$"
+        from physym.systems.latex import expression_latex, latex_text
+
+        name = latex_text(self.name)
+        return f"$L_{{\\mathrm{{{name}}}}} = {expression_latex(self.lagrangian)}$"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, System):

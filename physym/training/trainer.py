@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from physym._progress import progress_bar, visible_by_default
 from physym.data import Dataset
 from physym.network.base import LagrangianModel
 from physym.systems import System
@@ -226,9 +226,9 @@ def train(
                 math.sqrt(batches.mean_square), periodic)
         return loss
 
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=config.epochs, initial=state["epoch"], desc="train", unit="epoch",
-               disable=not show, file=sys.stderr, dynamic_ncols=True)
+    show = visible_by_default() if progress is None else progress
+    bar = progress_bar(total=config.epochs, initial=state["epoch"], desc="train", unit="epoch",
+                       disable=not show, file=sys.stderr, dynamic_ncols=True)
     try:
         while state["epoch"] < config.epochs and not state["stopped_early"]:
             record = _run_epoch(model, batches, optimizer, schedule, step_loss, config, state)
