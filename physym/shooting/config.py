@@ -69,13 +69,15 @@ class ShootingConfig:
                 raise ShootingError(f"shooting {name} must be a positive time, got {value!r}")
         for name in ("min_samples", "max_steps", "max_iterations"):
             if int(getattr(self, name)) < 1:
-                raise ShootingError(f"shooting {name} must be at least 1, "
-                                    f"got {getattr(self, name)!r}")
+                raise ShootingError(
+                    f"shooting {name} must be at least 1, got {getattr(self, name)!r}"
+                )
         if self.substeps is not None and not 1 <= int(self.substeps) <= 1024:
             raise ShootingError(f"shooting substeps must be 1 to 1024, got {self.substeps!r}")
         for name in ("growth_quantile", "drop_quantile"):
             if not 0 < getattr(self, name) < 1:
-                raise ShootingError(f"shooting {name} must lie in (0, 1), "
-                                    f"got {getattr(self, name)!r}")
+                raise ShootingError(
+                    f"shooting {name} must lie in (0, 1), got {getattr(self, name)!r}"
+                )
         if not self.tolerance > 0:
             raise ShootingError(f"shooting tolerance must be positive, got {self.tolerance!r}")

@@ -14,6 +14,7 @@ symbolically, and lambdified into two functions with common subexpressions share
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,25 +76,36 @@ class ShootingEquations:
         lagrangian = sp.Add(*(ck * term for ck, term in zip(c, dynamics.terms, strict=True)))
         momenta = [sp.diff(lagrangian, s) for s in v]
         mass = [sp.diff(p, s) for p in momenta for s in v]
-        force = [sp.diff(lagrangian, q[i]) - sum(sp.diff(momenta[i], q[j]) * v[j]
-                                                 for j in range(n)) for i in range(n)]
+        force = [
+            sp.diff(lagrangian, q[i]) - sum(sp.diff(momenta[i], q[j]) * v[j] for j in range(n))
+            for i in range(n)
+        ]
         residual = [sum(mass[i * n + j] * a[j] for j in range(n)) - force[i] for i in range(n)]
         jacobians = [sp.diff(r, s) for r in residual for s in (*state, *c, *params)]
-        self._mass_force = sp.lambdify((*state, *c, *params), mass + force, modules="numpy",
-                                       cse=True)
-        self._jacobians = sp.lambdify((*state, *c, *params, *a), jacobians, modules="numpy",
-                                      cse=True)
+        self._mass_force = sp.lambdify(
+            (*state, *c, *params), mass + force, modules="numpy", cse=True
+        )
+        self._jacobians = sp.lambdify(
+            (*state, *c, *params, *a), jacobians, modules="numpy", cse=True
+        )
 
-    def accelerations(self, states: np.ndarray, coefficients: np.ndarray,
-                      params: np.ndarray | tuple[float, ...], jacobians: bool = False
-                      ) -> Accelerations:
+    def accelerations(
+        self,
+        states: np.ndarray,
+        coefficients: np.ndarray,
+        params: np.ndarray | tuple[float, ...],
+        jacobians: bool = False,
+    ) -> Accelerations:
         """``q̈`` (and its Jacobians) at ``states`` ``(batch, 2n)``."""
         n, batch = self.n_dof, states.shape[0]
-        arguments = [*states.T, *np.asarray(coefficients, dtype=np.float64),
-                     *np.asarray(params, dtype=np.float64)]
+        arguments = [
+            *states.T,
+            *np.asarray(coefficients, dtype=np.float64),
+            *np.asarray(params, dtype=np.float64),
+        ]
         entries = _stack(self._mass_force(*arguments), batch)
         mass = entries[:, : n * n].reshape(batch, n, n)
-        force = entries[:, n * n:]
+        force = entries[:, n * n :]
         value = _solve(mass, force[..., None])[..., 0]
         if not jacobians:
             return Accelerations(value)
@@ -101,13 +113,14 @@ class ShootingEquations:
         derivatives = _stack(self._jacobians(*arguments, *value.T), batch).reshape(batch, n, width)
         solved = -_solve(mass, derivatives)
         k = 2 * n + self.n_terms
-        return Accelerations(value, solved[..., : 2 * n], solved[..., 2 * n: k], solved[..., k:])
+        return Accelerations(value, solved[..., : 2 * n], solved[..., 2 * n : k], solved[..., k:])
 
 
 def _stack(entries: list, batch: int) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.stack([np.broadcast_to(np.asarray(e, dtype=np.float64), (batch,))
-                         for e in entries], axis=-1)
+        return np.stack(
+            [np.broadcast_to(np.asarray(e, dtype=np.float64), (batch,)) for e in entries], axis=-1
+        )
 
 
 def _solve(mass: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -122,8 +135,6 @@ def _solve(mass: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         out[good] = np.linalg.solve(mass[good], rhs[good])
     except np.linalg.LinAlgError:  # one singular matrix in the batch: go one by one
         for b in np.flatnonzero(good):
-            try:
+            with contextlib.suppress(np.linalg.LinAlgError):
                 out[b] = np.linalg.solve(mass[b], rhs[b])
-            except np.linalg.LinAlgError:
-                pass
     return out

@@ -124,8 +124,7 @@ def fit_constants(
     try:
         layout = WindowLayout.split(data, _first_window(estimate, data, config))
         par = Parametrisation.build(start, vector, scale.value, held, n_params)
-        current = runner.run(layout, par, data.guess[layout.start], par.theta(start,
-                                                                              start_params))
+        current = runner.run(layout, par, data.guess[layout.start], par.theta(start, start_params))
         stages = [current.record()]
         current = _grow(runner, current, stages, config)
         timings["fit"] = time.perf_counter() - begin - timings["compile"]
@@ -135,21 +134,41 @@ def fit_constants(
         runner.close()
     timings["total"] = time.perf_counter() - begin
     timings["cpu"] = time.process_time() - cpu
-    return _result(dynamics, estimate, data, current, start, start_params, scale, held, stages,
-                   tests, config, runner.iterations, timings)
+    return _result(
+        dynamics,
+        estimate,
+        data,
+        current,
+        start,
+        start_params,
+        scale,
+        held,
+        stages,
+        tests,
+        config,
+        runner.iterations,
+        timings,
+    )
 
 
-def _check_inputs(dynamics: TermDynamics, coefficients: Any, estimate: StateEstimate,
-                  params: Mapping[sp.Symbol | str, float] | None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _check_inputs(
+    dynamics: TermDynamics,
+    coefficients: Any,
+    estimate: StateEstimate,
+    params: Mapping[sp.Symbol | str, float] | None,
+) -> tuple[np.ndarray, np.ndarray]:
     names = tuple(str(s) for s in dynamics.q_symbols)
     if names != tuple(estimate.coordinates):
-        raise ShootingError(f"the terms are written in coordinates {list(names)}, the data "
-                            f"in {list(estimate.coordinates)}")
+        raise ShootingError(
+            f"the terms are written in coordinates {list(names)}, the data "
+            f"in {list(estimate.coordinates)}"
+        )
     start = np.asarray(coefficients, dtype=np.float64)
     if start.shape != (len(dynamics.terms),) or not np.all(np.isfinite(start)):
-        raise ShootingError(f"need {len(dynamics.terms)} finite starting coefficients (one "
-                            f"per term), got {np.asarray(coefficients).tolist()}")
+        raise ShootingError(
+            f"need {len(dynamics.terms)} finite starting coefficients (one "
+            f"per term), got {np.asarray(coefficients).tolist()}"
+        )
     given = {str(k): float(v) for k, v in (params or {}).items()}
     missing = [str(p) for p in dynamics.params if str(p) not in given]
     if missing:
@@ -160,8 +179,10 @@ def _check_inputs(dynamics: TermDynamics, coefficients: Any, estimate: StateEsti
 def _satisfying(start: np.ndarray, vector: np.ndarray, value: float) -> np.ndarray:
     current = float(vector @ start)
     if value == 0 or current == 0 or not np.isfinite(value):
-        raise ShootingError(f"the scale condition (value {value:g}, starting coefficients "
-                            f"give {current:g}) cannot fix the scale of L: both must be nonzero")
+        raise ShootingError(
+            f"the scale condition (value {value:g}, starting coefficients "
+            f"give {current:g}) cannot fix the scale of L: both must be nonzero"
+        )
     return start * (value / current)
 
 
@@ -178,8 +199,9 @@ def _first_window(estimate: StateEstimate, data: ShootingData, config: ShootingC
     return int(max(config.min_samples, min(samples, len(data.t))))
 
 
-def _grow(runner: StageRunner, current: StageFit, stages: list[dict[str, Any]],
-          config: ShootingConfig) -> StageFit:
+def _grow(
+    runner: StageRunner, current: StageFit, stages: list[dict[str, Any]], config: ShootingConfig
+) -> StageFit:
     """Merge neighbouring windows while the F-test accepts it (see the module docstring)."""
     step = runner.data.step()
     while config.grow:
@@ -190,20 +212,26 @@ def _grow(runner: StageRunner, current: StageFit, stages: list[dict[str, Any]],
         too_long = config.max_window is not None and merged.longest * step > config.max_window
         if too_long or merged.longest * runner.substeps > config.max_steps:
             break
-        candidate = runner.run(merged, current.problem.parametrisation,
-                               current.outcome.initial[first], current.outcome.theta)
+        candidate = runner.run(
+            merged,
+            current.problem.parametrisation,
+            current.outcome.initial[first],
+            current.outcome.theta,
+        )
         statistic, limit = f_test(candidate, current, config.growth_quantile)
         accepted = candidate.outcome.converged and statistic <= limit
-        stages.append({**candidate.record(), "F": statistic, "F_limit": limit,
-                       "accepted": accepted})
+        stages.append(
+            {**candidate.record(), "F": statistic, "F_limit": limit, "accepted": accepted}
+        )
         if not accepted:
             break
         current = candidate
     return current
 
 
-def _reselect(runner: StageRunner, current: StageFit, vector: np.ndarray, value: float,
-              config: ShootingConfig) -> tuple[StageFit, list[dict[str, Any]]]:
+def _reselect(
+    runner: StageRunner, current: StageFit, vector: np.ndarray, value: float, config: ShootingConfig
+) -> tuple[StageFit, list[dict[str, Any]]]:
     """Drop terms whose interval contains 0, one at a time, while the F-test allows."""
     tests: list[dict[str, Any]] = []
     tried: set[int] = set()
@@ -212,30 +240,50 @@ def _reselect(runner: StageRunner, current: StageFit, vector: np.ndarray, value:
         par = current.problem.parametrisation
         values = par.coefficients(current.outcome.theta)
         errors = np.sqrt(np.diag(current.covariance(config.rescale))[: len(par.free)])
-        candidates = [(abs(values[k]) / errors[i], i, k) for i, k in enumerate(par.free)
-                      if k not in tried and abs(values[k]) <= z * errors[i]]
+        candidates = [
+            (abs(values[k]) / errors[i], i, k)
+            for i, k in enumerate(par.free)
+            if k not in tried and abs(values[k]) <= z * errors[i]
+        ]
         if not candidates:
             break
         _, i, k = min(candidates)
         tried.add(k)
-        smaller = Parametrisation.build(values, vector, value, {**par.fixed, k: 0.0},
-                                        par.n_params)
+        smaller = Parametrisation.build(values, vector, value, {**par.fixed, k: 0.0}, par.n_params)
         theta = np.delete(current.outcome.theta, i)
         trial = runner.run(current.problem.layout, smaller, current.outcome.initial, theta)
         statistic, limit = f_test(trial, current, config.drop_quantile)
         dropped = trial.outcome.converged and statistic <= limit
-        tests.append({"term": k, "value": float(values[k]), "stderr": float(errors[i]),
-                      "F": statistic, "F_limit": limit, "dropped": dropped})
+        tests.append(
+            {
+                "term": k,
+                "value": float(values[k]),
+                "stderr": float(errors[i]),
+                "F": statistic,
+                "F_limit": limit,
+                "dropped": dropped,
+            }
+        )
         if dropped:
             current = trial
     return current, tests
 
 
-def _result(dynamics: TermDynamics, estimate: StateEstimate, data: ShootingData,
-            final: StageFit, start: np.ndarray, start_params: np.ndarray, scale: ScaleFix,
-            held: Mapping[int, float], stages: list[dict[str, Any]],
-            tests: list[dict[str, Any]], config: ShootingConfig, iterations: int,
-            timings: dict[str, float]) -> ShootingResult:
+def _result(
+    dynamics: TermDynamics,
+    estimate: StateEstimate,
+    data: ShootingData,
+    final: StageFit,
+    start: np.ndarray,
+    start_params: np.ndarray,
+    scale: ScaleFix,
+    held: Mapping[int, float],
+    stages: list[dict[str, Any]],
+    tests: list[dict[str, Any]],
+    config: ShootingConfig,
+    iterations: int,
+    timings: dict[str, float],
+) -> ShootingResult:
     par = final.problem.parametrisation
     theta = final.outcome.theta
     values = np.concatenate([par.coefficients(theta), par.params(theta, start_params)])
@@ -248,23 +296,63 @@ def _result(dynamics: TermDynamics, estimate: StateEstimate, data: ShootingData,
     dropped = {t["term"] for t in tests if t["dropped"]}
     constants = []
     for k, term in enumerate(dynamics.terms):
-        role = ("scale" if k == par.pivot else "dropped" if k in dropped
-                else "fixed" if k in held else "free")
-        constants.append(FittedConstant(sp.sstr(term), "coefficient", float(values[k]),
-                                        float(errors[k]), float(start[k]), role))
+        role = (
+            "scale"
+            if k == par.pivot
+            else "dropped"
+            if k in dropped
+            else "fixed"
+            if k in held
+            else "free"
+        )
+        constants.append(
+            FittedConstant(
+                sp.sstr(term),
+                "coefficient",
+                float(values[k]),
+                float(errors[k]),
+                float(start[k]),
+                role,
+            )
+        )
     for j, symbol in enumerate(dynamics.params):
-        constants.append(FittedConstant(str(symbol), "parameter", float(values[n_terms + j]),
-                                        float(errors[n_terms + j]), float(start_params[j]),
-                                        "free" if par.n_params else "fixed"))
+        constants.append(
+            FittedConstant(
+                str(symbol),
+                "parameter",
+                float(values[n_terms + j]),
+                float(errors[n_terms + j]),
+                float(start_params[j]),
+                "free" if par.n_params else "fixed",
+            )
+        )
     layout = final.problem.layout
     return ShootingResult(
-        tuple(estimate.coordinates), tuple(constants), covariance, final.outcome.cost,
-        final.problem.dof, config.rescale, tuple(float(s) for s in data.noise),
-        {"kind": scale.kind, "value": scale.value, "index": scale.index,
-         "state": list(scale.state), "pivot": par.pivot,
-         "pivot_term": sp.sstr(dynamics.terms[par.pivot])},
-        {"count": len(layout), "samples": layout.longest,
-         "seconds": layout.longest * data.step(), "substeps": final.problem.substeps},
-        tuple(stages), tuple({**t, "term": sp.sstr(dynamics.terms[t["term"]])} for t in tests),
-        final.continuity(), iterations, all(s.get("converged", True) for s in stages
-                                            if s.get("accepted", True)), timings)
+        tuple(estimate.coordinates),
+        tuple(constants),
+        covariance,
+        final.outcome.cost,
+        final.problem.dof,
+        config.rescale,
+        tuple(float(s) for s in data.noise),
+        {
+            "kind": scale.kind,
+            "value": scale.value,
+            "index": scale.index,
+            "state": list(scale.state),
+            "pivot": par.pivot,
+            "pivot_term": sp.sstr(dynamics.terms[par.pivot]),
+        },
+        {
+            "count": len(layout),
+            "samples": layout.longest,
+            "seconds": layout.longest * data.step(),
+            "substeps": final.problem.substeps,
+        },
+        tuple(stages),
+        tuple({**t, "term": sp.sstr(dynamics.terms[t["term"]])} for t in tests),
+        final.continuity(),
+        iterations,
+        all(s.get("converged", True) for s in stages if s.get("accepted", True)),
+        timings,
+    )

@@ -35,10 +35,16 @@ class Rollout:
     sensitivities: np.ndarray | None
 
 
-def rollout(equations: ShootingEquations, initial: np.ndarray, coefficients: np.ndarray,
-            params: np.ndarray, steps: np.ndarray, substeps: int,
-            coefficient_directions: np.ndarray | None = None, fit_params: bool = False
-            ) -> Rollout:
+def rollout(
+    equations: ShootingEquations,
+    initial: np.ndarray,
+    coefficients: np.ndarray,
+    params: np.ndarray,
+    steps: np.ndarray,
+    substeps: int,
+    coefficient_directions: np.ndarray | None = None,
+    fit_params: bool = False,
+) -> Rollout:
     """Integrate every window over its sample intervals.
 
     Parameters
@@ -65,13 +71,15 @@ def rollout(equations: ShootingEquations, initial: np.ndarray, coefficients: np.
     """
     n = equations.n_dof
     want = coefficient_directions is not None or fit_params
-    directions = (np.zeros((equations.n_terms, 0)) if coefficient_directions is None
-                  else coefficient_directions)
+    directions = (
+        np.zeros((equations.n_terms, 0))
+        if coefficient_directions is None
+        else coefficient_directions
+    )
     batch, n_steps = steps.shape
     width = 2 * n + directions.shape[1] + (equations.n_params if fit_params else 0)
 
-    def derivative(x: np.ndarray, s: np.ndarray | None
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    def derivative(x: np.ndarray, s: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
         acc = equations.accelerations(x, coefficients, params, jacobians=want)
         g = np.concatenate([x[:, n:], acc.value], axis=1)
         if s is None or acc.state is None or acc.coefficients is None:
@@ -82,7 +90,7 @@ def rollout(equations: ShootingEquations, initial: np.ndarray, coefficients: np.
         parts = [acc.coefficients @ directions]
         if fit_params and acc.params is not None:
             parts.append(acc.params)
-        ds[:, n:, 2 * n:] += np.concatenate(parts, axis=2)
+        ds[:, n:, 2 * n :] += np.concatenate(parts, axis=2)
         return g, ds
 
     x = np.array(initial, dtype=np.float64)
@@ -97,7 +105,7 @@ def rollout(equations: ShootingEquations, initial: np.ndarray, coefficients: np.
         sensitivities[:, 0] = s[:, :n]
     with np.errstate(all="ignore"):
         for i in range(n_steps):
-            h = steps[:, i:i + 1] / substeps
+            h = steps[:, i : i + 1] / substeps
             hh = h[..., None]
             for _ in range(substeps):
                 k1, d1 = derivative(x, s)
@@ -105,8 +113,13 @@ def rollout(equations: ShootingEquations, initial: np.ndarray, coefficients: np.
                 k3, d3 = derivative(x + 0.5 * h * k2, _step(s, 0.5 * hh, d2))
                 k4, d4 = derivative(x + h * k3, _step(s, hh, d3))
                 x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-                if s is not None and d1 is not None and d2 is not None and d3 is not None \
-                        and d4 is not None:
+                if (
+                    s is not None
+                    and d1 is not None
+                    and d2 is not None
+                    and d3 is not None
+                    and d4 is not None
+                ):
                     s = s + hh / 6 * (d1 + 2 * d2 + 2 * d3 + d4)
             states[:, i + 1] = x
             if sensitivities is not None and s is not None:

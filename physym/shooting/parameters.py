@@ -26,19 +26,23 @@ class ShootingError(ValueError):
     """The shooting fit cannot be set up or cannot proceed (the message says why)."""
 
 
-def scale_vector(dynamics: TermDynamics, scale: ScaleFix,
-                 params: Mapping[sp.Symbol, float]) -> np.ndarray:
+def scale_vector(
+    dynamics: TermDynamics, scale: ScaleFix, params: Mapping[sp.Symbol, float]
+) -> np.ndarray:
     """``a`` of the condition ``Σ_k a_k c_k = v`` (for ``"mass"``: at the starting params)."""
     n_terms = len(dynamics.terms)
     if scale.kind == "term":
         if not 0 <= scale.index < n_terms:
-            raise ShootingError(f"scale condition names term {scale.index}, but there are "
-                                f"{n_terms} terms")
+            raise ShootingError(
+                f"scale condition names term {scale.index}, but there are {n_terms} terms"
+            )
         return np.eye(n_terms)[scale.index]
     if scale.kind == "mass":
         if len(scale.state) != 2 * dynamics.n_dof or not 0 <= scale.index < dynamics.n_dof:
-            raise ShootingError(f"mass scale condition needs a state of {2 * dynamics.n_dof} "
-                                f"numbers and a coordinate index < {dynamics.n_dof}")
+            raise ShootingError(
+                f"mass scale condition needs a state of {2 * dynamics.n_dof} "
+                f"numbers and a coordinate index < {dynamics.n_dof}"
+            )
         mass, _ = dynamics.evaluate(np.asarray(scale.state, dtype=np.float64)[None, :], params)
         return np.nan_to_num(mass[0, :, scale.index, scale.index])
     raise ShootingError(f"unknown scale condition kind {scale.kind!r}; use 'term' or 'mass'")
@@ -70,14 +74,22 @@ class Parametrisation:
     n_params: int
 
     @classmethod
-    def build(cls, start: np.ndarray, vector: np.ndarray, value: float,
-              fixed: Mapping[int, float], n_params: int) -> Parametrisation:
+    def build(
+        cls,
+        start: np.ndarray,
+        vector: np.ndarray,
+        value: float,
+        fixed: Mapping[int, float],
+        n_params: int,
+    ) -> Parametrisation:
         """Choose the pivot (the largest ``|a_k c_k|`` among the coefficients not fixed)."""
         n_terms = len(start)
         open_ = [k for k in range(n_terms) if k not in fixed and vector[k] != 0]
         if not open_:
-            raise ShootingError("the scale condition involves no coefficient that is free to "
-                                "change; fix the scale with another term")
+            raise ShootingError(
+                "the scale condition involves no coefficient that is free to "
+                "change; fix the scale with another term"
+            )
         pivot = max(open_, key=lambda k: (abs(vector[k] * start[k]), abs(vector[k])))
         free = tuple(k for k in range(n_terms) if k not in fixed and k != pivot)
         offset = np.zeros(n_terms)
@@ -88,8 +100,9 @@ class Parametrisation:
         for i, k in enumerate(free):
             directions[k, i] = 1.0
             directions[pivot, i] = -vector[k] / vector[pivot]
-        return cls(offset, directions, free, pivot, {k: float(v) for k, v in fixed.items()},
-                   n_params)
+        return cls(
+            offset, directions, free, pivot, {k: float(v) for k, v in fixed.items()}, n_params
+        )
 
     @property
     def size(self) -> int:
@@ -102,7 +115,7 @@ class Parametrisation:
 
     def params(self, theta: np.ndarray, start: np.ndarray) -> np.ndarray:
         """The nonlinear parameters: fitted ones from ``θ``, else ``start``."""
-        return theta[len(self.free):] if self.n_params else start
+        return theta[len(self.free) :] if self.n_params else start
 
     def theta(self, coefficients: np.ndarray, params: np.ndarray) -> np.ndarray:
         """``θ`` of given coefficients (which must satisfy the condition) and params."""

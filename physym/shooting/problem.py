@@ -60,8 +60,15 @@ class ShootingProblem:
         RK4 steps per sample interval.
     """
 
-    def __init__(self, equations: ShootingEquations, data: ShootingData, layout: WindowLayout,
-                 parametrisation: Parametrisation, start_params: np.ndarray, substeps: int):
+    def __init__(
+        self,
+        equations: ShootingEquations,
+        data: ShootingData,
+        layout: WindowLayout,
+        parametrisation: Parametrisation,
+        start_params: np.ndarray,
+        substeps: int,
+    ):
         self.equations = equations
         self.layout = layout
         self.parametrisation = parametrisation
@@ -84,26 +91,37 @@ class ShootingProblem:
     def dof(self) -> int:
         return self.n_residuals - self.n_parameters
 
-    def evaluate(self, initial: np.ndarray, theta: np.ndarray, jacobian: bool = False,
-                 substeps: int | None = None) -> Evaluation:
+    def evaluate(
+        self,
+        initial: np.ndarray,
+        theta: np.ndarray,
+        jacobian: bool = False,
+        substeps: int | None = None,
+    ) -> Evaluation:
         """Integrate every window from ``initial`` ``(B, 2n)`` with constants ``θ``."""
         par = self.parametrisation
         n = self.equations.n_dof
-        result = rollout(self.equations, initial, par.coefficients(theta),
-                         par.params(theta, self.start_params), self.steps,
-                         self.substeps if substeps is None else substeps,
-                         par.directions if jacobian else None,
-                         fit_params=jacobian and par.n_params > 0)
+        result = rollout(
+            self.equations,
+            initial,
+            par.coefficients(theta),
+            par.params(theta, self.start_params),
+            self.steps,
+            self.substeps if substeps is None else substeps,
+            par.directions if jacobian else None,
+            fit_params=jacobian and par.n_params > 0,
+        )
         weights = self.mask[..., None] * self.weights
         residuals = (result.states[..., :n] - self.targets) * weights
         batch = len(initial)
         flat = np.where(self.mask[..., None], residuals, 0.0).reshape(batch, -1)
         if result.sensitivities is None:
             return Evaluation(flat, result.states)
-        blocks = np.where(self.mask[..., None, None],
-                          result.sensitivities * weights[..., None], 0.0)
+        blocks = np.where(
+            self.mask[..., None, None], result.sensitivities * weights[..., None], 0.0
+        )
         blocks = blocks.reshape(batch, flat.shape[1], -1)
-        return Evaluation(flat, result.states, blocks[..., : 2 * n], blocks[..., 2 * n:])
+        return Evaluation(flat, result.states, blocks[..., : 2 * n], blocks[..., 2 * n :])
 
     def mismatch(self, evaluation: Evaluation, initial: np.ndarray) -> np.ndarray:
         """State jumps where a window's bridge meets the next window's start, ``(J, 2n)``."""

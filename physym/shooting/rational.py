@@ -23,8 +23,7 @@ from physym.shooting.result import ShootingResult, z_value
 __all__ = ["rational_within", "rationalise"]
 
 
-def rational_within(value: float, halfwidth: float, chance: float = 0.05
-                    ) -> sp.Rational | None:
+def rational_within(value: float, halfwidth: float, chance: float = 0.05) -> sp.Rational | None:
     """The simplest nonzero rational in ``[value − halfwidth, value + halfwidth]`` that is
     unlikely to be there by accident (see the module docstring), or ``None``.
 
@@ -44,13 +43,19 @@ def rational_within(value: float, halfwidth: float, chance: float = 0.05
         simplest = sp.nsimplify(value, tolerance=halfwidth, rational=True)
         if isinstance(simplest, sp.Rational):
             found.add(simplest)
-    good = [r for r in found if r != 0 and abs(value - float(r)) <= halfwidth
-            and 6 / math.pi**2 * halfwidth * r.q**2 <= chance]
+    good = [
+        r
+        for r in found
+        if r != 0
+        and abs(value - float(r)) <= halfwidth
+        and 6 / math.pi**2 * halfwidth * r.q**2 <= chance
+    ]
     return min(good, key=lambda r: (r.q, abs(r.p))) if good else None
 
 
-def rationalise(result: ShootingResult, level: float = 0.95, chance: float = 0.05
-                ) -> tuple[sp.Expr, ...]:
+def rationalise(
+    result: ShootingResult, level: float = 0.95, chance: float = 0.05
+) -> tuple[sp.Expr, ...]:
     """Every constant of ``result``: a rational where one lies in its interval, else a float.
 
     The best-determined constant (smallest relative error) goes first; once it is fixed
@@ -67,8 +72,10 @@ def rationalise(result: ShootingResult, level: float = 0.95, chance: float = 0.0
     covariance = np.array(result.covariance, dtype=np.float64)
     z = z_value(level)
     out: list[sp.Expr | None] = [None] * len(mean)
-    order = sorted(range(len(mean)), key=lambda i: (np.sqrt(max(covariance[i, i], 0.0))
-                                                    / max(abs(mean[i]), 1e-300)))
+    order = sorted(
+        range(len(mean)),
+        key=lambda i: np.sqrt(max(covariance[i, i], 0.0)) / max(abs(mean[i]), 1e-300),
+    )
     for i in order:
         if result.constants[i].role == "dropped" or mean[i] == 0:
             out[i] = sp.Integer(0)

@@ -51,15 +51,27 @@ class FittedConstant:
         return self.value - half, self.value + half
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "value": self.value,
-                "stderr": self.stderr, "interval_68": list(self.interval(0.6826894921370859)),
-                "interval_95": list(self.interval(0.95)), "start": self.start,
-                "role": self.role}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "value": self.value,
+            "stderr": self.stderr,
+            "interval_68": list(self.interval(0.6826894921370859)),
+            "interval_95": list(self.interval(0.95)),
+            "start": self.start,
+            "role": self.role,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FittedConstant:
-        return cls(str(data["name"]), str(data["kind"]), float(data["value"]),
-                   float(data["stderr"]), float(data["start"]), str(data["role"]))
+        return cls(
+            str(data["name"]),
+            str(data["kind"]),
+            float(data["value"]),
+            float(data["stderr"]),
+            float(data["start"]),
+            str(data["role"]),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,57 +155,83 @@ class ShootingResult:
         from physym.systems.system import coordinate_symbol, velocity_name
 
         values = [c.value for c in self.constants] if values is None else list(values)
-        names = [*self.coordinates, *(velocity_name(q) for q in self.coordinates),
-                 *self.params]
+        names = [*self.coordinates, *(velocity_name(q) for q in self.coordinates), *self.params]
         symbols = {name: coordinate_symbol(name) for name in names}
         k = len(self.terms)
-        substitution = {symbols[name]: sp.sympify(v)
-                        for name, v in zip(self.params, values[k:], strict=True)}
-        return sp.Add(*(sp.sympify(v) * parse_expression(term, symbols, where="term")
-                        for term, v in zip(self.terms, values[:k], strict=True)
-                        if v != 0)).xreplace(substitution)
+        substitution = {
+            symbols[name]: sp.sympify(v) for name, v in zip(self.params, values[k:], strict=True)
+        }
+        return sp.Add(
+            *(
+                sp.sympify(v) * parse_expression(term, symbols, where="term")
+                for term, v in zip(self.terms, values[:k], strict=True)
+                if v != 0
+            )
+        ).xreplace(substitution)
 
     def table(self, level: float = 0.95) -> str:
         """The constants as a markdown table with their standard errors and intervals."""
         pct = f"{100 * level:g} %"
-        lines = [f"| constant | value | std. error | {pct} interval | start | role |",
-                 "| --- | --- | --- | --- | --- | --- |"]
+        lines = [
+            f"| constant | value | std. error | {pct} interval | start | role |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for c in self.constants:
             low, high = c.interval(level)
-            lines.append(f"| `{c.name}` | {c.value:.10g} | {c.stderr:.3g} | "
-                         f"[{low:.8g}, {high:.8g}] | {c.start:.8g} | {c.role} |")
+            lines.append(
+                f"| `{c.name}` | {c.value:.10g} | {c.stderr:.3g} | "
+                f"[{low:.8g}, {high:.8g}] | {c.start:.8g} | {c.role} |"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        return (f"Shooting fit: χ²/dof = {self.reduced_chi2:.4g} ({self.dof} dof), "
-                f"{self.windows.get('count')} windows of up to "
-                f"{self.windows.get('seconds', float('nan')):.3g} s, "
-                f"{self.iterations} iterations, {self.timings.get('total', 0.0):.1f} s\n"
-                + self.table())
+        return (
+            f"Shooting fit: χ²/dof = {self.reduced_chi2:.4g} ({self.dof} dof), "
+            f"{self.windows.get('count')} windows of up to "
+            f"{self.windows.get('seconds', float('nan')):.3g} s, "
+            f"{self.iterations} iterations, {self.timings.get('total', 0.0):.1f} s\n" + self.table()
+        )
 
     def _repr_markdown_(self) -> str:
         return str(self).replace("\n", "\n\n", 1)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``summary.json`` (:meth:`from_dict` reads it back)."""
-        return {"coordinates": list(self.coordinates),
-                "constants": [c.to_dict() for c in self.constants],
-                "covariance": np.asarray(self.covariance).tolist(), "chi2": self.chi2,
-                "dof": self.dof, "reduced_chi2": self.reduced_chi2, "rescaled": self.rescaled,
-                "noise": list(self.noise), "scale": dict(self.scale),
-                "windows": dict(self.windows), "stages": [dict(s) for s in self.stages],
-                "reselection": [dict(r) for r in self.reselection],
-                "continuity": dict(self.continuity), "iterations": self.iterations,
-                "converged": self.converged, "timings": dict(self.timings)}
+        return {
+            "coordinates": list(self.coordinates),
+            "constants": [c.to_dict() for c in self.constants],
+            "covariance": np.asarray(self.covariance).tolist(),
+            "chi2": self.chi2,
+            "dof": self.dof,
+            "reduced_chi2": self.reduced_chi2,
+            "rescaled": self.rescaled,
+            "noise": list(self.noise),
+            "scale": dict(self.scale),
+            "windows": dict(self.windows),
+            "stages": [dict(s) for s in self.stages],
+            "reselection": [dict(r) for r in self.reselection],
+            "continuity": dict(self.continuity),
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "timings": dict(self.timings),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ShootingResult:
-        return cls(tuple(data["coordinates"]),
-                   tuple(FittedConstant.from_dict(c) for c in data["constants"]),
-                   np.asarray(data["covariance"], dtype=np.float64), float(data["chi2"]),
-                   int(data["dof"]), bool(data["rescaled"]), tuple(data["noise"]),
-                   dict(data["scale"]), dict(data["windows"]),
-                   tuple(dict(s) for s in data.get("stages", ())),
-                   tuple(dict(r) for r in data.get("reselection", ())),
-                   dict(data.get("continuity", {})), int(data.get("iterations", 0)),
-                   bool(data.get("converged", True)), dict(data.get("timings", {})))
+        return cls(
+            tuple(data["coordinates"]),
+            tuple(FittedConstant.from_dict(c) for c in data["constants"]),
+            np.asarray(data["covariance"], dtype=np.float64),
+            float(data["chi2"]),
+            int(data["dof"]),
+            bool(data["rescaled"]),
+            tuple(data["noise"]),
+            dict(data["scale"]),
+            dict(data["windows"]),
+            tuple(dict(s) for s in data.get("stages", ())),
+            tuple(dict(r) for r in data.get("reselection", ())),
+            dict(data.get("continuity", {})),
+            int(data.get("iterations", 0)),
+            bool(data.get("converged", True)),
+            dict(data.get("timings", {})),
+        )

@@ -74,8 +74,9 @@ class _NormalEquations:
         delta_initial = -(y_own + np.einsum("bip,p->bi", y_shared, delta_theta))
         return delta_initial, delta_theta, schur
 
-    def model_decrease(self, delta_initial: np.ndarray, delta_theta: np.ndarray,
-                       residuals: np.ndarray) -> float:
+    def model_decrease(
+        self, delta_initial: np.ndarray, delta_theta: np.ndarray, residuals: np.ndarray
+    ) -> float:
         """``‖r‖² − ‖r + Jδ‖²`` of the linear model."""
         change = np.einsum("bmi,bi->bm", self.a, delta_initial) + self.b @ delta_theta
         return float(-np.sum(change * (2 * residuals + change)))
@@ -92,10 +93,15 @@ def _damped(blocks: np.ndarray, damping: float) -> np.ndarray:
     return out
 
 
-def levenberg_marquardt(problem: ShootingProblem, initial: np.ndarray, theta: np.ndarray, *,
-                        max_iterations: int = 50, tolerance: float = 1e-3,
-                        on_iteration: Callable[[int, float], None] | None = None
-                        ) -> SolverOutcome:
+def levenberg_marquardt(
+    problem: ShootingProblem,
+    initial: np.ndarray,
+    theta: np.ndarray,
+    *,
+    max_iterations: int = 50,
+    tolerance: float = 1e-3,
+    on_iteration: Callable[[int, float], None] | None = None,
+) -> SolverOutcome:
     """Minimise ``χ²`` over every window's initial state and the shared ``θ``.
 
     Converged when the Gauss–Newton step is shorter than ``tolerance`` standard errors
@@ -110,19 +116,23 @@ def levenberg_marquardt(problem: ShootingProblem, initial: np.ndarray, theta: np
     evaluation = problem.evaluate(initial, theta, jacobian=True)
     if not np.isfinite(evaluation.cost):
         bad = np.flatnonzero(~np.isfinite(evaluation.residuals).all(axis=1))
-        raise ShootingError(f"the starting constants give non-finite trajectories in {len(bad)} "
-                            f"of {len(initial)} windows (first: trajectory "
-                            f"{problem.layout.trajectory[bad[0]]}); check the terms and "
-                            "their coefficients")
+        raise ShootingError(
+            f"the starting constants give non-finite trajectories in {len(bad)} "
+            f"of {len(initial)} windows (first: trajectory "
+            f"{problem.layout.trajectory[bad[0]]}); check the terms and "
+            "their coefficients"
+        )
     damping, factor = 1e-3, 2.0
     normal = _NormalEquations(evaluation)
     converged = False
     iterations = 0
-    for iterations in range(1, max_iterations + 1):  # noqa: B007 - iterations reported
+    for iterations in range(1, max_iterations + 1):
         scale2 = max(evaluation.cost / max(problem.dof, 1), 1e-300)
         gn_initial, gn_theta, _ = normal.step(0.0)
-        if normal.model_decrease(gn_initial, gn_theta, evaluation.residuals) \
-                <= tolerance**2 * scale2:
+        if (
+            normal.model_decrease(gn_initial, gn_theta, evaluation.residuals)
+            <= tolerance**2 * scale2
+        ):
             converged = True
             break
         delta_initial, delta_theta, _ = normal.step(damping)

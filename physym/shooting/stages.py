@@ -41,10 +41,16 @@ class StageFit:
 
     def record(self) -> dict[str, Any]:
         layout = self.problem.layout
-        return {"samples": layout.longest, "windows": len(layout), "chi2": self.cost,
-                "dof": self.dof, "iterations": self.outcome.iterations,
-                "converged": self.outcome.converged, "substeps": self.problem.substeps,
-                "seconds": self.seconds}
+        return {
+            "samples": layout.longest,
+            "windows": len(layout),
+            "chi2": self.cost,
+            "dof": self.dof,
+            "iterations": self.outcome.iterations,
+            "converged": self.outcome.converged,
+            "substeps": self.problem.substeps,
+            "seconds": self.seconds,
+        }
 
     def covariance(self, rescale: bool) -> np.ndarray:
         """Covariance of ``θ``: ``S⁻¹`` (times ``χ²/dof`` with ``rescale``).
@@ -63,11 +69,16 @@ class StageFit:
         if values[0] <= values[-1] / _CONDITION_LIMIT:
             par = self.problem.parametrisation
             worst = int(np.argmax(np.abs(vectors[:, 0])))
-            what = (f"the coefficient of term {par.free[worst]}" if worst < len(par.free)
-                    else f"nonlinear parameter {worst - len(par.free)}")
-            raise ShootingError(f"the data do not determine {what}: it moves the positions "
-                                "like a combination of the others (a duplicate or a total "
-                                "derivative?)")
+            what = (
+                f"the coefficient of term {par.free[worst]}"
+                if worst < len(par.free)
+                else f"nonlinear parameter {worst - len(par.free)}"
+            )
+            raise ShootingError(
+                f"the data do not determine {what}: it moves the positions "
+                "like a combination of the others (a duplicate or a total "
+                "derivative?)"
+            )
         inverse = (vectors / values) @ vectors.T / np.outer(norms, norms)
         factor = self.cost / max(self.dof, 1) if rescale else 1.0
         return inverse * factor
@@ -80,10 +91,13 @@ class StageFit:
         n = self.problem.equations.n_dof
         positions = jumps[:, :n] * self.problem.weights
         speed = np.sqrt(np.mean(self.outcome.initial[:, n:] ** 2))
-        return {"boundaries": len(jumps),
-                "position_rms_sigma": float(np.sqrt(np.mean(positions**2))),
-                "velocity_rms_relative": float(np.sqrt(np.mean(jumps[:, n:] ** 2)) /
-                                               max(speed, 1e-300))}
+        return {
+            "boundaries": len(jumps),
+            "position_rms_sigma": float(np.sqrt(np.mean(positions**2))),
+            "velocity_rms_relative": float(
+                np.sqrt(np.mean(jumps[:, n:] ** 2)) / max(speed, 1e-300)
+            ),
+        }
 
 
 def f_test(restricted: StageFit, general: StageFit, quantile: float) -> tuple[float, float]:
@@ -102,8 +116,14 @@ def f_test(restricted: StageFit, general: StageFit, quantile: float) -> tuple[fl
 class StageRunner:
     """Fits layouts one after another, keeping the RK4 substeps and a progress bar."""
 
-    def __init__(self, equations: ShootingEquations, data: ShootingData,
-                 start_params: np.ndarray, config: ShootingConfig, progress: bool):
+    def __init__(
+        self,
+        equations: ShootingEquations,
+        data: ShootingData,
+        start_params: np.ndarray,
+        config: ShootingConfig,
+        progress: bool,
+    ):
         self.equations = equations
         self.data = data
         self.start_params = start_params
@@ -116,32 +136,49 @@ class StageRunner:
 
             self._bar = tqdm(desc="shooting", unit="it", leave=False)
 
-    def run(self, layout: WindowLayout, parametrisation: Parametrisation,
-            initial: np.ndarray, theta: np.ndarray) -> StageFit:
+    def run(
+        self,
+        layout: WindowLayout,
+        parametrisation: Parametrisation,
+        initial: np.ndarray,
+        theta: np.ndarray,
+    ) -> StageFit:
         begin = time.perf_counter()
         problem = self._problem(layout, parametrisation, initial, theta)
         if self._bar is not None:
-            self._bar.set_description(f"shooting: {len(layout)} windows of "
-                                      f"{layout.longest} samples")
+            self._bar.set_description(
+                f"shooting: {len(layout)} windows of {layout.longest} samples"
+            )
 
         def tick(iteration: int, cost: float) -> None:
             if self._bar is not None:
                 self._bar.update(1)
                 self._bar.set_postfix(chi2_dof=f"{cost / max(problem.dof, 1):.4g}")
 
-        outcome = levenberg_marquardt(problem, initial, theta,
-                                      max_iterations=self.config.max_iterations,
-                                      tolerance=self.config.tolerance, on_iteration=tick)
+        outcome = levenberg_marquardt(
+            problem,
+            initial,
+            theta,
+            max_iterations=self.config.max_iterations,
+            tolerance=self.config.tolerance,
+            on_iteration=tick,
+        )
         self.iterations += outcome.iterations
         return StageFit(problem, outcome, time.perf_counter() - begin)
 
-    def _problem(self, layout: WindowLayout, parametrisation: Parametrisation,
-                 initial: np.ndarray, theta: np.ndarray) -> ShootingProblem:
+    def _problem(
+        self,
+        layout: WindowLayout,
+        parametrisation: Parametrisation,
+        initial: np.ndarray,
+        theta: np.ndarray,
+    ) -> ShootingProblem:
         """The problem at the fewest substeps whose RK4 error is below a tenth of the noise
         (step doubling at the starting point; substeps only ever increase)."""
         while True:
-            problem = ShootingProblem(self.equations, self.data, layout, parametrisation,
-                                      self.start_params, self.substeps)
+            problem = ShootingProblem(
+                self.equations, self.data, layout, parametrisation, self.start_params, self.substeps
+            )
             if self.config.substeps is not None or self.substeps >= _MAX_SUBSTEPS:
                 return problem
             coarse = problem.evaluate(initial, theta).residuals

@@ -9,6 +9,7 @@ tested (see :mod:`physym.shooting.fit`), and imposed by merging windows.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,19 +45,23 @@ class ShootingData:
     noise: np.ndarray
 
     @classmethod
-    def from_estimate(cls, estimate: StateEstimate, noise: tuple[float, ...] | None = None
-                      ) -> ShootingData:
+    def from_estimate(
+        cls, estimate: StateEstimate, noise: tuple[float, ...] | None = None
+    ) -> ShootingData:
         """All samples of ``estimate`` (trimmed ends included: their positions are as good).
 
         ``noise``: ``σ`` per coordinate; default the estimate's own measurement, floored at
         ``1e-10`` of the coordinate's spread so that exact data still have weights.
         """
         n = len(estimate.coordinates)
-        sigma = np.asarray(estimate.settings.get("noise") if noise is None else noise,
-                           dtype=np.float64)
+        sigma = np.asarray(
+            estimate.settings.get("noise") if noise is None else noise, dtype=np.float64
+        )
         if sigma.shape != (n,) or not np.all(np.isfinite(sigma)) or np.any(sigma < 0):
-            raise DataError(f"position noise must be {n} finite non-negative numbers (one per "
-                            f"coordinate), got {sigma.tolist()}")
+            raise DataError(
+                f"position noise must be {n} finite non-negative numbers (one per "
+                f"coordinate), got {sigma.tolist()}"
+            )
         spread = np.maximum(estimate.q_measured.std(axis=0), 1e-300)
         sigma = np.maximum(sigma, _NOISE_FLOOR * spread)
         guess = np.hstack((estimate.q, estimate.q_dot))
@@ -70,7 +75,7 @@ class ShootingData:
         """The rows of each trajectory (contiguous), in order."""
         edges = np.flatnonzero(np.diff(self.trajectory)) + 1
         bounds = [0, *edges.tolist(), len(self.t)]
-        return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
     def step(self) -> float:
         """The median time between neighbouring samples."""
@@ -108,8 +113,7 @@ class WindowLayout:
         return cls._make(np.array(starts), np.array(counts), np.array(ids))
 
     @classmethod
-    def _make(cls, start: np.ndarray, count: np.ndarray, trajectory: np.ndarray
-              ) -> WindowLayout:
+    def _make(cls, start: np.ndarray, count: np.ndarray, trajectory: np.ndarray) -> WindowLayout:
         bridge = np.append(trajectory[1:] == trajectory[:-1], False)
         return cls(start, count, trajectory, bridge)
 
