@@ -22,8 +22,9 @@ class ShootingConfig:
     min_samples : int
         Fewest samples in a window.
     grow : bool
-        Merge neighbouring windows (double their length) while the data agree (F-test at
-        ``growth_quantile``) and until ``max_steps``/``max_window``.
+        Join neighbouring windows in pairs (doubling their length) where the data agree:
+        a joined window's χ² may rise by the ``growth_quantile`` of ``χ²(2n)`` at most;
+        up to ``max_steps``/``max_window``.
     max_window : float, optional
         Longest window (time); default no limit beyond ``max_steps``.
     max_steps : int
@@ -37,8 +38,10 @@ class ShootingConfig:
         Multiply the Gauss–Newton covariance by the reduced χ².
     reselect : bool
         Drop terms whose interval contains 0 when an F-test at ``drop_quantile`` allows.
-    growth_quantile, drop_quantile : float
-        Quantiles of the F distribution the tests compare with.
+    growth_quantile : float
+        Quantile of ``χ²(2n)`` (per joined pair of windows) the χ² rise is compared with.
+    drop_quantile : float
+        Quantile of ``F(1, dof)`` the χ² rise of dropping a term is compared with.
     max_iterations : int
         Levenberg–Marquardt iterations per window length.
     tolerance : float
@@ -56,7 +59,7 @@ class ShootingConfig:
     fit_params: bool = True
     rescale: bool = True
     reselect: bool = True
-    growth_quantile: float = 0.99
+    growth_quantile: float = 0.999
     drop_quantile: float = 0.95
     max_iterations: int = 50
     tolerance: float = 1e-3

@@ -9,13 +9,14 @@ positions, weighted by their noise. How it proceeds:
 1. **Short windows first** (twice the data's shortest time scale): from the polish's
    constants and the smoothed states, Gauss–Newton converges even when a constant starts
    tens of per cent off, and a chaotic trajectory cannot run away within a window.
-2. **Continuity, imposed by merging.** Windows are not tied by a penalty (its weight
-   would have no statistical meaning); neighbouring windows are merged instead (length
-   doubled, one initial state less per pair) as long as the data agree: an F-test on the
-   χ² increase per removed parameter, ``F = (Δχ²/Δdof)/(χ²/dof)``, against its
-   ``growth_quantile``. Longer windows pin the constants down much better (the phase
-   accumulates); a chaotic window that no longer converges to the data fails the test
-   and the previous length is kept. The jumps left at the boundaries are reported.
+2. **Continuity, imposed by joining windows.** Windows are not tied by a penalty (its
+   weight would have no statistical meaning); neighbouring windows are joined in pairs
+   instead (one initial state less per pair) where the data agree: a joined window's χ²
+   may rise by no more than the ``growth_quantile`` (0.999) of ``χ²(2n)``, in units of
+   the reduced χ² before. Longer windows pin the constants down much better (the phase
+   accumulates); a stretch of chaotic motion on which a joined window no longer matches
+   the data stays split, and growth stops when a round joins nothing (or at
+   ``max_steps``). The jumps left at the remaining boundaries are reported.
 3. **Uncertainties** from the Gauss–Newton covariance of the constants with the window
    states profiled out (:mod:`physym.shooting.solver`), multiplied by the reduced χ²
    (``rescale``, default): with thousands of residuals the fit's own residual variance is
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from scipy.stats import chi2 as chi2_distribution
 
 from physym.data.state_estimate import StateEstimate
 from physym.distill.euler_lagrange import TermDynamics
@@ -49,6 +51,8 @@ from physym.shooting.stages import StageFit, StageRunner, f_test
 from physym.shooting.windows import ShootingData, WindowLayout
 
 __all__ = ["default_scale", "fit_constants"]
+
+_FEWEST_PAIRS = 0.1  # a growth round must join at least this share of the windows
 
 
 def default_scale(dynamics: TermDynamics, coefficients: np.ndarray) -> ScaleFix:
@@ -202,31 +206,78 @@ def _first_window(estimate: StateEstimate, data: ShootingData, config: ShootingC
 def _grow(
     runner: StageRunner, current: StageFit, stages: list[dict[str, Any]], config: ShootingConfig
 ) -> StageFit:
-    """Merge neighbouring windows while the F-test accepts it (see the module docstring)."""
+    """Join neighbouring windows in pairs where the data agree (see the module docstring).
+
+    Each round fits all pairs joined at once; a pair stays joined if its χ² rose by no
+    more than the ``growth_quantile`` of ``χ²(2n)·s²`` (``s²`` the reduced χ² before),
+    the others are split again (their boundary is never tried again) and the accepted
+    layout is refitted. Growth stops when a round joins nothing, or when fewer than a
+    tenth of the windows are left to join.
+    """
+    frozen: set[int] = set()
     step = runner.data.step()
     while config.grow:
         layout = current.problem.layout
-        if len(layout) == len(np.unique(layout.trajectory)):
-            break  # one window per trajectory already
-        merged, first = layout.merged()
-        too_long = config.max_window is not None and merged.longest * step > config.max_window
-        if too_long or merged.longest * runner.substeps > config.max_steps:
+        longest = config.max_steps // runner.substeps
+        if config.max_window is not None:
+            longest = min(longest, int(config.max_window / step + 1e-9))
+        labels = layout.pairs(frozenset(frozen), longest)
+        if len(layout) - len(np.unique(labels)) < _FEWEST_PAIRS * len(layout):
+            break  # (almost) nothing left to join: a round would cost a full refit
+        merged, first = layout.grouped(labels)
+        par, previous = current.problem.parametrisation, current
+        try:
+            candidate = runner.run(
+                merged, par, current.outcome.initial[first], current.outcome.theta
+            )
+        except ShootingError:
+            break  # a joined window diverges from the start: keep what we have
+        group = np.searchsorted(first, np.arange(len(layout)), side="right") - 1
+        agree = _agreeing(current, candidate, group, config.growth_quantile)
+        joined = agree & (np.bincount(group) > 1)
+        for j in np.flatnonzero(~agree):
+            frozen.update(int(layout.start[i]) for i in np.flatnonzero(group == j)[1:])
+        if not joined.any():
+            stages.append(
+                {
+                    **candidate.record(),
+                    "pairs": int(np.sum(np.bincount(group) > 1)),
+                    "joined": 0,
+                    "accepted": False,
+                }
+            )
             break
-        candidate = runner.run(
-            merged,
-            current.problem.parametrisation,
-            current.outcome.initial[first],
-            current.outcome.theta,
-        )
-        statistic, limit = f_test(candidate, current, config.growth_quantile)
-        accepted = candidate.outcome.converged and statistic <= limit
+        if not agree.all():
+            labels = np.where(agree[group], group, -1 - np.arange(len(layout)))
+            partial, starts = layout.grouped(labels)
+            own = group[starts]
+            initial = np.where(
+                agree[own][:, None], candidate.outcome.initial[own], current.outcome.initial[starts]
+            )
+            candidate = runner.run(partial, par, initial, candidate.outcome.theta)
+        statistic, limit = f_test(candidate, previous, config.growth_quantile)
         stages.append(
-            {**candidate.record(), "F": statistic, "F_limit": limit, "accepted": accepted}
+            {
+                **candidate.record(),
+                "pairs": int(np.sum(np.bincount(group) > 1)),
+                "joined": int(joined.sum()),
+                "F": statistic,
+                "F_limit": limit,
+                "accepted": True,
+            }
         )
-        if not accepted:
-            break
         current = candidate
     return current
+
+
+def _agreeing(before: StageFit, after: StageFit, group: np.ndarray, quantile: float) -> np.ndarray:
+    """Per joined window: whether its χ² rose by no more than chance allows."""
+    old = np.sum(before.outcome.evaluation.residuals**2, axis=1)
+    new = np.sum(after.outcome.evaluation.residuals**2, axis=1)
+    extra = 2 * before.problem.equations.n_dof * (np.bincount(group) - 1)
+    rise = (new - np.bincount(group, weights=old)) / max(before.cost / max(before.dof, 1), 1e-300)
+    limit = np.where(extra > 0, chi2_distribution.ppf(quantile, np.maximum(extra, 1)), np.inf)
+    return np.isfinite(new) & (rise <= limit)
 
 
 def _reselect(

@@ -72,10 +72,8 @@ def rationalise(
     covariance = np.array(result.covariance, dtype=np.float64)
     z = z_value(level)
     out: list[sp.Expr | None] = [None] * len(mean)
-    order = sorted(
-        range(len(mean)),
-        key=lambda i: np.sqrt(max(covariance[i, i], 0.0)) / max(abs(mean[i]), 1e-300),
-    )
+    relative = np.sqrt(np.maximum(np.diag(covariance), 0.0)) / np.maximum(np.abs(mean), 1e-300)
+    order = [int(i) for i in np.argsort(relative, kind="stable")]
     for i in order:
         if result.constants[i].role == "dropped" or mean[i] == 0:
             out[i] = sp.Integer(0)

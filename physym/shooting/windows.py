@@ -19,7 +19,7 @@ from physym.data.state_estimate import StateEstimate
 
 __all__ = ["ShootingData", "WindowLayout"]
 
-_NOISE_FLOOR = 1e-10  # relative to each coordinate's spread: exact data still get weights
+_NOISE_FLOOR = 1e-9  # relative to each coordinate's spread: exact data still get weights
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +51,7 @@ class ShootingData:
         """All samples of ``estimate`` (trimmed ends included: their positions are as good).
 
         ``noise``: ``σ`` per coordinate; default the estimate's own measurement, floored at
-        ``1e-10`` of the coordinate's spread so that exact data still have weights.
+        ``1e-9`` of the coordinate's spread so that exact data still have weights.
         """
         n = len(estimate.coordinates)
         sigma = np.asarray(
@@ -120,18 +120,34 @@ class WindowLayout:
     def __len__(self) -> int:
         return len(self.start)
 
-    def merged(self) -> tuple[WindowLayout, np.ndarray]:
-        """Pairs of neighbouring windows of a trajectory joined into one.
+    def pairs(self, frozen: frozenset[int] = frozenset(), longest: int | None = None) -> np.ndarray:
+        """Labels joining neighbouring windows of a trajectory in pairs, left to right.
 
-        Returns the new layout and, for each new window, the old window whose initial
-        state it starts from.
+        A window is not joined to the next across a ``frozen`` boundary (the next
+        window's start row) or when the pair would exceed ``longest`` samples. Returns
+        one label per window (equal labels: the same new window), for :meth:`grouped`.
         """
-        keep = []
-        for k in np.unique(self.trajectory):
-            own = np.flatnonzero(self.trajectory == k)
-            keep += own[::2].tolist()
-        first = np.array(keep)
-        last = np.append(first[1:], len(self)) - 1  # each trajectory starts a new window
+        labels = np.arange(len(self))
+        i = 0
+        while i < len(self) - 1:
+            joinable = (
+                self.trajectory[i] == self.trajectory[i + 1]
+                and int(self.start[i + 1]) not in frozen
+                and (longest is None or self.count[i] + self.count[i + 1] <= longest)
+            )
+            if joinable:
+                labels[i + 1] = labels[i]
+            i += 2 if joinable else 1
+        return labels
+
+    def grouped(self, labels: np.ndarray) -> tuple[WindowLayout, np.ndarray]:
+        """Runs of neighbouring windows with equal labels joined into one window each.
+
+        Returns the new layout and, for each new window, the old window it starts with
+        (whose initial state it inherits).
+        """
+        first = np.flatnonzero(np.append(True, labels[1:] != labels[:-1]))
+        last = np.append(first[1:], len(self)) - 1
         count = self.start[last] + self.count[last] - self.start[first]
         return self._make(self.start[first], count, self.trajectory[first]), first
 
