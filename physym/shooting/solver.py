@@ -105,7 +105,7 @@ def levenberg_marquardt(
     """Minimise ``χ²`` over every window's initial state and the shared ``θ``.
 
     Converged when the Gauss–Newton step is shorter than ``tolerance`` standard errors
-    (its Mahalanobis length ``√(δᵀJᵀJδ / s²)``, ``s² = χ²/dof``) or ``χ²`` stops
+    (its Mahalanobis length ``√(δᵀJᵀJδ / s²)``, ``s² = max(χ²/dof, 1)``) or ``χ²`` stops
     decreasing (relative change below ``1e-12``).
 
     Raises
@@ -127,7 +127,9 @@ def levenberg_marquardt(
     converged = False
     iterations = 0
     for iterations in range(1, max_iterations + 1):
-        scale2 = max(evaluation.cost / max(problem.dof, 1), 1e-300)
+        # A fit closer than the stated noise (exact data) is judged against the noise:
+        # steps far below the data's precision are not worth the round-off chase.
+        scale2 = max(evaluation.cost / max(problem.dof, 1), 1.0)
         gn_initial, gn_theta, _ = normal.step(0.0)
         if (
             normal.model_decrease(gn_initial, gn_theta, evaluation.residuals)

@@ -20,7 +20,7 @@ __all__ = ["StageFit", "StageRunner", "f_test"]
 
 _MAX_SUBSTEPS = 16
 _INTEGRATION_SHARE = 0.1  # RK4 error allowed, in units of the noise (rms)
-_CONDITION_LIMIT = 1e13
+_CONDITION_LIMIT = 1e10  # of the normalised Schur matrix: beyond, a constant is undetermined
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,12 @@ class StageFit:
         values, vectors = np.linalg.eigh(scaled)
         if values[0] <= values[-1] / _CONDITION_LIMIT:
             par = self.problem.parametrisation
+            dynamics = self.problem.equations.dynamics
             worst = int(np.argmax(np.abs(vectors[:, 0])))
             what = (
-                f"the coefficient of term {par.free[worst]}"
+                f"the coefficient of {dynamics.terms[par.free[worst]]}"
                 if worst < len(par.free)
-                else f"nonlinear parameter {worst - len(par.free)}"
+                else f"the parameter {dynamics.params[worst - len(par.free)]}"
             )
             raise ShootingError(
                 f"the data do not determine {what}: it moves the positions "
