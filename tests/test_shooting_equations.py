@@ -16,8 +16,7 @@ from physym.shooting.integrator import rollout
 def relativistic_terms() -> TermDynamics:
     x, v = sp.symbols("x x_dot", real=True)
     c = LORENTZ_SPEED
-    return TermDynamics([c**2 * sp.sqrt(1 - v**2 / c**2), x**2, v**2 * sp.cos(x)], [x], [v],
-                        (c,))
+    return TermDynamics([c**2 * sp.sqrt(1 - v**2 / c**2), x**2, v**2 * sp.cos(x)], [x], [v], (c,))
 
 
 def test_accelerations_match_term_dynamics_and_the_system():
@@ -26,8 +25,9 @@ def test_accelerations_match_term_dynamics_and_the_system():
     states = np.random.default_rng(0).uniform(*system.box, size=(200, 4))
     value = ShootingEquations(dynamics).accelerations(states, coefficients, ()).value
     mass, force = dynamics.evaluate(states)
-    np.testing.assert_allclose(value, dynamics.accelerations(mass, force, coefficients),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        value, dynamics.accelerations(mass, force, coefficients), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(value, system.accelerations(states), rtol=1e-10, atol=1e-10)
 
 
@@ -68,12 +68,18 @@ def test_rk4_rollout_follows_the_exact_harmonic_motion():
     x, v = sp.symbols("x x_dot", real=True)
     equations = ShootingEquations(TermDynamics([v**2, x**2], [x], [v]))
     omega = 3.0
-    coefficients = np.array([0.5, -omega**2 / 2])
+    coefficients = np.array([0.5, -(omega**2) / 2])
     t = np.linspace(0, 2, 201)
     errors = []
     for substeps in (1, 2):
-        out = rollout(equations, np.array([[1.0, 0.0]]), coefficients, np.zeros(0),
-                      np.diff(t)[None, :], substeps)
+        out = rollout(
+            equations,
+            np.array([[1.0, 0.0]]),
+            coefficients,
+            np.zeros(0),
+            np.diff(t)[None, :],
+            substeps,
+        )
         errors.append(np.abs(out.states[0, :, 0] - np.cos(omega * t)).max())
     assert errors[0] < 1e-6
     assert 12 < errors[0] / errors[1] < 20  # fourth order: halving h divides by ~16
@@ -97,8 +103,6 @@ def test_sensitivities_are_the_derivatives_of_the_discrete_map():
         else:
             shift_c = directions[:, column - 4] * eps
         plus = rollout(equations, initial + shift_x, coefficients + shift_c, np.zeros(0), steps, 2)
-        minus = rollout(equations, initial - shift_x, coefficients - shift_c, np.zeros(0), steps,
-                        2)
+        minus = rollout(equations, initial - shift_x, coefficients - shift_c, np.zeros(0), steps, 2)
         numeric = (plus.states[..., :2] - minus.states[..., :2]) / (2 * eps)
-        np.testing.assert_allclose(out.sensitivities[..., column], numeric, rtol=1e-5,
-                                   atol=1e-7)
+        np.testing.assert_allclose(out.sensitivities[..., column], numeric, rtol=1e-5, atol=1e-7)

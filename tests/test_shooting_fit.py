@@ -27,7 +27,7 @@ def pendulum_fit():
 
 
 def test_pendulum_g_from_one_percent_noise(pendulum_fit):
-    system, dynamics, truth, start, result = pendulum_fit
+    system, dynamics, _truth, start, result = pendulum_fit
     kinetic, gravity = result.constants
     assert (kinetic.value, kinetic.role, kinetic.stderr) == (0.5, "scale", 0.0)
     assert gravity.role == "free" and 0 < gravity.stderr < 0.02
@@ -71,12 +71,13 @@ def test_exact_positions_give_the_constants_to_high_precision():
 
 def test_a_term_the_data_do_not_need_is_dropped():
     system = builtin("pendulum")
-    dynamics, truth = true_terms(system)
+    dynamics, _truth = true_terms(system)
     theta, theta_dot = system.q_symbols[0], system.qdot_symbols[0]
     extra = TermDynamics([*dynamics.terms, theta_dot**2 * sp.cos(theta)], [theta], [theta_dot])
     estimate, _ = noisy_estimate(system, 0.01, seed=5, n_trajectories=3, t_end=4.0)
-    result = fit_constants(extra, np.array([0.5, 9.7, 0.02]), estimate,
-                           scale=ScaleFix("term", 0.5, 0))
+    result = fit_constants(
+        extra, np.array([0.5, 9.7, 0.02]), estimate, scale=ScaleFix("term", 0.5, 0)
+    )
     assert [c.role for c in result.constants] == ["scale", "free", "dropped"]
     assert result.constants[2].value == 0.0 and result.reselection[0]["dropped"]
     assert abs(result.constants[1].value - 9.81) < 3 * result.constants[1].stderr
@@ -87,17 +88,25 @@ def test_nonlinear_parameter_is_fitted_or_held():
     x, v = system.q_symbols[0], system.qdot_symbols[0]
     c = LORENTZ_SPEED
     dynamics = TermDynamics([c**2 * sp.sqrt(1 - v**2 / c**2), x**2], [x], [v], (c,))
-    estimate, _ = noisy_estimate(system, 0.001, seed=3, n_trajectories=3, t_end=6.0,
-                                 box_fraction=1.0)
+    estimate, _ = noisy_estimate(
+        system, 0.001, seed=3, n_trajectories=3, t_end=6.0, box_fraction=1.0
+    )
     scale = ScaleFix("term", -1.0, 0)
-    fitted = fit_constants(dynamics, np.array([-1.0, -0.45]), estimate, scale=scale,
-                           params={c: 1.1})
+    fitted = fit_constants(
+        dynamics, np.array([-1.0, -0.45]), estimate, scale=scale, params={c: 1.1}
+    )
     speed = fitted.constants[2]
     assert speed.kind == "parameter" and speed.role == "free" and speed.start == 1.1
     assert abs(speed.value - 1.0) < 3 * speed.stderr and speed.stderr < 0.01
     assert abs(fitted.constants[1].value + 0.5) < 3 * fitted.constants[1].stderr
-    held = fit_constants(dynamics, np.array([-1.0, -0.45]), estimate, scale=scale,
-                         params={c: 1.1}, config=ShootingConfig(fit_params=False, grow=False))
+    held = fit_constants(
+        dynamics,
+        np.array([-1.0, -0.45]),
+        estimate,
+        scale=scale,
+        params={c: 1.1},
+        config=ShootingConfig(fit_params=False, grow=False),
+    )
     assert held.constants[2].role == "fixed" and held.params == {"c_lorentz": 1.1}
     assert held.reduced_chi2 > 10 * fitted.reduced_chi2  # the wrong speed cannot fit
 
@@ -118,10 +127,8 @@ def test_bad_inputs_are_one_line_errors():
     assert_one_line_message(info.value, "scale condition")
     with pytest.raises(ShootingError) as info:  # a duplicate term: not determined
         theta, theta_dot = system.q_symbols[0], system.qdot_symbols[0]
-        twice = TermDynamics([theta_dot**2, sp.cos(theta), 2 * sp.cos(theta)], [theta],
-                             [theta_dot])
-        fit_constants(twice, np.array([0.5, 5.0, 2.4]), estimate,
-                      config=ShootingConfig(grow=False))
+        twice = TermDynamics([theta_dot**2, sp.cos(theta), 2 * sp.cos(theta)], [theta], [theta_dot])
+        fit_constants(twice, np.array([0.5, 5.0, 2.4]), estimate, config=ShootingConfig(grow=False))
     assert_one_line_message(info.value, "do not determine")
     with pytest.raises(ShootingError) as info:
         ShootingConfig(window=-1.0)

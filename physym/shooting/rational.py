@@ -7,17 +7,18 @@ half-width ``h`` holds one by chance with a probability of about ``6hq²/π²``;
 below ``chance``. So ``9.8100 ± 0.0004`` stays a float (``981/100`` would be an accident
 at that precision), ``0.50002 ± 0.0001`` becomes ``1/2``. Candidates come from the
 distillation's significant rationals (:func:`physym.distill.rationalise.rational_candidates`)
-and the simplest fraction within the interval.
+and the simplest fraction within the interval (found by continued fractions).
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
-from physym.distill.rationalise import rational_candidates
+from physym.distill.rationalise import MAX_DENOMINATOR, rational_candidates
 from physym.shooting.result import ShootingResult, z_value
 
 __all__ = ["rational_within", "rationalise"]
@@ -39,18 +40,28 @@ def rational_within(value: float, halfwidth: float, chance: float = 0.05) -> sp.
         return None
     significance = chance * math.pi**2 / 6
     found = set(rational_candidates(value, significance=significance))
-    if halfwidth > 0:
-        simplest = sp.nsimplify(value, tolerance=halfwidth, rational=True)
-        if isinstance(simplest, sp.Rational):
-            found.add(simplest)
+    low, high = Fraction(value - halfwidth), Fraction(value + halfwidth)
+    if not low <= 0 <= high:
+        simplest = _simplest_between(low, high) if low > 0 else -_simplest_between(-high, -low)
+        found.add(sp.Rational(simplest.numerator, simplest.denominator))
     good = [
         r
         for r in found
         if r != 0
         and abs(value - float(r)) <= halfwidth
+        and r.q <= MAX_DENOMINATOR
         and 6 / math.pi**2 * halfwidth * r.q**2 <= chance
     ]
     return min(good, key=lambda r: (r.q, abs(r.p))) if good else None
+
+
+def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
+    """The fraction with the smallest denominator in ``[low, high]`` (``0 < low <= high``),
+    by the continued-fraction (Stern–Brocot) descent."""
+    whole = math.floor(low)
+    if whole == low or whole + 1 <= high:
+        return Fraction(whole if whole == low else whole + 1)
+    return whole + 1 / _simplest_between(1 / (high - whole), 1 / (low - whole))
 
 
 def rationalise(
