@@ -150,7 +150,7 @@ def _solve(mass: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     try:
         out[good] = np.linalg.solve(mass[good], rhs[good])
     except np.linalg.LinAlgError:  # one singular matrix in the batch: go one by one
-        for b in np.flatnonzero(good):
+        for row in np.flatnonzero(good):
             with contextlib.suppress(np.linalg.LinAlgError):
-                out[b] = np.linalg.solve(mass[b], rhs[b])
+                out[row] = np.linalg.solve(mass[row], rhs[row])
     return out
