@@ -83,6 +83,16 @@ def test_rk4_rollout_follows_the_exact_harmonic_motion():
         errors.append(np.abs(out.states[0, :, 0] - np.cos(omega * t)).max())
     assert errors[0] < 1e-6
     assert 12 < errors[0] / errors[1] < 20  # fourth order: halving h divides by ~16
+    uneven = np.sort(np.random.default_rng(3).uniform(0, 2, 150))  # non-uniform sampling
+    out = rollout(
+        equations,
+        np.array([[1.0, 0.0]]),
+        coefficients,
+        np.zeros(0),
+        np.diff(np.append(0.0, uneven))[None, :],
+        1,
+    )
+    assert np.abs(out.states[0, 1:, 0] - np.cos(omega * uneven)).max() < 1e-5
 
 
 def test_sensitivities_are_the_derivatives_of_the_discrete_map():

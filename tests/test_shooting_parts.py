@@ -8,8 +8,10 @@ import sympy as sp
 
 from physym.data.errors import DataError
 from physym.data.state_estimate import StateEstimate
+from physym.distill.euler_lagrange import TermDynamics
+from physym.distill.polish import ScaleFix
 from physym.shooting import FittedConstant, ShootingResult, rational_within, rationalise
-from physym.shooting.parameters import Parametrisation, ShootingError
+from physym.shooting.parameters import Parametrisation, ShootingError, scale_vector
 from physym.shooting.windows import ShootingData, WindowLayout
 
 
@@ -116,3 +118,13 @@ def test_rationalise_conditions_the_others_on_a_rational():
     x, x_dot = sp.symbols("x x_dot", real=True)
     expected = (x_dot**2 + x**2) / 2 + values[2] * x**4
     assert sp.simplify(result.lagrangian(values) - expected) == 0
+
+
+def test_scale_vectors_of_a_term_and_of_a_mass():
+    theta, theta_dot = sp.symbols("theta theta_dot", real=True)
+    dynamics = TermDynamics([theta_dot**2 * sp.cos(theta), sp.cos(theta)], [theta], [theta_dot])
+    np.testing.assert_array_equal(scale_vector(dynamics, ScaleFix("term", 1.0, 1), {}), [0, 1])
+    at = scale_vector(dynamics, ScaleFix("mass", 1.0, 0, (np.pi / 3, 0.5)), {})
+    np.testing.assert_allclose(at, [2 * np.cos(np.pi / 3), 0.0])  # ∂²φ/∂θ̇² at the state
+    with pytest.raises(ShootingError, match="unknown scale condition kind"):
+        scale_vector(dynamics, ScaleFix("energy", 1.0), {})

@@ -46,7 +46,7 @@ from physym.distill.polish import ScaleFix
 from physym.shooting.config import ShootingConfig
 from physym.shooting.equations import ShootingEquations
 from physym.shooting.parameters import Parametrisation, ShootingError, scale_vector
-from physym.shooting.result import FittedConstant, ShootingResult
+from physym.shooting.result import FittedConstant, ShootingResult, z_value
 from physym.shooting.stages import StageFit, StageRunner, f_test
 from physym.shooting.windows import ShootingData, WindowLayout
 
@@ -286,7 +286,7 @@ def _reselect(
     """Drop terms whose interval contains 0, one at a time, while the F-test allows."""
     tests: list[dict[str, Any]] = []
     tried: set[int] = set()
-    z = 1.959963984540054  # the 95 % interval; the F-test after the refit decides
+    z = z_value(0.95)  # candidates: the 95 % interval holds 0; the F-test after the refit decides
     while config.reselect:
         par = current.problem.parametrisation
         values = par.coefficients(current.outcome.theta)
