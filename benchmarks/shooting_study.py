@@ -173,6 +173,37 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def constants_table(rows: list[dict[str, Any]]) -> str:
+    """Per constant: median relative error of each method, and interval coverage."""
+    lines = [
+        "| system | noise | term | true value | polish rel. error (median) | shooting rel. "
+        "error (median) | shooting std. error / value (median) | 95 % intervals holding "
+        "the truth |",
+        "|" + " --- |" * 8,
+    ]
+    keys = sorted({(r["system"], r["noise"]) for r in rows})
+    for system, level in keys:
+        group = [r for r in rows if (r["system"], r["noise"]) == (system, level)]
+        for k, term in enumerate(group[0]["terms"]):
+            truth = group[0]["truth"][k]
+            polish = np.median([abs(r["polish"][k] / truth - 1) for r in group])
+            shooting = np.median([abs(r["shooting"][k] / truth - 1) for r in group])
+            stderr = np.median([r["stderr"][k] / abs(truth) for r in group])
+            if stderr == 0:
+                lines.append(
+                    f"| {system} | {level * 100:g} % | `{term}` | {truth:g} | "
+                    "scale | scale | — | — |"
+                )
+                continue
+            held = sum(abs(r["shooting"][k] - truth) <= 1.959964 * r["stderr"][k] for r in group)
+            lines.append(
+                f"| {system} | {level * 100:g} % | `{term}` | {truth:g} | "
+                f"{_g(polish)} | {_g(shooting)} | {_g(stderr)} | "
+                f"{held}/{len(group)} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -207,6 +238,7 @@ def main() -> None:
     ]
     text = table(wanted)
     print(text)
+    text += "\n\n## Per constant\n\n" + constants_table(wanted)
     command = "nice -n 10 python benchmarks/shooting_study.py " + " ".join(sys.argv[1:])
     header = (
         f"# Constants from noisy positions: polish vs multiple shooting\n\n"

@@ -31,7 +31,8 @@ class ShootingConfig:
         Longest window in RK4 steps (samples × substeps): bounds the cost of a rollout.
     substeps : int, optional
         RK4 steps per sample interval; default the fewest of 1, 2, 4, 8, 16 whose
-        integration error (step doubling) is below a tenth of the noise.
+        integration error (step doubling) is below a tenth of the noise before a fit
+        and, after it, moves no constant by more than a tenth of its standard error.
     fit_params : bool
         Fit the terms' nonlinear parameters too (else hold them at their given values).
     rescale : bool

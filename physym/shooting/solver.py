@@ -18,7 +18,7 @@ import numpy as np
 from physym.shooting.parameters import ShootingError
 from physym.shooting.problem import Evaluation, ShootingProblem
 
-__all__ = ["SolverOutcome", "levenberg_marquardt"]
+__all__ = ["SolverOutcome", "levenberg_marquardt", "shared_shift"]
 
 _RIDGE = 1e-14  # relative floor on the damped diagonals: keeps a flat direction solvable
 
@@ -91,6 +91,15 @@ def _damped(blocks: np.ndarray, damping: float) -> np.ndarray:
     index = np.arange(blocks.shape[1])
     out[:, index, index] += damping * diagonal + floor
     return out
+
+
+def shared_shift(evaluation: Evaluation, change: np.ndarray) -> np.ndarray:
+    """How far the Gauss–Newton solution of ``θ`` moves if the residuals change by
+    ``change`` ``(B, m)`` (window states re-fitted too): ``δθ`` of shape ``(P,)``."""
+    shifted = Evaluation(
+        change, evaluation.states, evaluation.initial_block, evaluation.shared_block
+    )
+    return _NormalEquations(shifted).step(0.0)[1]
 
 
 def levenberg_marquardt(

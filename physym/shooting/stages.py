@@ -13,13 +13,14 @@ from physym.shooting.config import ShootingConfig
 from physym.shooting.equations import ShootingEquations
 from physym.shooting.parameters import Parametrisation, ShootingError
 from physym.shooting.problem import ShootingProblem
-from physym.shooting.solver import SolverOutcome, levenberg_marquardt
+from physym.shooting.solver import SolverOutcome, levenberg_marquardt, shared_shift
 from physym.shooting.windows import ShootingData, WindowLayout
 
 __all__ = ["StageFit", "StageRunner", "f_test"]
 
 _MAX_SUBSTEPS = 16
-_INTEGRATION_SHARE = 0.1  # RK4 error allowed, in units of the noise (rms)
+_INTEGRATION_SHARE = 0.1  # RK4 error allowed: in units of the noise (rms) before a fit,
+# in standard errors of the constants after it
 _CONDITION_LIMIT = 1e10  # of the normalised Schur matrix: beyond, a constant is undetermined
 
 
@@ -156,16 +157,41 @@ class StageRunner:
                 self._bar.update(1)
                 self._bar.set_postfix(chi2_dof=f"{cost / max(problem.dof, 1):.4g}")
 
-        outcome = levenberg_marquardt(
-            problem,
-            initial,
-            theta,
-            max_iterations=self.config.max_iterations,
-            tolerance=self.config.tolerance,
-            on_iteration=tick,
-        )
-        self.iterations += outcome.iterations
+        while True:
+            outcome = levenberg_marquardt(
+                problem,
+                initial,
+                theta,
+                max_iterations=self.config.max_iterations,
+                tolerance=self.config.tolerance,
+                on_iteration=tick,
+            )
+            self.iterations += outcome.iterations
+            if self.config.substeps is not None or self.substeps >= _MAX_SUBSTEPS:
+                break
+            if self._integration_shift(problem, outcome) <= _INTEGRATION_SHARE:
+                break
+            self.substeps *= 2
+            problem = ShootingProblem(
+                self.equations, self.data, layout, parametrisation, self.start_params, self.substeps
+            )
+            initial, theta = outcome.initial, outcome.theta
         return StageFit(problem, outcome, time.perf_counter() - begin)
+
+    def _integration_shift(self, problem: ShootingProblem, outcome: SolverOutcome) -> float:
+        """The largest move of a constant, in standard errors, that integrating with twice
+        the substeps would cause: RK4's error is mostly a phase error, which the constants
+        would absorb, so it must be small against their uncertainty, not only the noise."""
+        if not len(outcome.theta):
+            return 0.0
+        fine = problem.evaluate(outcome.initial, outcome.theta, substeps=2 * problem.substeps)
+        shift = shared_shift(outcome.evaluation, fine.residuals - outcome.evaluation.residuals)
+        stage = StageFit(problem, outcome, 0.0)
+        try:
+            errors = np.sqrt(np.diag(stage.covariance(self.config.rescale)))
+        except ShootingError:
+            return 0.0  # reported when the covariance is needed
+        return float(np.max(np.abs(shift) / np.maximum(errors, 1e-300)))
 
     def _problem(
         self,
