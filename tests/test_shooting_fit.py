@@ -10,6 +10,9 @@ import sympy as sp
 from helpers import assert_one_line_message, builtin
 from shooting_helpers import acceleration_error, noisy_estimate, true_terms
 
+from physym.data.measured import MeasuredPositions
+from physym.data.state_estimate import estimate_states
+from physym.data.synthetic_positions import simulate_positions
 from physym.distill.euler_lagrange import TermDynamics
 from physym.distill.library import LORENTZ_SPEED
 from physym.distill.polish import ScaleFix
@@ -127,6 +130,9 @@ def test_bad_inputs_are_one_line_errors():
     with pytest.raises(ShootingError) as info:
         fit_constants(dynamics, truth, estimate, scale=ScaleFix("term", 0.5, 0), fixed={0: 0.5})
     assert_one_line_message(info.value, "scale condition")
+    with pytest.raises(ShootingError) as info:
+        fit_constants(dynamics, truth, estimate, fixed={5: 1.0})
+    assert_one_line_message(info.value, "terms 0 to 1")
     with pytest.raises(ShootingError) as info:  # a duplicate term: not determined
         theta, theta_dot = system.q_symbols[0], system.qdot_symbols[0]
         twice = TermDynamics([theta_dot**2, sp.cos(theta), 2 * sp.cos(theta)], [theta], [theta_dot])
@@ -135,3 +141,29 @@ def test_bad_inputs_are_one_line_errors():
     with pytest.raises(ShootingError) as info:
         ShootingConfig(window=-1.0)
     assert_one_line_message(info.value, "window")
+
+
+def test_wrapped_angles_of_a_rotating_pendulum():
+    # Over the top: the measured angle jumps by 2π; the estimate unwraps it, and the
+    # windows integrate the unwrapped angle.
+    system = builtin("pendulum")
+    dynamics, _truth = true_terms(system)
+    data = simulate_positions(
+        system, initial_states=[[0.0, 7.0], [1.0, -6.8]], t_end=3.0, noise=0.005, seed=2
+    )
+    wrapped = np.remainder(data.q + np.pi, 2 * np.pi) - np.pi
+    assert np.abs(np.diff(wrapped[:, 0])).max() > 6  # the data do jump
+    measured = MeasuredPositions(
+        "rotating",
+        system.coordinates,
+        data.t,
+        wrapped,
+        data.trajectory,
+        ("0", "1"),
+        tuple(f"row {i}" for i in range(len(data.t))),
+    )
+    estimate = estimate_states(measured, periodic=system.periodic)
+    result = fit_constants(dynamics, np.array([0.5, 9.5]), estimate, scale=ScaleFix("term", 0.5, 0))
+    gravity = result.constants[1]
+    assert abs(gravity.value - 9.81) < 3 * gravity.stderr and gravity.stderr < 0.2  # σ ≈ 0.03
+    assert abs(result.reduced_chi2 - 1) < 0.2

@@ -122,6 +122,11 @@ def fit_constants(
     vector = scale_vector(dynamics, scale, named)
     start = _satisfying(start, vector, scale.value)
     held = {int(k): float(v) for k, v in (fixed or {}).items()}
+    if any(not 0 <= k < len(start) or not np.isfinite(v) for k, v in held.items()):
+        raise ShootingError(
+            f"fixed coefficients must name terms 0 to {len(start) - 1} with "
+            f"finite values, got {held}"
+        )
     n_params = len(start_params) if config.fit_params else 0
     show = sys.stderr.isatty() if progress is None else progress
     runner = StageRunner(equations, data, start_params, config, show)
