@@ -393,10 +393,10 @@ def _result(
         tuple(float(s) for s in data.noise),
         {
             "kind": scale.kind,
-            "value": scale.value,
-            "index": scale.index,
-            "state": list(scale.state),
-            "pivot": par.pivot,
+            "value": float(scale.value),
+            "index": int(scale.index),
+            "state": [float(x) for x in scale.state],
+            "pivot": int(par.pivot),
             "pivot_term": sp.sstr(dynamics.terms[par.pivot]),
         },
         {
