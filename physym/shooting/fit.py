@@ -38,21 +38,20 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from scipy.stats import chi2 as chi2_distribution
 
 from physym.data.state_estimate import StateEstimate
 from physym.distill.euler_lagrange import TermDynamics
 from physym.distill.polish import ScaleFix
 from physym.shooting.config import ShootingConfig
 from physym.shooting.equations import ShootingEquations
+from physym.shooting.growth import grow_windows
 from physym.shooting.parameters import Parametrisation, ShootingError, scale_vector
-from physym.shooting.result import FittedConstant, ShootingResult, z_value
-from physym.shooting.stages import StageFit, StageRunner, f_test
+from physym.shooting.reselect import reselect_terms
+from physym.shooting.result import FittedConstant, ShootingResult
+from physym.shooting.stages import StageFit, StageRunner
 from physym.shooting.windows import ShootingData, WindowLayout
 
 __all__ = ["default_scale", "fit_constants"]
-
-_FEWEST_PAIRS = 0.1  # a growth round must join at least this share of the windows
 
 
 def default_scale(dynamics: TermDynamics, coefficients: np.ndarray) -> ScaleFix:
@@ -135,9 +134,9 @@ def fit_constants(
         par = Parametrisation.build(start, vector, scale.value, held, n_params)
         current = runner.run(layout, par, data.guess[layout.start], par.theta(start, start_params))
         stages = [current.record()]
-        current = _grow(runner, current, stages, config)
+        current = grow_windows(runner, current, stages, config)
         timings["fit"] = time.perf_counter() - begin - timings["compile"]
-        current, tests = _reselect(runner, current, vector, scale.value, config)
+        current, tests = reselect_terms(runner, current, vector, scale.value, config)
         timings["reselect"] = time.perf_counter() - begin - timings["compile"] - timings["fit"]
     finally:
         runner.close()
@@ -206,123 +205,6 @@ def _first_window(estimate: StateEstimate, data: ShootingData, config: ShootingC
         seconds = 2 * float(scales.min()) if scales.size and scales.min() > 0 else np.inf
     samples = seconds / data.step()
     return int(max(config.min_samples, min(samples, len(data.t))))
-
-
-def _grow(
-    runner: StageRunner, current: StageFit, stages: list[dict[str, Any]], config: ShootingConfig
-) -> StageFit:
-    """Join neighbouring windows in pairs where the data agree (see the module docstring).
-
-    Each round fits all pairs joined at once; a pair stays joined if its χ² rose by no
-    more than the ``growth_quantile`` of ``χ²(2n)·s²`` (``s²`` the reduced χ² before),
-    the others are split again (their boundary is never tried again) and the accepted
-    layout is refitted. Growth stops when a round joins nothing, or when fewer than a
-    tenth of the windows are left to join.
-    """
-    frozen: set[int] = set()
-    step = runner.data.step()
-    while config.grow:
-        layout = current.problem.layout
-        longest = config.max_steps // runner.substeps
-        if config.max_window is not None:
-            longest = min(longest, int(config.max_window / step + 1e-9))
-        labels = layout.pairs(frozenset(frozen), longest)
-        if len(layout) - len(np.unique(labels)) < _FEWEST_PAIRS * len(layout):
-            break  # (almost) nothing left to join: a round would cost a full refit
-        merged, first = layout.grouped(labels)
-        par, previous = current.problem.parametrisation, current
-        try:
-            candidate = runner.run(
-                merged, par, current.outcome.initial[first], current.outcome.theta
-            )
-        except ShootingError:
-            break  # a joined window diverges from the start: keep what we have
-        group = np.searchsorted(first, np.arange(len(layout)), side="right") - 1
-        agree = _agreeing(current, candidate, group, config.growth_quantile)
-        joined = agree & (np.bincount(group) > 1)
-        for j in np.flatnonzero(~agree):
-            frozen.update(int(layout.start[i]) for i in np.flatnonzero(group == j)[1:])
-        if not joined.any():
-            stages.append(
-                {
-                    **candidate.record(),
-                    "pairs": int(np.sum(np.bincount(group) > 1)),
-                    "joined": 0,
-                    "accepted": False,
-                }
-            )
-            break
-        if not agree.all():
-            labels = np.where(agree[group], group, -1 - np.arange(len(layout)))
-            partial, starts = layout.grouped(labels)
-            own = group[starts]
-            initial = np.where(
-                agree[own][:, None], candidate.outcome.initial[own], current.outcome.initial[starts]
-            )
-            candidate = runner.run(partial, par, initial, candidate.outcome.theta)
-        statistic, limit = f_test(candidate, previous, config.growth_quantile)
-        stages.append(
-            {
-                **candidate.record(),
-                "pairs": int(np.sum(np.bincount(group) > 1)),
-                "joined": int(joined.sum()),
-                "F": statistic,
-                "F_limit": limit,
-                "accepted": True,
-            }
-        )
-        current = candidate
-    return current
-
-
-def _agreeing(before: StageFit, after: StageFit, group: np.ndarray, quantile: float) -> np.ndarray:
-    """Per joined window: whether its χ² rose by no more than chance allows."""
-    old = np.sum(before.outcome.evaluation.residuals**2, axis=1)
-    new = np.sum(after.outcome.evaluation.residuals**2, axis=1)
-    extra = 2 * before.problem.equations.n_dof * (np.bincount(group) - 1)
-    rise = (new - np.bincount(group, weights=old)) / max(before.cost / max(before.dof, 1), 1e-300)
-    limit = np.where(extra > 0, chi2_distribution.ppf(quantile, np.maximum(extra, 1)), np.inf)
-    return np.isfinite(new) & (rise <= limit)
-
-
-def _reselect(
-    runner: StageRunner, current: StageFit, vector: np.ndarray, value: float, config: ShootingConfig
-) -> tuple[StageFit, list[dict[str, Any]]]:
-    """Drop terms whose interval contains 0, one at a time, while the F-test allows."""
-    tests: list[dict[str, Any]] = []
-    tried: set[int] = set()
-    z = z_value(0.95)  # candidates: the 95 % interval holds 0; the F-test after the refit decides
-    while config.reselect:
-        par = current.problem.parametrisation
-        values = par.coefficients(current.outcome.theta)
-        errors = np.sqrt(np.diag(current.covariance(config.rescale))[: len(par.free)])
-        candidates = [
-            (abs(values[k]) / errors[i], i, k)
-            for i, k in enumerate(par.free)
-            if k not in tried and abs(values[k]) <= z * errors[i]
-        ]
-        if not candidates:
-            break
-        _, i, k = min(candidates)
-        tried.add(k)
-        smaller = Parametrisation.build(values, vector, value, {**par.fixed, k: 0.0}, par.n_params)
-        theta = np.delete(current.outcome.theta, i)
-        trial = runner.run(current.problem.layout, smaller, current.outcome.initial, theta)
-        statistic, limit = f_test(trial, current, config.drop_quantile)
-        dropped = trial.outcome.converged and statistic <= limit
-        tests.append(
-            {
-                "term": k,
-                "value": float(values[k]),
-                "stderr": float(errors[i]),
-                "F": statistic,
-                "F_limit": limit,
-                "dropped": dropped,
-            }
-        )
-        if dropped:
-            current = trial
-    return current, tests
 
 
 def _result(
