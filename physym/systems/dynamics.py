@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
+from physym.errors import PhysymError
+
 if TYPE_CHECKING:
     import torch
 
@@ -30,7 +32,7 @@ __all__ = ["DegenerateLagrangianError", "Dynamics", "as_states", "derive"]
 _CONDITION_LIMIT = 1e12
 
 
-class DegenerateLagrangianError(ValueError):
+class DegenerateLagrangianError(PhysymError, ValueError):
     """The mass matrix ``∂²L/∂q̇²`` is singular, so ``q̈`` is not determined."""
 
 

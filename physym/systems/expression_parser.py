@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
+from physym.errors import PhysymError
+
 __all__ = ["ALLOWED_CONSTANTS", "ALLOWED_FUNCTIONS", "SpecError", "parse_expression"]
 
 MAX_EXPRESSION_LENGTH = 20_000
@@ -24,7 +26,7 @@ MAX_CONSTANT_EXPONENT = 16  # larger powers of sums make the derivation explode
 _MAX_NUMBER = sp.Integer(10) ** 300
 
 
-class SpecError(ValueError):
+class SpecError(PhysymError, ValueError):
     """A system specification (or one of its expressions) is invalid.
 
     The message is a single line naming the problem, the offending token and the line.
