@@ -21,7 +21,7 @@ from physym.report.figures import (
     RECOVERED_TRAJECTORY_PNG,
     make_missing_figures,
 )
-from physym.report.run_data import RunData, read_run
+from physym.runs import RunData, read_run
 
 __all__ = ["REPORT_NAME", "build_report"]
 
@@ -66,7 +66,7 @@ def build_report(run_dir: str | Path, *, replot: bool = False) -> Path:
     recovered_text = summary.get("recovered_lagrangian")
     recovered = _recovered_expression(run, recovered_text)
     verdicts = _verdicts(run, recovered)
-    run.notes.extend(make_missing_figures(run, recovered, replot=replot))
+    run.notes.extend(make_missing_figures(run, replot=replot))
     sections = [
         _header(run),
         _lagrangians(run, recovered, verdicts),

@@ -154,7 +154,6 @@ def rk4_rollout(
     >>> np.round(xs[:, 0, 0], 6) + 0.0
     array([ 1., -1.,  1.])
     """
-    x = np.array(x0, dtype=np.float64, ndmin=2)
     if not (t_end > 0 and dt > 0):
         raise ValueError(f"t_end and dt must be positive, got {t_end} and {dt}")
     if n_points is None:
@@ -162,15 +161,53 @@ def rk4_rollout(
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2, got {n_points}")
     times = np.linspace(0.0, float(t_end), int(n_points))
-    interval = times[1] - times[0]
-    substeps = max(1, int(np.ceil(interval / dt - 1e-9)))
-    h = interval / substeps
+    return times, rk4_at(accelerations, x0, times, dt)
+
+
+def rk4_at(accelerations: BatchAccelerations, x0: np.ndarray, times: np.ndarray,
+           dt: float) -> np.ndarray:
+    """States of a batch at increasing ``times`` (from ``t = 0``), by fixed-step RK4.
+
+    Each interval between consecutive output times is split into equal steps no longer
+    than ``dt``; one call of ``accelerations`` per RK4 stage serves the whole batch.
+
+    Parameters
+    ----------
+    accelerations : callable
+        ``(B, 2n) -> (B, n)``.
+    x0 : array_like, shape ``(B, 2n)``
+    times : array_like, shape ``(T,)``
+        Non-decreasing output times, ``times[0] >= 0``.
+    dt : float
+        Largest step.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(T, B, 2n)``
+        Rows that became non-finite stay ``nan`` from then on.
+
+    Examples
+    --------
+    >>> spring = lambda x: -x[:, :1]
+    >>> xs = rk4_at(spring, np.array([[1.0, 0.0]]), np.array([0.0, np.pi / 2, np.pi]), 0.01)
+    >>> np.round(xs[:, 0, 0], 6) + 0.0
+    array([ 1.,  0., -1.])
+    """
+    x = np.array(x0, dtype=np.float64, ndmin=2)
+    times = np.asarray(times, dtype=np.float64)
+    if not dt > 0:
+        raise ValueError(f"dt must be positive, got {dt}")
+    if len(times) == 0 or times[0] < 0 or np.any(np.diff(times) < 0):
+        raise ValueError("times must be non-decreasing from t >= 0")
     states = np.empty((len(times), *x.shape))
-    states[0] = x
+    now = 0.0
     with np.errstate(all="ignore"):
-        for i in range(1, len(times)):
+        for i, target in enumerate(times):
+            interval = float(target) - now
+            substeps = int(np.ceil(interval / dt - 1e-9)) if interval > 0 else 0
             for _ in range(substeps):
-                x = rk4_step(accelerations, x, h)
+                x = rk4_step(accelerations, x, interval / substeps)
             x[~np.isfinite(x).all(axis=1)] = np.nan
             states[i] = x
-    return times, states
+            now = float(target)
+    return states

@@ -37,6 +37,7 @@ from physym.network.base import LagrangianModel
 from physym.systems import System
 from physym.training.checkpoint import load_checkpoint, save_checkpoint
 from physym.training.config import FitConfig
+from physym.training.dtypes import torch_dtype
 from physym.training.losses import hessian_penalty, make_loss
 from physym.training.monitor import hessian_health, predict, relative_error
 from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
@@ -45,7 +46,6 @@ from physym.training.schedule import make_schedule
 __all__ = ["StopCheck", "TrainResult", "TrainingDivergedError", "stretch_to_min_steps", "train",
            "training_metrics"]
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 StopCheck = Callable[[int, LagrangianModel], "str | None"]
 """``check(epoch, model) -> reason or None``: called after each epoch; a reason stops."""
@@ -160,7 +160,7 @@ def train_settings(config: TrainConfig | RunConfig | FitConfig, seed: int | None
         config = config.nested
     if isinstance(config, RunConfig):
         return (config.train, config.seed if seed is None else seed,
-                DTYPES[config.model.dtype] if dtype is None else dtype)
+                torch_dtype(config.model.dtype) if dtype is None else dtype)
     return config, 0 if seed is None else seed, dtype
 
 
