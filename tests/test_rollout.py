@@ -26,14 +26,6 @@ PENDULUM = load_system("pendulum")
 DOUBLE = load_system("double_pendulum")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny problems: one thread is as fast, and never spin-waits on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_rk4_is_fourth_order_on_a_spring():
     spring = lambda x: -x[:, :1]  # noqa: E731 - q(t) = cos t

@@ -72,6 +72,10 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
                              "train.stop.when_found=false")
     parser.add_argument("--no-distill", dest="distill", action="store_false", default=None,
                         help="train and evaluate only: no distillation or comparison")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="torch and BLAS threads of the fit (default 1: its batches are "
+                             "small, and more threads cost far more CPU on a shared "
+                             "machine)")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="always show the progress bar")
@@ -117,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = fit(args.system, args.out, config=args.config, resume=args.resume,
-                     progress=args.progress, **_overrides(args))
+                     progress=args.progress, threads=args.threads, **_overrides(args))
     except KeyboardInterrupt:
         print(f"physym: interrupted; the last finished epoch is checkpointed in {args.out}; "
               f"continue with: physym fit {args.system or ''} --out {args.out} --resume",

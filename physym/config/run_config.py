@@ -164,7 +164,7 @@ def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any]
     """``base`` (nested or flat) with ``overrides`` (short names or sections) applied;
     ``None`` overrides are skipped. The result is nested where ``base`` was."""
     out = _copy_tables(base)
-    given = {k: v for k, v in overrides.items() if v is not None}
+    given = {k: v for k, v in overrides.items() if v is not None and k != "format"}
     sections = {k: v for k, v in given.items() if k in SECTIONS and isinstance(v, Mapping)}
     flat = {k: v for k, v in given.items() if k not in sections}
     if any(isinstance(out.get(s), Mapping) for s in SECTIONS):

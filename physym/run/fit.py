@@ -38,7 +38,7 @@ from physym.runs import (
     prepare_run_dir,
 )
 from physym.systems import System
-from physym.threads import check_threads
+from physym.threads import check_threads, limited_threads
 from physym.training.config import FitConfig
 
 __all__ = ["STAGES", "fit"]
@@ -61,6 +61,7 @@ def fit(
     config: ConfigLike | None = None,
     resume: bool = False,
     progress: bool | None = None,
+    threads: int | None = 1,
     stages: Sequence[Stage] = STAGES,
     **overrides: Any,
 ) -> FitResult:
@@ -82,6 +83,9 @@ def fit(
         must equal the run's own.
     progress : bool, optional
         Progress bars (default: only when stderr is a terminal).
+    threads : int or None
+        torch and BLAS threads of the fit (default 1, see :mod:`physym.threads`; ``None``:
+        as they are).
     stages : sequence of Stage
         The stages to run (:data:`STAGES`).
     **overrides
@@ -108,7 +112,7 @@ def fit(
     >>> run = physym.fit(None, "runs/measured", data="traj.csv",  # doctest: +SKIP
     ...                  coordinates=["x", "theta"], periodic=["theta"])
     """
-    check_threads()
+    check_threads(threads)
     started, cpu_started = time.perf_counter(), time.process_time()
     scratch = tempfile.TemporaryDirectory(prefix="physym-fit-") if out is None else None
     run_dir = Path(scratch.name if scratch is not None else out)  # type: ignore[arg-type]
@@ -128,10 +132,11 @@ def fit(
             write_json(run_dir / SYSTEM, system_obj.to_dict())
         write_json(run_dir / CONFIG, run_config.to_dict())
     try:
-        _run_stages(ctx, stages)
-        summary = build_summary(ctx, started, cpu_started)
-        write_json(run_dir / SUMMARY, summary)
-        _report(ctx, summary, started, cpu_started)
+        with limited_threads(threads):
+            _run_stages(ctx, stages)
+            summary = build_summary(ctx, started, cpu_started)
+            write_json(run_dir / SUMMARY, summary)
+            _report(ctx, summary, started, cpu_started)
     except KeyboardInterrupt:
         if scratch is not None:
             scratch.cleanup()

@@ -59,6 +59,16 @@ def resolve(system: str | Path | System | None, run_dir: Path, config: ConfigLik
     return resolve_model_defaults(resolved), system_obj
 
 
+def _given(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a request names, by short name (``None``: not given)."""
+    from physym.config.flat import nested_to_flat
+
+    flat = {k: v for k, v in settings.items() if k not in SECTIONS and k != "format"}
+    flat.update(nested_to_flat({k: v for k, v in settings.items() if k in SECTIONS}))
+    flat.pop("system", None)
+    return {k: v for k, v in flat.items() if v is not None and k in FLAT}
+
+
 def _base_settings(config: ConfigLike | None) -> dict[str, Any]:
     from physym.training.config import FitConfig
 
@@ -67,7 +77,9 @@ def _base_settings(config: ConfigLike | None) -> dict[str, Any]:
     if isinstance(config, FitConfig):
         config = config.nested
     if isinstance(config, RunConfig):
-        return config.to_dict()
+        table = config.to_dict()
+        table.pop("format")
+        return table
     if isinstance(config, Mapping):
         return dict(config)
     settings = read_toml(config)
@@ -168,7 +180,9 @@ def model_build_options(config: RunConfig, system: System | None,
     """Keyword arguments of :func:`physym.network.build_model` for this run (``dtype``
     as a string) for model ``name`` (default: ``config.model.name``). ``epsilon > 0``
     becomes the MLP's ``epsilon`` (``ε/2 ‖q̇‖²`` added to ``L``) or the structured
-    model's ``mass_epsilon`` (``M + εI``, the same thing)."""
+    model's ``mass_epsilon`` (``M + εI``, the same thing). A
+    :class:`~physym.training.FitConfig` is read as its nested configuration."""
+    config = getattr(config, "nested", config)
     model = config.model
     name = name or model.name
     measured = config.data.measured
@@ -199,12 +213,12 @@ def _resume(system: Any, run_dir: Path, settings: Mapping[str, Any]
         else str(system)
     if given not in (stored.system, getattr(system_obj, "name", None)):
         raise RunDirError(f"{run_dir} is a run of {stored.system!r}, not {given!r}")
-    if not settings:
-        return stored, system_obj
-    requested = stored.with_settings(settings, where="fit").flat()
     own = stored.flat()
-    for name, value in requested.items():
-        if value != own[name]:
-            raise RunDirError(f"--resume continues {run_dir} as configured: {name} = "
-                              f"{own[name]!r} there, {value!r} asked")
+    stretched = ("epochs", "patience", "warmup_epochs") if stored.train.min_steps else ()
+    for name, value in _given(settings).items():
+        asked = stored.with_settings({name: value}, where="fit").flat()[name]
+        if asked == own[name] or (name in stretched and asked <= own[name]):
+            continue  # a budget raised to min_steps is stored as it ran
+        raise RunDirError(f"--resume continues {run_dir} as configured: {name} = "
+                          f"{own[name]!r} there, {asked!r} asked")
     return stored, system_obj

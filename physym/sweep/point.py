@@ -132,6 +132,7 @@ def parameter_count(config: RunConfig, system: System) -> int:
     from physym.run.resolve import model_build_options
     from physym.training.dtypes import torch_dtype
 
+    config = getattr(config, "nested", config)  # a FitConfig reads as its nested config
     options = {**model_build_options(config, system),
                "dtype": torch_dtype(config.model.dtype)}
     model = build_model(config.model.name, system.n_dof, **options)
