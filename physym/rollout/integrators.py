@@ -55,16 +55,58 @@ def model_accelerations(model: LagrangianModel) -> BatchAccelerations:
         parameter.requires_grad_(False)
     n = double.n_dof
 
-    def accelerations(states: np.ndarray) -> np.ndarray:
-        x = torch.as_tensor(np.asarray(states, dtype=np.float64))
+    def solve(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         grad_q, h_vv, h_vq = double.derivatives(x, create_graph=False)
         rhs = grad_q - (h_vq @ x[:, n:].unsqueeze(-1)).squeeze(-1)
-        solution, info = torch.linalg.solve_ex(h_vv, rhs)
+        return torch.linalg.solve_ex(h_vv, rhs)
+
+    traced = _TracedByBatch(solve)
+
+    def accelerations(states: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(np.asarray(states, dtype=np.float64))
+        solution, info = traced(x)
         if bool(info.any()):
+            solution = solution.clone()
             solution[info != 0] = float("nan")
         return solution.numpy()
 
     return accelerations
+
+
+class _TracedByBatch:
+    """``solve`` traced once per batch size (a rollout calls it thousands of times with
+    one batch: tracing drops Python's share of each call), each trace checked against the
+    eager call it replaces and dropped for good if it differs in any way."""
+
+    def __init__(self, solve: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]):
+        self.solve = solve
+        self.traces: dict[int, Any] = {}
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        size = int(x.shape[0])
+        trace = self.traces.get(size)
+        if trace is not None:
+            return trace(x)
+        eager = self.solve(x)
+        if size in self.traces or len(self.traces) >= 4:
+            return eager
+        self.traces[size] = self._trace(x, eager)
+        return eager
+
+    def _trace(self, x: torch.Tensor, eager: tuple[torch.Tensor, torch.Tensor]) -> Any:
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                trace = torch.jit.trace(self.solve, (x.clone(),), check_trace=False)
+                again = trace(x.clone())
+        except Exception:  # any model the tracer cannot follow runs eagerly
+            return None
+        same = all(torch.equal(a, b) or bool(torch.allclose(a, b, rtol=0, atol=0,
+                                                            equal_nan=True))
+                   for a, b in zip(again, eager, strict=True))
+        return trace if same else None
 
 
 def system_accelerations(system: Any) -> BatchAccelerations:

@@ -96,7 +96,7 @@ def resolve_model_defaults(config: RunConfig) -> RunConfig:
     from physym.network import MODELS, PRESETS
 
     model = config.model
-    name, preset = model.name, {}
+    name, preset = model.name, dict[str, Any]()
     if name in PRESETS:
         name, preset = PRESETS[name]
     parameters = inspect.signature(MODELS[name].__init__).parameters

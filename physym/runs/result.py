@@ -142,8 +142,9 @@ class FitResult:
             lagrangian_latex(self.system.lagrangian_numeric)
         recovered = self.recovered_lagrangian
         right = r"\text{not distilled}" if recovered is None else lagrangian_latex(recovered)
-        verdict = {True: "exact", False: "not exact"}.get(self.exact, "n/a")
-        equivalent = {True: "equivalent", False: "not equivalent"}.get(self.equivalent, "")
+        verdict = "n/a" if self.exact is None else "exact" if self.exact else "not exact"
+        equivalent = "" if self.equivalent is None else \
+            "equivalent" if self.equivalent else "not equivalent"
         error = (self.summary.get("accel_rel_error") or {}).get("recovered")
         tail = "" if error is None else rf",\ \|\hat a - a\|/\|a\| = {error:.2g}"
         return (r"$\begin{array}{ll}"

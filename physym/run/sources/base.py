@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,10 +23,10 @@ from physym.systems import System
 
 if TYPE_CHECKING:
     from physym.data import Dataset
-    from physym.distill import StateSpace
-    from physym.run.context import RunContext
+    from physym.distill import Distillation, StateSpace
+    from physym.network.base import LagrangianModel
 
-__all__ = ["FLOOR_MARGIN", "DataSource", "SourceData"]
+__all__ = ["FLOOR_MARGIN", "DataSource", "SourceData", "StageView"]
 
 #: Margin of the acceptance threshold over the data's expected relative noise.
 FLOOR_MARGIN = 1.5
@@ -65,6 +65,25 @@ class SourceData:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+class StageView(Protocol):
+    """What a source's :meth:`~DataSource.evaluate` and :meth:`~DataSource.compare` read
+    and write of the run (a :class:`~physym.run.context.RunContext` is one)."""
+
+    config: RunConfig
+    system: System | None
+    run_dir: Path
+    data: SourceData | None
+    model: LagrangianModel | None
+    distillation: Distillation | None
+    summary: dict[str, Any]
+
+    @property
+    def dataset(self) -> Dataset: ...
+
+    @property
+    def name(self) -> str: ...
+
+
 class DataSource(abc.ABC):
     """A kind of training data (see the module docstring)."""
 
@@ -85,8 +104,8 @@ class DataSource(abc.ABC):
              ) -> SourceData | None:
         """The samples a run saved (``None`` if they are not there: make them again)."""
 
-    def evaluate(self, ctx: RunContext) -> None:  # noqa: B027
+    def evaluate(self, ctx: StageView) -> None:  # noqa: B027
         """Evaluation these data add to the generic rollouts (default: none)."""
 
-    def compare(self, ctx: RunContext) -> None:  # noqa: B027
+    def compare(self, ctx: StageView) -> None:  # noqa: B027
         """Comparison of the recovered ``L`` these data add (default: none)."""

@@ -34,13 +34,12 @@ import numpy as np
 
 from physym.config import ConfigError, RunConfig
 from physym.io import save_npz, write_json
-from physym.run.sources.base import FLOOR_MARGIN, DataSource, SourceData
+from physym.run.sources.base import FLOOR_MARGIN, DataSource, SourceData, StageView
 from physym.runs import DATA, MEASURED, MEASURED_ROLLOUT, SYSTEM, read_arrays
 from physym.systems import System
 
 if TYPE_CHECKING:
     from physym.data import StateEstimate
-    from physym.run.context import RunContext
 
 __all__ = ["MIN_SAMPLES_PER_TRAJECTORY", "MeasuredPositions"]
 
@@ -84,7 +83,7 @@ class MeasuredPositions(DataSource):
 
         measured = config.data.measured
         assert measured is not None
-        coordinates = system.coordinates if system is not None else measured.coordinates
+        coordinates = system.coordinates if system is not None else measured.coordinates or ()
         return load_measured_positions(measured.file, coordinates, measured.time_column,
                                        measured.trajectory_column, MIN_SAMPLES_PER_TRAJECTORY)
 
@@ -110,7 +109,7 @@ class MeasuredPositions(DataSource):
                                    max_samples=config.data.samples)
         dataset.save(run_dir / DATA)
         save_npz(run_dir / MEASURED, {**estimate.to_arrays(),
-                                      "settings": np.str_(json.dumps(estimate.settings)),
+                                      "settings": np.array(json.dumps(estimate.settings)),
                                       "labels": np.array(positions.labels, dtype=np.str_)})
         return self._yield(config, system, dataset, estimate, tuple(positions.labels))
 
@@ -166,7 +165,7 @@ class MeasuredPositions(DataSource):
 
     # ------------------------------------------------------------ evaluate, compare
 
-    def evaluate(self, ctx: RunContext) -> None:
+    def evaluate(self, ctx: StageView) -> None:
         """The network from each trajectory's first state against the measured positions."""
         from physym.rollout import model_accelerations
         from physym.rollout.measured import model_energy, rollout_against_measured
@@ -185,7 +184,7 @@ class MeasuredPositions(DataSource):
                                                            dtype=np.str_),
             "periodic": np.array(self.estimate.periodic, dtype=bool)})
 
-    def compare(self, ctx: RunContext) -> None:
+    def compare(self, ctx: StageView) -> None:
         """The recovered ``L`` against the held-out estimated accelerations and rolled out
         against the measured positions."""
         import sympy as sp
@@ -208,7 +207,7 @@ class MeasuredPositions(DataSource):
             ctx.summary.setdefault("accel_rel_error", {})["recovered"] = error
         self._rollout_recovered(ctx, recovered)
 
-    def _rollout_recovered(self, ctx: RunContext, recovered: System) -> None:
+    def _rollout_recovered(self, ctx: StageView, recovered: System) -> None:
         from physym.rollout.measured import rollout_against_measured
 
         rollout = ctx.config.evaluate.rollout
@@ -225,7 +224,7 @@ class MeasuredPositions(DataSource):
         save_npz(path, arrays)
 
 
-def _rollout(ctx: RunContext) -> dict[str, Any] | None:
+def _rollout(ctx: StageView) -> dict[str, Any] | None:
     """The rollout against the measured positions: ``summary["rollout"]`` without a
     reference system, ``summary["measured"]["rollout"]`` beside the exact one with it."""
     if ctx.system is None:
@@ -233,7 +232,7 @@ def _rollout(ctx: RunContext) -> dict[str, Any] | None:
     return ctx.summary.setdefault("measured", {}).get("rollout")
 
 
-def _set_rollout(ctx: RunContext, report: dict[str, Any]) -> None:
+def _set_rollout(ctx: StageView, report: dict[str, Any]) -> None:
     if ctx.system is None:
         ctx.summary["rollout"] = report
     else:
@@ -255,19 +254,19 @@ def _within_box(system: System, low: np.ndarray, high: np.ndarray) -> System:
                   source=system.source)
 
 
-def _recovered_system(ctx: RunContext, lagrangian: Any) -> System:
+def _recovered_system(ctx: StageView, lagrangian: Any) -> System:
     assert ctx.data is not None
     space = ctx.data.space
     names = (*space.coordinates, *(f"{q}_dot" for q in space.coordinates))
     sampling = {name: (float(a), float(b))
                 for name, a, b in zip(names, space.low, space.high, strict=True)}
-    periodic = [q for q, p in zip(space.coordinates, space.periodic, strict=True) if p]
+    periodic = tuple(q for q, p in zip(space.coordinates, space.periodic, strict=True) if p)
     name = ctx.name.replace(".", "_")
     return System(f"{name}_recovered", space.coordinates, lagrangian, {}, sampling,
                   periodic=periodic)
 
 
-def _held_out_error(ctx: RunContext, recovered: System) -> float:
+def _held_out_error(ctx: StageView, recovered: System) -> float:
     """``‖â − a‖/‖a‖`` of the recovered ``L`` against the estimated accelerations."""
     dataset = ctx.dataset
     index = dataset.test_index if len(dataset.test_index) else dataset.val_index

@@ -45,12 +45,12 @@ def distill_stage(ctx: RunContext) -> None:
     if not ctx.config.distill.enabled or ctx.model is None or ctx.data is None:
         return
     reused = None
-    if ctx.stopper is not None and ctx.train_result is not None:
-        reused = ctx.stopper.reusable(ctx.train_result.best_epoch)
+    best = ctx.train_result.best_epoch if ctx.train_result is not None else None
+    if ctx.stopper is not None and best is not None:
+        reused = ctx.stopper.reusable(best)
     if reused is not None:
         result = reused
-        ctx.summary["distillation_reused"] = (f"the check at epoch "
-                                              f"{ctx.train_result.best_epoch} (the weights "
+        ctx.summary["distillation_reused"] = (f"the check at epoch {best} (the weights "
                                               "training kept)")
     else:
         model = copy.deepcopy(ctx.model).to(torch.float64).eval()
