@@ -90,14 +90,67 @@ def test_bad_settings_are_one_line_errors(tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-def test_divergence_is_reported_and_the_checkpoint_kept(tmp_path, capsys):
+DIVERGING = ["--lr", "1e8", "--dtype", "float32", "--clip-norm", "0", "--set",
+             "warmup_epochs=0"]
+
+
+def test_divergence_is_reported_and_a_plain_rerun_starts_afresh(tmp_path, capsys):
     out = tmp_path / "nan"
-    code = main(["fit", "pendulum", "--out", str(out), *TINY, "--lr", "1e8", "--dtype",
-                 "float32", "--clip-norm", "0", "--set", "warmup_epochs=0"])
+    code = main(["fit", "pendulum", "--out", str(out), *TINY, *DIVERGING])
     assert code == 2
     err = capsys.readouterr().err
     assert "diverged" in err and "checkpoint" in err
     assert (out / "checkpoint.pt").is_file() and not (out / "summary.json").exists()
+    failed = json.loads((out / "failed.json").read_text())
+    assert failed["stage"] == "train" and failed["error"] == "TrainingDivergedError"
+    assert main(["fit", "pendulum", "--out", str(out), *TINY]) == 0  # no --resume needed
+    assert (out / "summary.json").is_file() and not (out / "failed.json").exists()
+
+
+def test_fit_without_a_directory_leaves_nothing_behind(tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    from physym.training import TrainingDivergedError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where fit's scratch goes
+    run = fit("pendulum", None, **TINY_KW)
+    path = run.path
+    assert path.parent == tmp_path and (path / "summary.json").is_file()
+    assert run.accel_rel_error is not None and run.model is not None
+    del run
+    gc.collect()
+    assert not path.exists()
+    with pytest.raises(TrainingDivergedError):
+        fit("pendulum", None, **{**TINY_KW, "lr": 1e8, "dtype": "float32", "clip_norm": 0.0,
+                                 "warmup_epochs": 0})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_json_records_the_budget_that_ran(tmp_path):
+    # 240 training states in batches of 128: 2 steps an epoch; 30 steps need 15 epochs
+    run = fit("pendulum", tmp_path / "run", **{**TINY_KW, "min_steps": 30, "patience": 0})
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train"]["epochs"] == 15 and config["train"]["min_steps"] == 30
+    assert run.config.epochs == 15 and run.summary["training"]["epochs_run"] == 15
+    assert load_run(tmp_path / "run").config.epochs == 15
+
+
+def test_dotted_settings_and_short_names_on_the_command_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["fit", "pendulum", "--out", str(out), *TINY, "--set",
+                 "train.stop.growth=2.0", "--set", "evaluate.rollout.dt=0.02"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["stop"]["growth"] == 2.0
+    assert config["evaluate"]["rollout"]["dt"] == 0.02 and config["train"]["epochs"] == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert "dt = 0.02" in summary["rollout"]["integrator"]
+    assert set(summary["cpu_seconds"]) >= {"data", "train", "rollout", "total"}
+    assert summary["training"]["stop"]["reason"] == "budget"  # nothing distilled, no checks
+    capsys.readouterr()
+    assert main(["fit", "pendulum", "--out", str(tmp_path / "b"), *TINY, "--set",
+                 "evaluate.energy.states=3"]) == 2  # TINY sets energy_states too
+    assert "'energy_states' is set twice" in capsys.readouterr().err
 
 
 def test_interrupted_fit_resumes_to_the_same_result(tmp_path, monkeypatch):
