@@ -16,8 +16,6 @@ import sympy as sp
 from physym import System, load_system
 from physym.distill import ExpressionModel, distill
 
-
-
 EXACT_SYSTEMS = [
     "harmonic_oscillator",
     "pendulum",

@@ -19,7 +19,6 @@ from physym.runs import load_model, save_model
 from physym.training import FitConfig, train
 
 
-
 def _random_head(model: StructuredLagrangian, seed: int = 0) -> StructuredLagrangian:
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
