@@ -71,6 +71,7 @@ def build_report(run_dir: str | Path, *, replot: bool = False) -> Path:
         _header(run),
         _lagrangians(run, recovered, verdicts),
         _verdict_section(run, recovered, verdicts),
+        _training_section(run),
         _metrics_section(run),
         _figures_section(run),
         _config_section(run),
@@ -214,6 +215,43 @@ def _verdict_section(run: RunData, recovered: sp.Expr | None,
         lines += ["", f"Evidence: {verdicts['reason']}"]
     lines += ["", f"Source of the verdicts: {verdicts.get('source')}."]
     return "\n".join(lines)
+
+
+def _training_section(run: RunData) -> str:
+    """How long the network trained and why it stopped; what the evaluation could not do."""
+    summary = run.summary or {}
+    training = summary.get("training")
+    lines = []
+    if isinstance(training, Mapping):
+        stop = training.get("stop") or {}
+        reason = stop.get("reason") or ("patience" if training.get("stopped_early")
+                                        else "budget")
+        why = {"budget": "the whole budget ran",
+               "patience": "the validation error stopped improving (patience)"}.get(
+            reason, reason)
+        lines.append(f"The {training.get('model', 'network')} network trained "
+                     f"{training.get('epochs_run')} of {stop.get('budget_epochs', '?')} "
+                     f"epochs: {why}. Best validation ‖â−a‖/‖a‖ "
+                     f"{_value(training.get('best_val_rel_error'))} at epoch "
+                     f"{training.get('best_epoch')}.")
+        checks = stop.get("checks") or []
+        if checks:
+            rows = ["| epoch | closed form | same as the check before | CPU s |",
+                    "| --- | --- | --- | --- |"]
+            rows += [f"| {c.get('epoch')} | {c.get('closed_form')} | "
+                     f"{_value(c.get('same_as_previous'))} | {_value(c.get('cpu_s'))} |"
+                     for c in checks]
+            lines += ["Distillation checks during training:", "\n".join(rows)]
+    failures = []
+    rollout = summary.get("rollout")
+    if isinstance(rollout, Mapping):
+        if rollout.get("failed"):
+            failures.append(f"the rollouts failed: {rollout['failed']}")
+        failures += [str(f) for f in rollout.get("failures") or []]
+    if failures:
+        lines.append("Evaluation problems (recorded; the fit went on): "
+                     + "; ".join(failures) + ".")
+    return "## Training\n\n" + "\n\n".join(lines) if lines else ""
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
