@@ -2,9 +2,10 @@
 
 * ``loss.png``: learning curves from ``metrics.json``;
 * ``trajectories.png`` / ``energy.png``: the first held-out rollout of ``rollout.npz``,
-  exact vs network; ``trajectories_recovered.png`` / ``energy_recovered.png``: the same
-  with the recovered ``L`` (``rollout.npz``'s ``recovered``), so the figure shows the very
-  trajectory whose errors ``summary.json`` reports;
+  exact vs network, when no recovered ``L`` was rolled out; otherwise
+  ``trajectories_recovered.png`` / ``energy_recovered.png``: exact, network and the
+  recovered ``L`` (``rollout.npz``'s ``recovered``), the very trajectories whose errors
+  ``summary.json`` reports;
 * ``trajectories_measured.png`` / ``energy_measured.png``: the first measured trajectory
   of ``rollout_measured.npz`` against the rollouts from its first state.
 

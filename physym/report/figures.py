@@ -87,12 +87,12 @@ def _rollout_figures(run: RunData, wanted: Callable[..., bool]) -> list[str]:
         from physym.data import energy_scale
 
         scale = energy_scale(system)
-        if wanted(TRAJECTORY_PNG, ENERGY_PNG) and "energy_true" in arrays:
+        # with a recovered L its figures show the network's rollout too: one pair suffices
+        recovered = "recovered" in arrays
+        names = _RECOVERED if recovered else (TRAJECTORY_PNG, ENERGY_PNG)
+        if "energy_true" in arrays and wanted(*names):
             save_rollout(path, arrays, system.coordinates, system.periodic, scale,
-                         recovered=False, title=title)
-        if "recovered" in arrays and "energy_true" in arrays and wanted(*_RECOVERED):
-            save_rollout(path, arrays, system.coordinates, system.periodic, scale,
-                         recovered=True, title=title)
+                         recovered=recovered, title=title)
     summary = run.summary or {}
     rollout = summary.get("rollout") if isinstance(summary.get("rollout"), dict) else {}
     recovered = (rollout or {}).get("recovered")
