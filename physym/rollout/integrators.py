@@ -3,10 +3,11 @@
 A neural network pays a fixed cost per call, whatever the batch size up to a few thousand
 states, so integrating many initial states as one batch with a fixed step is much faster
 than one adaptive ``solve_ivp`` per state (which calls the network with a batch of one,
-tens of thousands of times). Fixed-step RK4 in float64 has a global error ``O(dt⁴)``;
-:func:`rk4_rollout` applied to the *exact* accelerations measures that floor, and the
-exact reference trajectories themselves come from ``solve_ivp`` (DOP853, tolerances
-1e-12) through :func:`physym.data.simulate`.
+tens of thousands of times). Fixed-step RK4 in float64 has a global error ``O(dt⁴)``.
+:func:`rk4_at` integrates to any increasing output times; a fit's evaluation runs every
+rollout of the network, and of the exact system, as one batch each
+(:mod:`physym.rollout.evaluation`); :func:`~physym.rollout.compare_rollouts` measures a
+model against DOP853 references instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 
 from physym.network.base import LagrangianModel
 
-__all__ = ["BatchAccelerations", "model_accelerations", "rk4_rollout", "rk4_step",
+__all__ = ["BatchAccelerations", "model_accelerations", "rk4_at", "rk4_rollout", "rk4_step",
            "system_accelerations"]
 
 BatchAccelerations = Callable[[np.ndarray], np.ndarray]
