@@ -96,6 +96,15 @@ class ClosedFormStop:
         if log is not None and log.is_file():
             self._restore(log)
 
+    @property
+    def status(self) -> str:
+        """The last check in a few words (a progress bar's postfix)."""
+        if not self.checks:
+            return ""
+        last = self.checks[-1]
+        return f"{last.closed_form} at epoch {last.epoch}" + (" (same)" if
+                                                               last.same_as_previous else "")
+
     def __call__(self, epoch: int, model: LagrangianModel) -> str | None:
         if epoch not in self.epochs or epoch >= self.budget:
             return None

@@ -283,15 +283,20 @@ def train(
                     "not finite")
             schedule.after_epoch(record["val_rel_error"])
             _update_state(state, record, model, config)
-            reason = stop_check(state["epoch"], model) if stop_check is not None else None
+            reason = None
+            if stop_check is not None:
+                bar.set_postfix_str(f"epoch {state['epoch']}: checking", refresh=True)
+                reason = stop_check(state["epoch"], model)
             if reason and state["epoch"] < config.epochs:
                 state["stopped_early"], state["stop_reason"] = True, reason
             if checkpoint is not None:
                 _save(checkpoint, state, model, optimizer, schedule, batches.generator)
             if on_epoch is not None:
                 on_epoch(training_metrics(state))
+            status = getattr(stop_check, "status", None)
             bar.set_postfix(loss=f"{record['train_loss']:.3g}",
-                            val=f"{record['val_rel_error']:.3g}", refresh=False)
+                            val=f"{record['val_rel_error']:.3g}",
+                            **({"L": status} if status else {}), refresh=False)
             bar.update(1)
     except TrainingDivergedError as exc:
         raise TrainingDivergedError(f"{exc}{_kept(checkpoint, state)}") from None
