@@ -28,7 +28,8 @@ __all__ = ["REPORT_NAME", "build_report"]
 REPORT_NAME = "report.md"
 _VERDICT_KEYS = {"system", "true_lagrangian", "recovered_lagrangian", "comparison",
                  "equivalent", "exact", "scale"}
-_FIRST_METRICS = ("accel_rel_error", "rollout", "timings", "backend", "versions")
+_FIRST_METRICS = ("accel_rel_error", "closed_form", "rollout", "timings", "cpu_seconds", "backend",
+                  "versions")
 _REPORT_STATES = 500
 
 

@@ -30,11 +30,18 @@ def status_bar(name: str, show: bool) -> Iterator[Any]:
         bar.close()
 
 
-def time_bar(name: str, horizon: float, show: bool) -> Any:
-    """A bar over simulated time ``[0, horizon]`` (call ``.update(dt)``)."""
+@contextlib.contextmanager
+def time_bar(name: str, horizon: float, show: bool) -> Iterator[Any]:
+    """A bar over simulated time ``[0, horizon]`` (call ``.update(dt)``), full on exit."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=round(horizon, 6), desc=name, unit="t", disable=not show,
-                file=sys.stderr, dynamic_ncols=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.1f}/{total:.1f} "
-                           "[{elapsed}<{remaining}]")
+    bar = tqdm(total=round(horizon, 6), desc=name, unit="t", disable=not show,
+               file=sys.stderr, dynamic_ncols=True,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.1f}/{total:.1f} "
+                          "[{elapsed}<{remaining}]")
+    try:
+        yield bar
+        bar.n = bar.total
+        bar.refresh()
+    finally:
+        bar.close()
