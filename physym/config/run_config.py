@@ -145,13 +145,14 @@ class RunConfig(Section):
     def from_toml(cls, path: str | Path, **overrides: Any) -> RunConfig:
         """Load a TOML file; ``overrides`` (short names, not ``None``) win."""
         data = read_toml(path)
-        return cls.from_dict(merge_overrides(data, overrides), where=str(path))
+        return cls.from_dict(merge_overrides(data, overrides, where=str(path)), where=str(path))
 
     def with_settings(self, settings: Mapping[str, Any], *, where: str = "config"
                       ) -> RunConfig:
         """A copy with short-name or nested ``settings`` changed (``None`` values are
         ignored: they mean "as it is")."""
-        return RunConfig.from_dict(merge_overrides(self.to_dict(), settings), where=where)
+        return RunConfig.from_dict(merge_overrides(self.to_dict(), settings, where=where),
+                                   where=where)
 
     @property
     def measured(self) -> bool:
@@ -159,28 +160,44 @@ class RunConfig(Section):
         return self.data.measured is not None
 
 
-def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any]
-                    ) -> dict[str, Any]:
-    """``base`` (nested or flat) with ``overrides`` (short names or sections) applied;
-    ``None`` overrides are skipped. The result is nested where ``base`` was."""
-    out = _copy_tables(base)
+def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any], *,
+                    where: str = "settings") -> dict[str, Any]:
+    """``base`` (nested, flat or both) with ``overrides`` (short names or sections)
+    applied; ``None`` overrides are skipped, and an override wins over the base's value of
+    the same setting however either names it. A setting the base names twice is an error.
+    """
     given = {k: v for k, v in overrides.items() if v is not None and k != "format"}
     sections = {k: v for k, v in given.items() if k in SECTIONS and isinstance(v, Mapping)}
     flat = {k: v for k, v in given.items() if k not in sections}
-    if any(isinstance(out.get(s), Mapping) for s in SECTIONS):
-        measured = (out.get("data") or {}).get("measured")
-        file = measured.get("file") if isinstance(measured, Mapping) else None
-        if file is not None and "data" not in flat:
-            flat = {"data": file, **flat}
-        for key, value in flat_to_nested(flat, where="settings").items():
-            out[key] = _deep_update(out[key], value) if isinstance(value, Mapping) and \
-                isinstance(out.get(key), dict) else value
-    else:
-        out.update(flat)
-    for key, value in sections.items():
-        section = out.get(key)
-        out[key] = _deep_update(section if isinstance(section, dict) else {}, value)
-    return out
+    base_sections = {k: v for k, v in base.items() if k in SECTIONS and isinstance(v, Mapping)}
+    base_flat = {k: v for k, v in base.items() if k not in base_sections and k != "format"}
+    if not base_sections and not sections:
+        return {**base_flat, **flat}
+    out: dict[str, Any] = {k: _copy_tables(v) for k, v in base_sections.items()}
+    file = _measured_file(out, base_flat, flat)
+    nested_file = _measured_file(out)
+    requested: dict[str, Any] = {}
+    try:
+        for table, target in ((base_flat, out), (flat, requested)):
+            inject = file is not None and "data" not in table and not (
+                table is base_flat and nested_file is not None)
+            with_file = {"data": file, **table} if inject else table
+            for key, value in flat_to_nested(with_file, where="config").items():
+                _merge(target, key, value, "config")
+        for key, value in sections.items():  # a setting asked twice is an error too
+            _merge(requested, key, _copy_tables(value), "config")
+    except ConfigError as exc:
+        raise ConfigError(_in_user_terms(str(exc), {**base_flat, **flat}, where)) from None
+    return _deep_update(out, requested)
+
+
+def _measured_file(nested: Mapping[str, Any], *flats: Mapping[str, Any]) -> Any:
+    """The measured-data file named anywhere (short name ``data`` or its table)."""
+    for table in reversed(flats):
+        if table.get("data") is not None:
+            return table["data"]
+    measured = (nested.get("data") or {}).get("measured")
+    return measured.get("file") if isinstance(measured, Mapping) else None
 
 
 def _deep_update(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,8 +230,9 @@ def _in_user_terms(message: str, flat: Mapping[str, Any], where: str) -> str:
     """Name a setting the user gave by its short name as that short name."""
     for key in flat:
         message = message.replace(f"'{FLAT.get(key, key)}'", f"'{key}'")
-    return f"{where}: {message.removeprefix('config: ')}" if not message.startswith(
-        where + ":") else message
+    if message.startswith(where + ":"):
+        return message
+    return f"{where}: {message.removeprefix('config: ')}"
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

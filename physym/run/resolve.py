@@ -44,7 +44,7 @@ def resolve(system: str | Path | System | None, run_dir: Path, config: ConfigLik
         raise ConfigError(f"fit: unknown setting {unknown[0]!r}")
     base = _base_settings(config)
     base.pop("system", None)
-    settings = merge_overrides(base, explicit)
+    settings = merge_overrides(base, explicit, where="fit")
     if resume:
         return _resume(system, run_dir, settings)
     if isinstance(system, System):
