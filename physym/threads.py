@@ -38,14 +38,16 @@ def configure_threads() -> bool:
 def check_threads(count: int | None = None) -> None:
     """Warn once if torch loaded before physym with OpenMP threads that spin-wait and a
     fit is to run with more than one thread (``count``; ``None``: torch's own)."""
-    if count == 1 or _STATE["configured"] or _STATE["warned"] or \
-            "OMP_WAIT_POLICY" in os.environ:
+    if count == 1 or _STATE["configured"] or _STATE["warned"] or "OMP_WAIT_POLICY" in os.environ:
         return
     _STATE["warned"] = True
-    warnings.warn("torch was imported before physym, so OpenMP threads spin while they "
-                  "wait (much slower training on a busy machine): import physym first, or "
-                  "set OMP_WAIT_POLICY=PASSIVE in the environment", RuntimeWarning,
-                  stacklevel=3)
+    warnings.warn(
+        "torch was imported before physym, so OpenMP threads spin while they "
+        "wait (much slower training on a busy machine): import physym first, or "
+        "set OMP_WAIT_POLICY=PASSIVE in the environment",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 @contextlib.contextmanager

@@ -17,11 +17,18 @@ PENDULUM = load_system("pendulum")
 
 
 def _context(tmp_path, **settings):
-    config = RunConfig.from_dict({"system": "pendulum", "samples": 200, "rollout_states": 2,
-                                  "rollout_t_end": 0.2, "energy_states": 2,
-                                  "energy_t_end": 0.2, **settings})
-    return RunContext(config=config, system=PENDULUM, run_dir=tmp_path,
-                      source=source_for(config))
+    config = RunConfig.from_dict(
+        {
+            "system": "pendulum",
+            "samples": 200,
+            "rollout_states": 2,
+            "rollout_t_end": 0.2,
+            "energy_states": 2,
+            "energy_t_end": 0.2,
+            **settings,
+        }
+    )
+    return RunContext(config=config, system=PENDULUM, run_dir=tmp_path, source=source_for(config))
 
 
 def test_the_data_source_is_chosen_by_the_config_and_sets_the_noise_floor(tmp_path):
@@ -48,8 +55,9 @@ def test_an_evaluation_that_raises_is_recorded_and_the_fit_goes_on(tmp_path):
 def test_rollouts_of_a_working_network_fill_the_summary_and_the_arrays(tmp_path):
     ctx = _context(tmp_path)
     data_stage(ctx)
-    ctx.model = build_model("structured", 1, width=4, depth=1, dtype=torch.float64,
-                            periodic=[True], seed=0)
+    ctx.model = build_model(
+        "structured", 1, width=4, depth=1, dtype=torch.float64, periodic=[True], seed=0
+    )
     rollout_stage(ctx)
     rollout = ctx.summary["rollout"]
     assert rollout["n_initial_states"] == 2 and rollout["horizon_s"] == 0.2

@@ -13,9 +13,14 @@ from physym.run.stopping import ClosedFormStop, check_epochs, same_lagrangian
 
 PENDULUM = load_system("pendulum")
 #: the same coordinates and box, another gravity: another closed form
-WEAKER = System("weaker", PENDULUM.coordinates, PENDULUM.lagrangian,
-                {**PENDULUM.parameters, "g": 5.0}, PENDULUM.sampling,
-                periodic=PENDULUM.periodic)
+WEAKER = System(
+    "weaker",
+    PENDULUM.coordinates,
+    PENDULUM.lagrangian,
+    {**PENDULUM.parameters, "g": 5.0},
+    PENDULUM.sampling,
+    periodic=PENDULUM.periodic,
+)
 
 
 def _distil(model):

@@ -68,10 +68,10 @@ class RunConfig(Section):
     2
     """
 
-    system: str | None = setting(None, str, optional=True,
-                                 doc="built-in name, .toml or .py path (None: 'data' alone)")
-    seed: int = setting(0, int, low=0, doc="seed of data, weights, batch order and "
-                                           "distillation")
+    system: str | None = setting(
+        None, str, optional=True, doc="built-in name, .toml or .py path (None: 'data' alone)"
+    )
+    seed: int = setting(0, int, low=0, doc="seed of data, weights, batch order and distillation")
     data: DataConfig = setting(kind=DataConfig, factory=DataConfig)
     model: ModelConfig = setting(kind=ModelConfig, factory=ModelConfig)
     train: TrainConfig = setting(kind=TrainConfig, factory=TrainConfig)
@@ -84,11 +84,13 @@ class RunConfig(Section):
         super().__post_init__()
         measured = self.data.measured
         if measured is None and self.system is None:
-            raise ConfigError("config: 'system' is needed unless 'data' names a file of "
-                              "measured positions")
+            raise ConfigError(
+                "config: 'system' is needed unless 'data' names a file of measured positions"
+            )
         if measured is not None and self.system is None and measured.coordinates is None:
-            raise ConfigError("config: 'data' without a system needs 'coordinates' (the "
-                              "position columns)")
+            raise ConfigError(
+                "config: 'data' without a system needs 'coordinates' (the position columns)"
+            )
 
     # ------------------------------------------------------------ serialise
 
@@ -115,8 +117,9 @@ class RunConfig(Section):
         table = dict(data)
         version = table.pop("format", FORMAT)
         if version != FORMAT:
-            raise ConfigError(f"{where}: unknown config format {version!r} (this physym "
-                              f"reads {FORMAT!r})")
+            raise ConfigError(
+                f"{where}: unknown config format {version!r} (this physym reads {FORMAT!r})"
+            )
         nested: dict[str, Any] = {}
         flat: dict[str, Any] = {}
         for key, value in table.items():
@@ -124,8 +127,11 @@ class RunConfig(Section):
                 nested[key] = _copy_tables(value)
             else:
                 flat[key] = value
-        if "system" not in flat and flat.get("data") is None and not \
-                isinstance((nested.get("data") or {}).get("measured"), Mapping):
+        if (
+            "system" not in flat
+            and flat.get("data") is None
+            and not isinstance((nested.get("data") or {}).get("measured"), Mapping)
+        ):
             raise ConfigError(f"{where}: missing required key 'system'")
         try:
             for key, value in flat_to_nested(flat, where=where).items():
@@ -147,12 +153,12 @@ class RunConfig(Section):
         data = read_toml(path)
         return cls.from_dict(merge_overrides(data, overrides, where=str(path)), where=str(path))
 
-    def with_settings(self, settings: Mapping[str, Any], *, where: str = "config"
-                      ) -> RunConfig:
+    def with_settings(self, settings: Mapping[str, Any], *, where: str = "config") -> RunConfig:
         """A copy with short-name or nested ``settings`` changed (``None`` values are
         ignored: they mean "as it is")."""
-        return RunConfig.from_dict(merge_overrides(self.to_dict(), settings, where=where),
-                                   where=where)
+        return RunConfig.from_dict(
+            merge_overrides(self.to_dict(), settings, where=where), where=where
+        )
 
     @property
     def measured(self) -> bool:
@@ -160,8 +166,9 @@ class RunConfig(Section):
         return self.data.measured is not None
 
 
-def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any], *,
-                    where: str = "settings") -> dict[str, Any]:
+def merge_overrides(
+    base: Mapping[str, Any], overrides: Mapping[str, Any], *, where: str = "settings"
+) -> dict[str, Any]:
     """``base`` (nested, flat or both) with ``overrides`` (short names or sections)
     applied; ``None`` overrides are skipped, and an override wins over the base's value of
     the same setting however either names it. A setting the base names twice is an error.
@@ -179,8 +186,11 @@ def merge_overrides(base: Mapping[str, Any], overrides: Mapping[str, Any], *,
     requested: dict[str, Any] = {}
     try:
         for table, target in ((base_flat, out), (flat, requested)):
-            inject = file is not None and "data" not in table and not (
-                table is base_flat and nested_file is not None)
+            inject = (
+                file is not None
+                and "data" not in table
+                and not (table is base_flat and nested_file is not None)
+            )
             with_file = {"data": file, **table} if inject else table
             for key, value in flat_to_nested(with_file, where="config").items():
                 _merge(target, key, value, "config")
@@ -221,8 +231,7 @@ def _merge(nested: dict[str, Any], key: str, value: Any, where: str, path: str =
             _merge(nested[key], inner, item, where, name + ".")
         return
     if key in nested and not (nested[key] is None and isinstance(value, dict)):
-        raise ConfigError(f"{where}: {name!r} is set twice (as a short name and in its "
-                          "table)")
+        raise ConfigError(f"{where}: {name!r} is set twice (as a short name and in its table)")
     nested[key] = value
 
 

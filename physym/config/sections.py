@@ -46,17 +46,25 @@ class DerivativeConfig(Section):
     (:mod:`physym.data.state_estimate`)."""
 
     path: ClassVar[str] = "data.measured.derivative"
-    method: str = setting("savgol", str, choices=DERIVATIVE_METHODS,
-                          doc="how q̇, q̈ are estimated from positions")
-    window: int | None = setting(None, int, low=3, optional=True,
-                                 doc="savgol window in samples (None: from the noise)")
-    order: int | None = setting(None, int, low=1, optional=True,
-                                doc="savgol order or spline degree (None: 5)")
-    smoothing: float | None = setting(None, float, low=0.0, optional=True,
-                                      doc="spline residual budget s (None: T·σ²)")
-    trim: int | None = setting(None, int, low=0, optional=True,
-                               doc="samples dropped at each trajectory end (None: half "
-                                   "the window)")
+    method: str = setting(
+        "savgol", str, choices=DERIVATIVE_METHODS, doc="how q̇, q̈ are estimated from positions"
+    )
+    window: int | None = setting(
+        None, int, low=3, optional=True, doc="savgol window in samples (None: from the noise)"
+    )
+    order: int | None = setting(
+        None, int, low=1, optional=True, doc="savgol order or spline degree (None: 5)"
+    )
+    smoothing: float | None = setting(
+        None, float, low=0.0, optional=True, doc="spline residual budget s (None: T·σ²)"
+    )
+    trim: int | None = setting(
+        None,
+        int,
+        low=0,
+        optional=True,
+        doc="samples dropped at each trajectory end (None: half the window)",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -71,12 +79,15 @@ class MeasuredConfig(Section):
     path: ClassVar[str] = "data.measured"
     file: str = setting(kind=str, doc="file of measured positions over time (.csv, .npz)")
     coordinates: tuple[str, ...] | None = setting(
-        None, list, optional=True, doc="position columns (default: the system's)")
+        None, list, optional=True, doc="position columns (default: the system's)"
+    )
     periodic: tuple[str, ...] | None = setting(
-        None, list, optional=True, doc="angle coordinates (default: the system's)")
+        None, list, optional=True, doc="angle coordinates (default: the system's)"
+    )
     time_column: str = setting("t", str, doc="time column")
     trajectory_column: str | None = setting(
-        None, str, optional=True, doc="column naming the trajectory of each row")
+        None, str, optional=True, doc="column naming the trajectory of each row"
+    )
     derivative: DerivativeConfig = setting(kind=DerivativeConfig, factory=DerivativeConfig)
 
     def __post_init__(self) -> None:
@@ -89,8 +100,10 @@ class MeasuredConfig(Section):
             raise ConfigError(f"config: 'coordinates' repeats a name: {list(names)}")
         stray = [q for q in self.periodic or () if names and q not in names]
         if stray:
-            raise ConfigError(f"config: periodic coordinate {stray[0]!r} is not one of the "
-                              f"coordinates {', '.join(names)}")
+            raise ConfigError(
+                f"config: periodic coordinate {stray[0]!r} is not one of the "
+                f"coordinates {', '.join(names)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -98,21 +111,30 @@ class DataConfig(Section):
     """States sampled from the system's box, or ``measured`` positions over time."""
 
     path: ClassVar[str] = "data"
-    samples: int = setting(20_000, int, low=10, doc="states sampled (with 'data': at most "
-                                                    "this many estimated states used)")
+    samples: int = setting(
+        20_000,
+        int,
+        low=10,
+        doc="states sampled (with 'data': at most this many estimated states used)",
+    )
     noise: float = setting(0.0, float, low=0.0, doc="relative noise on sampled targets")
-    splits: tuple[float, float, float] = setting((0.8, 0.1, 0.1), tuple,
-                                                 doc="train/val/test fractions")
+    splits: tuple[float, float, float] = setting(
+        (0.8, 0.1, 0.1), tuple, doc="train/val/test fractions"
+    )
     measured: MeasuredConfig | None = setting(None, MeasuredConfig, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if abs(sum(self.splits) - 1.0) > 1e-9 or min(self.splits) < 0 or self.splits[0] <= 0:
-            raise ConfigError(f"config: 'splits' must be three non-negative fractions summing "
-                              f"to 1 with a positive training share, got {list(self.splits)}")
+            raise ConfigError(
+                f"config: 'splits' must be three non-negative fractions summing "
+                f"to 1 with a positive training share, got {list(self.splits)}"
+            )
         if self.measured is not None and self.noise > 0:
-            raise ConfigError("config: 'noise' adds synthetic noise to sampled targets; with "
-                              "'data' the measured positions are used as they are")
+            raise ConfigError(
+                "config: 'noise' adds synthetic noise to sampled targets; with "
+                "'data' the measured positions are used as they are"
+            )
 
 
 # ------------------------------------------------------------------ model
@@ -124,10 +146,12 @@ class FallbackConfig(Section):
     (:mod:`physym.training.fallback`)."""
 
     path: ClassVar[str] = "model.fallback"
-    name: str = setting("mlp", str, doc="model also trained when 'model' misses "
-                                        "fallback_threshold ('none': never)")
-    threshold: float = setting(0.01, float, low=0.0, doc="best validation rel. error of "
-                                                         "'model' that triggers the fallback")
+    name: str = setting(
+        "mlp", str, doc="model also trained when 'model' misses fallback_threshold ('none': never)"
+    )
+    threshold: float = setting(
+        0.01, float, low=0.0, doc="best validation rel. error of 'model' that triggers the fallback"
+    )
 
 
 @dataclass(frozen=True)
@@ -136,16 +160,20 @@ class ModelConfig(Section):
 
     path: ClassVar[str] = "model"
     name: str = setting("structured", str, doc="network registry name")
-    width: int | None = setting(None, int, low=1, optional=True,
-                                doc="None: the model's or preset's own (64; seed: 32)")
-    depth: int | None = setting(None, int, low=1, optional=True,
-                                doc="None: the model's or preset's own (3; seed: 4)")
-    activation: str | None = setting(None, str, optional=True,
-                                     doc="None: the model's or preset's own (softplus)")
+    width: int | None = setting(
+        None, int, low=1, optional=True, doc="None: the model's or preset's own (64; seed: 32)"
+    )
+    depth: int | None = setting(
+        None, int, low=1, optional=True, doc="None: the model's or preset's own (3; seed: 4)"
+    )
+    activation: str | None = setting(
+        None, str, optional=True, doc="None: the model's or preset's own (softplus)"
+    )
     dtype: str = setting("float64", str, choices=DTYPES, doc="training dtype")
     epsilon: float = setting(0.0, float, low=0.0, doc="ε‖q̇‖²/2 added to L_θ")
-    options: Mapping[str, Any] = setting(kind=dict, factory=dict,
-                                         doc="other keyword arguments of the model class")
+    options: Mapping[str, Any] = setting(
+        kind=dict, factory=dict, doc="other keyword arguments of the model class"
+    )
     fallback: FallbackConfig = setting(kind=FallbackConfig, factory=FallbackConfig)
 
 
@@ -186,10 +214,12 @@ class StopConfig(Section):
     """
 
     path: ClassVar[str] = "train.stop"
-    when_found: bool = setting(True, bool, doc="stop training when the closed form is found "
-                                               "at two consecutive checks")
-    growth: float = setting(1.25, float, low=1.0, doc="ratio of the epochs of consecutive "
-                                                      "distillation checks")
+    when_found: bool = setting(
+        True, bool, doc="stop training when the closed form is found at two consecutive checks"
+    )
+    growth: float = setting(
+        1.25, float, low=1.0, doc="ratio of the epochs of consecutive distillation checks"
+    )
 
 
 @dataclass(frozen=True)
@@ -198,9 +228,14 @@ class TrainConfig(Section):
 
     path: ClassVar[str] = "train"
     epochs: int = setting(60, int, low=1, doc="training budget in epochs")
-    min_steps: int = setting(0, int, low=0, doc="at least this many optimiser steps: epochs "
-                                                "(and patience, warm-up) are raised for small "
-                                                "datasets")
+    min_steps: int = setting(
+        0,
+        int,
+        low=0,
+        doc="at least this many optimiser steps: epochs "
+        "(and patience, warm-up) are raised for small "
+        "datasets",
+    )
     batch_size: int = setting(128, int, low=1)
     lr: float = setting(1e-2, float, low=0.0, doc="peak learning rate")
     schedule: str = setting("cosine", str, doc="cosine, plateau or constant")
@@ -208,8 +243,9 @@ class TrainConfig(Section):
     min_lr_factor: float = setting(1e-2, float, low=0.0)
     weight_decay: float = setting(0.0, float, low=0.0)
     patience: int = setting(15, int, low=0, doc="early-stopping epochs (0: off)")
-    monitor_states: int = setting(512, int, low=1, doc="validation states of the Hessian "
-                                                       "health monitor")
+    monitor_states: int = setting(
+        512, int, low=1, doc="validation states of the Hessian health monitor"
+    )
     guards: GuardConfig = setting(kind=GuardConfig, factory=GuardConfig)
     multistep: MultistepConfig = setting(kind=MultistepConfig, factory=MultistepConfig)
     stop: StopConfig = setting(kind=StopConfig, factory=StopConfig)
@@ -231,8 +267,11 @@ class TrainConfig(Section):
         if needed <= self.epochs:
             return self
         factor = needed / self.epochs
-        return self.replace(epochs=needed, patience=math.ceil(self.patience * factor),
-                            warmup_epochs=math.ceil(self.warmup_epochs * factor))
+        return self.replace(
+            epochs=needed,
+            patience=math.ceil(self.patience * factor),
+            warmup_epochs=math.ceil(self.warmup_epochs * factor),
+        )
 
 
 # ------------------------------------------------------------------ evaluate
@@ -256,7 +295,8 @@ class EnergyConfig(Section):
     states: int = setting(32, int, low=0, doc="initial states (0: no energy metric)")
     t_end: float = setting(10.0, float, low=0.0, doc="horizon (the paper's: 100)")
     ic_box: Mapping[str, Any] | None = setting(
-        None, dict, optional=True, doc="box of initial states (default: the sampling box)")
+        None, dict, optional=True, doc="box of initial states (default: the sampling box)"
+    )
 
 
 @dataclass(frozen=True)
@@ -276,13 +316,19 @@ class DistillConfig(Section):
     """Distillation to a closed form and its comparison with the truth (DESIGN.md §4)."""
 
     path: ClassVar[str] = "distill"
-    enabled: bool = setting(True, bool, doc="distil the trained network to a closed form "
-                                            "and compare it")
+    enabled: bool = setting(
+        True, bool, doc="distil the trained network to a closed form and compare it"
+    )
     backend: str = setting("sparse", str, doc="distillation backend: sparse, operon or pysr")
     states: int = setting(800, int, low=10, doc="coordinates sampled for the targets")
-    slack: float | None = setting(None, float, low=0.0, optional=True,
-                                  doc="worsening of the data fit accepted to drop a term or "
-                                      "rationalise a constant (None: 0.05; 0.5 with 'data')")
-    compare_tolerance: float = setting(1e-6, float, low=0.0, doc="largest recovered accel "
-                                                                 "error that counts as "
-                                                                 "equivalent")
+    slack: float | None = setting(
+        None,
+        float,
+        low=0.0,
+        optional=True,
+        doc="worsening of the data fit accepted to drop a term or "
+        "rationalise a constant (None: 0.05; 0.5 with 'data')",
+    )
+    compare_tolerance: float = setting(
+        1e-6, float, low=0.0, doc="largest recovered accel error that counts as equivalent"
+    )

@@ -27,9 +27,16 @@ class ConfigError(PhysymError, ValueError):
     """A bad configuration: unknown key, wrong type or out-of-range value (one line)."""
 
 
-def setting(default: Any = MISSING, kind: Any = None, *, low: float | None = None,
-            choices: tuple[str, ...] = (), optional: bool = False, doc: str = "",
-            factory: Any = MISSING) -> Any:
+def setting(
+    default: Any = MISSING,
+    kind: Any = None,
+    *,
+    low: float | None = None,
+    choices: tuple[str, ...] = (),
+    optional: bool = False,
+    doc: str = "",
+    factory: Any = MISSING,
+) -> Any:
     """A dataclass field of a :class:`Section` with what its value must satisfy.
 
     Parameters
@@ -48,8 +55,7 @@ def setting(default: Any = MISSING, kind: Any = None, *, low: float | None = Non
     doc : str
         One line shown by ``physym fit --help`` and the README.
     """
-    metadata = {"kind": kind, "low": low, "choices": choices, "optional": optional,
-                "doc": doc}
+    metadata = {"kind": kind, "low": low, "choices": choices, "optional": optional, "doc": doc}
     if factory is not MISSING:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -78,13 +84,14 @@ class Section:
     def from_dict(cls: type[S], data: Mapping[str, Any]) -> S:
         """Build from a table; nested sections may be tables too. Unknown keys are errors."""
         if not isinstance(data, Mapping):
-            raise ConfigError(f"config: {cls.path or 'the config'!r} must be a table, "
-                              f"got {data!r}")
+            raise ConfigError(f"config: {cls.path or 'the config'!r} must be a table, got {data!r}")
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise ConfigError(f"config: unknown key {cls._name(unknown[0])!r} (known keys "
-                              f"of {cls.path or 'the config'}: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"config: unknown key {cls._name(unknown[0])!r} (known keys "
+                f"of {cls.path or 'the config'}: {', '.join(sorted(known))})"
+            )
         values = {}
         for name, value in data.items():
             kind = known[name].metadata.get("kind")
@@ -167,14 +174,20 @@ def check_value(name: str, value: Any, meta: Mapping[str, Any]) -> Any:
     elif kind is list:
         if isinstance(value, str):  # "x, theta" from a flag
             value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, list | tuple) or not value or not all(
-                isinstance(v, str) and v for v in value):
+        if (
+            not isinstance(value, list | tuple)
+            or not value
+            or not all(isinstance(v, str) and v for v in value)
+        ):
             raise ConfigError(bad + f"must be a list of names, got {value!r}")
         value = tuple(value)
     elif kind is tuple:
-        if isinstance(value, str) or not isinstance(value, list | tuple) or len(value) != 3 \
-                or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                           for v in value):
+        if (
+            isinstance(value, str)
+            or not isinstance(value, list | tuple)
+            or len(value) != 3
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        ):
             raise ConfigError(bad + f"must be three numbers, got {value!r}")
         value = tuple(float(v) for v in value)
     if low is not None and value < low:

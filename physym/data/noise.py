@@ -27,12 +27,13 @@ def estimate_noise(t: np.ndarray, y: np.ndarray, width: int = 13, degree: int = 
     values = np.asarray(y, dtype=np.float64)
     if len(values) < width:
         return 0.0
-    starts = np.unique(np.linspace(0, len(values) - width, min(2000, len(values) - width + 1))
-                       .astype(int))
+    starts = np.unique(
+        np.linspace(0, len(values) - width, min(2000, len(values) - width + 1)).astype(int)
+    )
     window = starts[:, None] + np.arange(width)
     centre = width // 2
     tw, yw = times[window], values[window]
-    x = (tw - tw[:, centre:centre + 1]) / (tw[:, -1:] - tw[:, :1])
+    x = (tw - tw[:, centre : centre + 1]) / (tw[:, -1:] - tw[:, :1])
     weights = np.linalg.pinv(x[..., None] ** np.arange(degree + 1))[:, 0, :]  # fit at x = 0
     residual = yw[:, centre] - np.einsum("wk,wk->w", weights, yw)
     spread = np.sqrt(1 - 2 * weights[:, centre] + np.einsum("wk,wk->w", weights, weights))

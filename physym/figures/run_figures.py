@@ -48,10 +48,11 @@ __all__ = [
 
 LOSS_PNG = "loss.png"
 TRAJECTORY_PNG, ENERGY_PNG = "trajectories.png", "energy.png"
-RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG = ("trajectories_recovered.png",
-                                                  "energy_recovered.png")
-MEASURED_TRAJECTORY_PNG, MEASURED_ENERGY_PNG = ("trajectories_measured.png",
-                                                "energy_measured.png")
+RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG = (
+    "trajectories_recovered.png",
+    "energy_recovered.png",
+)
+MEASURED_TRAJECTORY_PNG, MEASURED_ENERGY_PNG = ("trajectories_measured.png", "energy_measured.png")
 Arrays = Mapping[str, np.ndarray]
 
 
@@ -66,8 +67,7 @@ def save_loss(run_dir: str | Path, metrics: Any) -> Path | None:
     """``loss.png`` (``None`` when ``metrics`` hold no numeric series)."""
     if not learning_curves(metrics):
         return None
-    return save_figure(Path(run_dir) / LOSS_PNG, lambda fig: draw_loss(metrics,
-                                                                      fig.add_subplot()))
+    return save_figure(Path(run_dir) / LOSS_PNG, lambda fig: draw_loss(metrics, fig.add_subplot()))
 
 
 def _first(arrays: Arrays, key: str) -> np.ndarray | None:
@@ -75,23 +75,35 @@ def _first(arrays: Arrays, key: str) -> np.ndarray | None:
     return None if value is None else value[:, 0]
 
 
-def draw_rollout(arrays: Arrays, coordinates: Sequence[str], periodic: Sequence[str],
-                 energy_scale: float, *, trajectory_ax: Any = None, error_ax: Any = None,
-                 energy_ax: Any = None, recovered: bool = True) -> None:
+def draw_rollout(
+    arrays: Arrays,
+    coordinates: Sequence[str],
+    periodic: Sequence[str],
+    energy_scale: float,
+    *,
+    trajectory_ax: Any = None,
+    error_ax: Any = None,
+    energy_ax: Any = None,
+    recovered: bool = True,
+) -> None:
     """The first held-out trajectory of ``rollout.npz`` (exact, network and, with
     ``recovered``, the recovered ``L``), its coordinate errors and its true energy."""
     t, exact = arrays["t"], arrays["true"][:, 0]
-    network = _first(arrays, "predicted") if "predicted" in arrays else _first(arrays,
-                                                                               "network")
+    network = _first(arrays, "predicted") if "predicted" in arrays else _first(arrays, "network")
     mine = _first(arrays, "recovered") if recovered else None
     if trajectory_ax is not None:
-        plot_trajectories(t, exact, coordinates, network=network, recovered=mine,
-                          ax=trajectory_ax)
+        plot_trajectories(t, exact, coordinates, network=network, recovered=mine, ax=trajectory_ax)
     if error_ax is not None:
         if trajectory_ax is not None:
             trajectory_ax.set_xlabel("")
-        plot_coordinate_errors(t, exact, {"network": network, "recovered": mine}, coordinates,
-                               periodic=periodic, ax=error_ax)
+        plot_coordinate_errors(
+            t,
+            exact,
+            {"network": network, "recovered": mine},
+            coordinates,
+            periodic=periodic,
+            ax=error_ax,
+        )
     if energy_ax is not None:
         energies = {"exact": arrays["energy_true"][:, 0]}
         for label, key in (("network", "energy_predicted"), ("recovered", "energy_recovered")):
@@ -101,72 +113,104 @@ def draw_rollout(arrays: Arrays, coordinates: Sequence[str], periodic: Sequence[
         plot_energy(t, energies, reference=reference, ax=energy_ax)
 
 
-def save_rollout(run_dir: str | Path, arrays: Arrays, coordinates: Sequence[str],
-                 periodic: Sequence[str], energy_scale: float, *, recovered: bool,
-                 title: str = "") -> list[Path]:
+def save_rollout(
+    run_dir: str | Path,
+    arrays: Arrays,
+    coordinates: Sequence[str],
+    periodic: Sequence[str],
+    energy_scale: float,
+    *,
+    recovered: bool,
+    title: str = "",
+) -> list[Path]:
     """``trajectories.png`` and ``energy.png`` (exact vs network), or with ``recovered``
     ``trajectories_recovered.png`` and ``energy_recovered.png`` (the recovered ``L`` too).
     Nothing is drawn without the arrays it needs."""
     if len(arrays.get("t", ())) < 2 or (recovered and "recovered" not in arrays):
         return []
-    names = (RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG) if recovered else \
-        (TRAJECTORY_PNG, ENERGY_PNG)
+    names = (
+        (RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG)
+        if recovered
+        else (TRAJECTORY_PNG, ENERGY_PNG)
+    )
     shown = "exact, network and recovered-L" if recovered else "exact and network"
 
     def trajectories(fig: Any) -> None:
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
-        draw_rollout(arrays, coordinates, periodic, energy_scale, trajectory_ax=top,
-                     error_ax=bottom, recovered=recovered)
+        draw_rollout(
+            arrays,
+            coordinates,
+            periodic,
+            energy_scale,
+            trajectory_ax=top,
+            error_ax=bottom,
+            recovered=recovered,
+        )
         top.set_title(f"{title + ': ' if title else ''}first held-out trajectory, {shown}")
 
     def energy(fig: Any) -> None:
         ax = fig.add_subplot()
-        draw_rollout(arrays, coordinates, periodic, energy_scale, energy_ax=ax,
-                     recovered=recovered)
-        ax.set_title("change of the true energy along the trajectory "
-                     "(E_ref = max(|E₀|, std of E over the box))")
+        draw_rollout(arrays, coordinates, periodic, energy_scale, energy_ax=ax, recovered=recovered)
+        ax.set_title(
+            "change of the true energy along the trajectory "
+            "(E_ref = max(|E₀|, std of E over the box))"
+        )
 
-    return [save_figure(Path(run_dir) / names[0], trajectories, size=(8, 6.5)),
-            save_figure(Path(run_dir) / names[1], energy)]
+    return [
+        save_figure(Path(run_dir) / names[0], trajectories, size=(8, 6.5)),
+        save_figure(Path(run_dir) / names[1], energy),
+    ]
 
 
-def draw_measured(arrays: Arrays, coordinates: Sequence[str], periodic: Sequence[bool],
-                  *, trajectory_ax: Any = None, error_ax: Any = None,
-                  energy_ax: Any = None) -> None:
+def draw_measured(
+    arrays: Arrays,
+    coordinates: Sequence[str],
+    periodic: Sequence[bool],
+    *,
+    trajectory_ax: Any = None,
+    error_ax: Any = None,
+    energy_ax: Any = None,
+) -> None:
     """The first measured trajectory of ``rollout_measured.npz`` and the rollouts of the
     network and the recovered ``L`` from its first state (positions, errors, own energy)."""
     t = arrays["t"]
     inside = t <= arrays["spans"][0] + 1e-12
     t = t[inside]
     measured = arrays["measured"][inside, 0]
-    models = {label: arrays[label][inside, 0] for label in ("network", "recovered")
-              if label in arrays}
+    models = {
+        label: arrays[label][inside, 0] for label in ("network", "recovered") if label in arrays
+    }
     if trajectory_ax is not None:
         for j, name in enumerate(coordinates):
-            trajectory_ax.plot(t, measured[:, j], ".", color=f"C{j}", markersize=2,
-                               label=f"{name} (measured)")
+            trajectory_ax.plot(
+                t, measured[:, j], ".", color=f"C{j}", markersize=2, label=f"{name} (measured)"
+            )
             for label, style in (("network", ":"), ("recovered", "--")):
                 if label in models:
-                    trajectory_ax.plot(t, models[label][:, j], style, color=f"C{j}",
-                                       label=f"{name} ({label})")
+                    trajectory_ax.plot(
+                        t, models[label][:, j], style, color=f"C{j}", label=f"{name} ({label})"
+                    )
         trajectory_ax.set_ylabel("q")
         trajectory_ax.legend(fontsize="small", ncol=max(1, len(coordinates)))
     if error_ax is not None:
         exact = np.hstack((measured, np.zeros_like(measured)))
         angles = [q for q, p in zip(coordinates, periodic, strict=True) if p]
-        plot_coordinate_errors(t, exact, dict(models), coordinates, periodic=angles,
-                               ax=error_ax)
+        plot_coordinate_errors(t, exact, dict(models), coordinates, periodic=angles, ax=error_ax)
         error_ax.set_ylabel("‖q − q_measured‖")
     if energy_ax is not None:
-        energies = {label: arrays[f"energy_{label}"][inside, 0]
-                    for label in ("network", "recovered") if f"energy_{label}" in arrays}
+        energies = {
+            label: arrays[f"energy_{label}"][inside, 0]
+            for label in ("network", "recovered")
+            if f"energy_{label}" in arrays
+        }
         reference = max([abs(float(e[0])) for e in energies.values()] + [1e-12])
         plot_energy(t, energies, reference=reference, ax=energy_ax)
         energy_ax.set_ylabel("(E − E₀) / |E₀|")
 
 
-def save_measured(run_dir: str | Path, arrays: Arrays, coordinates: Sequence[str],
-                  periodic: Sequence[bool]) -> list[Path]:
+def save_measured(
+    run_dir: str | Path, arrays: Arrays, coordinates: Sequence[str], periodic: Sequence[bool]
+) -> list[Path]:
     """``trajectories_measured.png`` and ``energy_measured.png``."""
     if len(arrays.get("t", ())) < 2:
         return []
@@ -181,12 +225,19 @@ def save_measured(run_dir: str | Path, arrays: Arrays, coordinates: Sequence[str
         draw_measured(arrays, coordinates, periodic, energy_ax=ax)
         ax.set_title("each model's own energy E = q̇·∂L/∂q̇ − L along its rollout")
 
-    return [save_figure(Path(run_dir) / MEASURED_TRAJECTORY_PNG, trajectories, size=(8, 6.5)),
-            save_figure(Path(run_dir) / MEASURED_ENERGY_PNG, energy)]
+    return [
+        save_figure(Path(run_dir) / MEASURED_TRAJECTORY_PNG, trajectories, size=(8, 6.5)),
+        save_figure(Path(run_dir) / MEASURED_ENERGY_PNG, energy),
+    ]
 
 
-def plot_run(metrics: Any, rollout: Arrays | None, coordinates: Sequence[str],
-             periodic: Sequence[str], energy_scale: float) -> Any:
+def plot_run(
+    metrics: Any,
+    rollout: Arrays | None,
+    coordinates: Sequence[str],
+    periodic: Sequence[str],
+    energy_scale: float,
+) -> Any:
     """A notebook figure of a run: learning curves, then (with rollout arrays) the first
     held-out trajectory (exact, network, recovered ``L``) and its true energy.
 
@@ -200,8 +251,14 @@ def plot_run(metrics: Any, rollout: Arrays | None, coordinates: Sequence[str],
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.8), squeeze=False)
     draw_loss(metrics, ax=axes[0, 0])
     if rollout is not None and panels == 3:
-        draw_rollout(rollout, coordinates, periodic, energy_scale, trajectory_ax=axes[0, 1],
-                     energy_ax=axes[0, 2])
+        draw_rollout(
+            rollout,
+            coordinates,
+            periodic,
+            energy_scale,
+            trajectory_ax=axes[0, 1],
+            energy_ax=axes[0, 2],
+        )
         axes[0, 1].set_title("held-out trajectory")
         axes[0, 2].set_title("true energy along it")
     fig.tight_layout()

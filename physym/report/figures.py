@@ -25,8 +25,13 @@ from physym.figures.run_figures import (
 )
 from physym.runs import MEASURED_ROLLOUT, ROLLOUT, RunData, read_run
 
-__all__ = ["LOSS_PNG", "RECOVERED_ENERGY_PNG", "RECOVERED_TRAJECTORY_PNG", "draw_run_figures",
-           "make_missing_figures"]
+__all__ = [
+    "LOSS_PNG",
+    "RECOVERED_ENERGY_PNG",
+    "RECOVERED_TRAJECTORY_PNG",
+    "draw_run_figures",
+    "make_missing_figures",
+]
 
 _RECOVERED = (RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG)
 
@@ -36,8 +41,9 @@ def draw_run_figures(run_dir: str | Path) -> list[str]:
     return make_missing_figures(read_run(run_dir), replot=True)
 
 
-def make_missing_figures(run: RunData, recovered: object = None, *,
-                         replot: bool = False) -> list[str]:
+def make_missing_figures(
+    run: RunData, recovered: object = None, *, replot: bool = False
+) -> list[str]:
     """Write the figures that do not exist yet (all of them with ``replot``).
 
     Parameters
@@ -70,8 +76,9 @@ def make_missing_figures(run: RunData, recovered: object = None, *,
     try:
         notes += _rollout_figures(run, wanted)
     except Exception as exc:  # a figure must never stop a run or its report
-        notes.append(f"figures failed: {type(exc).__name__}: "
-                     f"{str(exc).splitlines()[0] if str(exc) else ''}")
+        notes.append(
+            f"figures failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
     return notes
 
 
@@ -88,25 +95,40 @@ def _rollout_figures(run: RunData, wanted: Callable[..., bool]) -> list[str]:
 
         scale = energy_scale(system)
         # with a recovered L its figures show the network's rollout too: one pair suffices
-        recovered = "recovered" in arrays
-        names = _RECOVERED if recovered else (TRAJECTORY_PNG, ENERGY_PNG)
+        with_recovered = "recovered" in arrays
+        names = _RECOVERED if with_recovered else (TRAJECTORY_PNG, ENERGY_PNG)
         if "energy_true" in arrays and wanted(*names):
-            save_rollout(path, arrays, system.coordinates, system.periodic, scale,
-                         recovered=recovered, title=title)
+            save_rollout(
+                path,
+                arrays,
+                system.coordinates,
+                system.periodic,
+                scale,
+                recovered=with_recovered,
+                title=title,
+            )
     summary = run.summary or {}
     rollout = summary.get("rollout") if isinstance(summary.get("rollout"), dict) else {}
-    recovered = (rollout or {}).get("recovered")
-    if isinstance(recovered, dict):
-        notes += [f"the recovered Lagrangian's rollout stopped early: {why}"
-                  for why in recovered.get("failures") or []]
-    if summary.get("recovered_lagrangian") and system is not None and (
-            arrays is None or "recovered" not in arrays):
-        notes.append("no rollout of the recovered Lagrangian is saved in rollout.npz, so "
-                     "its figures are not drawn (`physym distill DIR` makes one)")
+    recovered_rollout = (rollout or {}).get("recovered")
+    if isinstance(recovered_rollout, dict):
+        notes += [
+            f"the recovered Lagrangian's rollout stopped early: {why}"
+            for why in recovered_rollout.get("failures") or []
+        ]
+    if (
+        summary.get("recovered_lagrangian")
+        and system is not None
+        and (arrays is None or "recovered" not in arrays)
+    ):
+        notes.append(
+            "no rollout of the recovered Lagrangian is saved in rollout.npz, so "
+            "its figures are not drawn (`physym distill DIR` makes one)"
+        )
     measured = run.arrays(MEASURED_ROLLOUT) if (path / MEASURED_ROLLOUT).is_file() else None
     if measured is not None and wanted(MEASURED_TRAJECTORY_PNG, MEASURED_ENERGY_PNG):
         coordinates = [str(q) for q in measured.get("coordinates", ())] or (
-            list(system.coordinates) if system is not None else [])
+            list(system.coordinates) if system is not None else []
+        )
         periodic = [bool(p) for p in measured.get("periodic", [False] * len(coordinates))]
         if coordinates:
             save_measured(path, measured, coordinates, periodic)
@@ -116,5 +138,10 @@ def _rollout_figures(run: RunData, wanted: Callable[..., bool]) -> list[str]:
 def _well_shaped(arrays: dict[str, np.ndarray]) -> bool:
     t, true = arrays.get("t"), arrays.get("true")
     network = arrays.get("predicted", arrays.get("network"))
-    return (t is not None and true is not None and true.ndim == 3 and len(true) == len(t)
-            and (network is None or network.shape == true.shape))
+    return (
+        t is not None
+        and true is not None
+        and true.ndim == 3
+        and len(true) == len(t)
+        and (network is None or network.shape == true.shape)
+    )

@@ -25,8 +25,16 @@ from physym.rollout.integrators import BatchAccelerations, rk4_at
 from physym.rollout.metrics import finite_or_none
 from physym.systems import System
 
-__all__ = ["REFERENCE", "RolloutPlan", "RolloutRun", "comparison_of", "energy_of",
-           "integrate_plan", "integrator_floor", "rollout_energies"]
+__all__ = [
+    "REFERENCE",
+    "RolloutPlan",
+    "RolloutRun",
+    "comparison_of",
+    "energy_of",
+    "integrate_plan",
+    "integrator_floor",
+    "rollout_energies",
+]
 
 REFERENCE = "the exact system under the same RK4 and step (integration error shared)"
 
@@ -85,9 +93,13 @@ class RolloutRun:
     finals: np.ndarray  # (E, 2n): energy states at energy_t_end
 
 
-def integrate_plan(accelerations: BatchAccelerations, plan: RolloutPlan, *,
-                   perturbed: bool = False,
-                   on_time: Callable[[float], None] | None = None) -> RolloutRun:
+def integrate_plan(
+    accelerations: BatchAccelerations,
+    plan: RolloutPlan,
+    *,
+    perturbed: bool = False,
+    on_time: Callable[[float], None] | None = None,
+) -> RolloutRun:
     """Integrate every initial state of ``plan`` in one batch.
 
     Parameters
@@ -131,8 +143,9 @@ def integrate_plan(accelerations: BatchAccelerations, plan: RolloutPlan, *,
     return RolloutRun(trajectories=trajectories, finals=finals)
 
 
-def _with_progress(accelerations: BatchAccelerations, on_time: Callable[[float], None] | None,
-                   dt: float) -> BatchAccelerations:
+def _with_progress(
+    accelerations: BatchAccelerations, on_time: Callable[[float], None] | None, dt: float
+) -> BatchAccelerations:
     """``accelerations`` that reports every fourth call (one RK4 step) as ``dt`` of time."""
     if on_time is None:
         return accelerations
@@ -158,24 +171,44 @@ def rollout_energies(system: System, states: np.ndarray) -> np.ndarray:
     return energy.reshape(states.shape[:2])
 
 
-def comparison_of(system: System, plan: RolloutPlan, exact: RolloutRun, predicted: np.ndarray,
-                  *, threshold: float = 0.1) -> RolloutComparison:
+def comparison_of(
+    system: System,
+    plan: RolloutPlan,
+    exact: RolloutRun,
+    predicted: np.ndarray,
+    *,
+    threshold: float = 0.1,
+) -> RolloutComparison:
     """The rollout comparison of ``predicted`` ``(T, B, 2n)`` with the exact run."""
     n = len(plan.rollout_states)
-    true, perturbed = exact.trajectories[:, :n], exact.trajectories[:, n:2 * n]
+    true, perturbed = exact.trajectories[:, :n], exact.trajectories[:, n : 2 * n]
     return RolloutComparison(
-        t=np.asarray(plan.t, dtype=np.float64), true=true, perturbed=perturbed,
-        predicted=predicted, energy_true=rollout_energies(system, true),
-        energy_predicted=rollout_energies(system, predicted), dt=float(plan.dt),
-        perturbation=float(plan.perturbation), threshold=float(threshold),
-        energy_scale=energy_scale(system), system=system, reference=REFERENCE)
+        t=np.asarray(plan.t, dtype=np.float64),
+        true=true,
+        perturbed=perturbed,
+        predicted=predicted,
+        energy_true=rollout_energies(system, true),
+        energy_predicted=rollout_energies(system, predicted),
+        dt=float(plan.dt),
+        perturbation=float(plan.perturbation),
+        threshold=float(threshold),
+        energy_scale=energy_scale(system),
+        system=system,
+        reference=REFERENCE,
+    )
 
 
-def energy_of(system: System, plan: RolloutPlan, finals: np.ndarray, v_max: float,
-              box: Mapping[str, Sequence[float]]) -> EnergyMetric:
+def energy_of(
+    system: System,
+    plan: RolloutPlan,
+    finals: np.ndarray,
+    v_max: float,
+    box: Mapping[str, Sequence[float]],
+) -> EnergyMetric:
     """The energy metric of the energy states' final states."""
-    return energy_metric_of(system, plan.energy_states, finals, v_max, box,
-                            t_end=plan.energy_t_end, dt=plan.dt)
+    return energy_metric_of(
+        system, plan.energy_states, finals, v_max, box, t_end=plan.energy_t_end, dt=plan.dt
+    )
 
 
 def integrator_floor(comparison: RolloutComparison) -> dict[str, Any]:
@@ -183,7 +216,6 @@ def integrator_floor(comparison: RolloutComparison) -> dict[str, Any]:
     drift = comparison.energy_drift(comparison.energy_true)
     return {
         "definition": "the exact system under the same RK4 and step; the state errors are "
-                      "measured against it, so they hold no integration error",
+        "measured against it, so they hold no integration error",
         "energy_drift": finite_or_none(np.mean(drift)),
     }
-

@@ -13,10 +13,13 @@ import importlib
 from typing import Any
 
 _LAZY = {
-    "STAGES": "physym.run.fit", "fit": "physym.run.fit",
-    "RunContext": "physym.run.context", "Stage": "physym.run.context",
+    "STAGES": "physym.run.fit",
+    "fit": "physym.run.fit",
+    "RunContext": "physym.run.context",
+    "Stage": "physym.run.context",
     "redistill": "physym.run.redistill",
-    "check_config": "physym.run.resolve", "model_build_options": "physym.run.resolve",
+    "check_config": "physym.run.resolve",
+    "model_build_options": "physym.run.resolve",
     "resolve": "physym.run.resolve",
 }
 

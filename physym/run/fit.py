@@ -117,16 +117,20 @@ def fit(
     scratch = tempfile.TemporaryDirectory(prefix="physym-fit-") if out is None else None
     run_dir = Path(scratch.name if scratch is not None else out)  # type: ignore[arg-type]
     try:
-        run_config, system_obj = resolve(system, run_dir, _as_config(config), resume,
-                                         overrides)
+        run_config, system_obj = resolve(system, run_dir, _as_config(config), resume, overrides)
         prepare_run_dir(run_dir, resume)
     except BaseException:
         if scratch is not None:
             scratch.cleanup()
         raise
-    ctx = RunContext(config=run_config, system=system_obj, run_dir=run_dir,
-                     source=source_for(run_config), resume=resume,
-                     progress=show_progress(progress))
+    ctx = RunContext(
+        config=run_config,
+        system=system_obj,
+        run_dir=run_dir,
+        source=source_for(run_config),
+        resume=resume,
+        progress=show_progress(progress),
+    )
     if not resume:
         if system_obj is not None:
             write_json(run_dir / SYSTEM, system_obj.to_dict())
@@ -147,8 +151,13 @@ def fit(
         else:
             mark_failed(run_dir, ctx.stage or "summary", exc)
         raise
-    result = FitResult(path=run_dir, config=FitConfig.of(ctx.config), system=ctx.system,
-                       summary=summary, metrics=_read_metrics(run_dir))
+    result = FitResult(
+        path=run_dir,
+        config=FitConfig.of(ctx.config),
+        system=ctx.system,
+        summary=summary,
+        metrics=_read_metrics(run_dir),
+    )
     if ctx.model is not None:
         result.__dict__["model"] = ctx.model.eval()
         result.__dict__["data"] = ctx.dataset
@@ -171,8 +180,7 @@ def _run_stages(ctx: RunContext, stages: Sequence[Stage]) -> None:
     ctx.stage = ""
 
 
-def _report(ctx: RunContext, summary: dict[str, Any], started: float,
-            cpu_started: float) -> None:
+def _report(ctx: RunContext, summary: dict[str, Any], started: float, cpu_started: float) -> None:
     """``report.md``, then the summary's final timings (the report's included)."""
     begin, cpu_begin = time.perf_counter(), time.process_time()
     note = write_report(ctx.run_dir)
@@ -180,8 +188,10 @@ def _report(ctx: RunContext, summary: dict[str, Any], started: float,
     summary["cpu_seconds"]["report"] = time.process_time() - cpu_begin
     if note:
         summary["report_error"] = note
-    for key, value in (("timings", time.perf_counter() - started),
-                       ("cpu_seconds", time.process_time() - cpu_started)):
+    for key, value in (
+        ("timings", time.perf_counter() - started),
+        ("cpu_seconds", time.process_time() - cpu_started),
+    ):
         summary[key].pop("total", None)
         summary[key]["total"] = value
     write_json(ctx.run_dir / SUMMARY, summary)

@@ -21,8 +21,14 @@ def status_bar(name: str, show: bool) -> Iterator[Any]:
     """A bar for a step without inner progress: its name while it runs, its time after."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=1, desc=name, disable=not show, file=sys.stderr, dynamic_ncols=True,
-               bar_format="{desc}: {elapsed} {postfix}")
+    bar = tqdm(
+        total=1,
+        desc=name,
+        disable=not show,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        bar_format="{desc}: {elapsed} {postfix}",
+    )
     try:
         yield bar
         bar.update(1)
@@ -35,10 +41,16 @@ def time_bar(name: str, horizon: float, show: bool) -> Iterator[Any]:
     """A bar over simulated time ``[0, horizon]`` (call ``.update(dt)``), full on exit."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=round(horizon, 6), desc=name, unit="t", disable=not show,
-               file=sys.stderr, dynamic_ncols=True,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.1f}/{total:.1f} "
-                          "[{elapsed}<{remaining}]")
+    bar = tqdm(
+        total=round(horizon, 6),
+        desc=name,
+        unit="t",
+        disable=not show,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.1f}/{total:.1f} "
+        "[{elapsed}<{remaining}]",
+    )
     try:
         yield bar
         bar.n = bar.total

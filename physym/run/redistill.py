@@ -17,8 +17,9 @@ from physym.runs import CONFIG, SUMMARY, FitResult, RunDirError, json_safe, load
 __all__ = ["redistill"]
 
 
-def redistill(run_dir: str | Path, *, backend: str | None = None,
-              progress: bool | None = None) -> FitResult:
+def redistill(
+    run_dir: str | Path, *, backend: str | None = None, progress: bool | None = None
+) -> FitResult:
     """Distil, compare and report a finished run again (``physym distill DIR``).
 
     Parameters
@@ -44,16 +45,24 @@ def redistill(run_dir: str | Path, *, backend: str | None = None,
     config = config.replace(distill=distill)
     check_backend(config)
     source = source_for(config)
-    ctx = RunContext(config=config, system=run.system, run_dir=run.path, source=source,
-                     progress=show_progress(progress))
+    ctx = RunContext(
+        config=config,
+        system=run.system,
+        run_dir=run.path,
+        source=source,
+        progress=show_progress(progress),
+    )
     ctx.data = source.load(config, run.system, run.path)
     if ctx.data is None:
         raise RunDirError(f"{run.path} holds no data to distil against (data.npz is missing)")
     ctx.system = ctx.data.system
     ctx.model = run.model
     ctx.summary = dict(run.summary)
-    for name, stage in (("distill", distill_stage), ("compare", compare_stage),
-                        ("plots", plots_stage)):
+    for name, stage in (
+        ("distill", distill_stage),
+        ("compare", compare_stage),
+        ("plots", plots_stage),
+    ):
         begin, cpu_begin = time.perf_counter(), time.process_time()
         stage(ctx)
         ctx.summary.setdefault("timings", {})[name] = time.perf_counter() - begin

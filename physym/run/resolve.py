@@ -20,14 +20,24 @@ from physym.io import read_json
 from physym.runs import CONFIG, SYSTEM, RunDirError
 from physym.systems import System, load_system
 
-__all__ = ["check_backend", "check_config", "model_build_options", "resolve",
-           "resolve_model_defaults"]
+__all__ = [
+    "check_backend",
+    "check_config",
+    "model_build_options",
+    "resolve",
+    "resolve_model_defaults",
+]
 
 ConfigLike = RunConfig | Mapping[str, Any] | str | Path | Any
 
 
-def resolve(system: str | Path | System | None, run_dir: Path, config: ConfigLike | None,
-            resume: bool, overrides: Mapping[str, Any]) -> tuple[RunConfig, System | None]:
+def resolve(
+    system: str | Path | System | None,
+    run_dir: Path,
+    config: ConfigLike | None,
+    resume: bool,
+    overrides: Mapping[str, Any],
+) -> tuple[RunConfig, System | None]:
     """The configuration and system of a run (on resume: the run's own, checked); no
     system when the run fits measured data alone.
 
@@ -116,8 +126,13 @@ def check_config(config: RunConfig, system: System | None) -> None:
     _check_names(config)
     source_for(config).check(config, system)
     measured = config.data.measured
-    coordinates = system.coordinates if system is not None else \
-        tuple(measured.coordinates or ()) if measured is not None else ()
+    coordinates = (
+        system.coordinates
+        if system is not None
+        else tuple(measured.coordinates or ())
+        if measured is not None
+        else ()
+    )
     _check_energy_box(config, system, coordinates)
     _check_models(config, system, coordinates)
 
@@ -126,8 +141,10 @@ def _check_names(config: RunConfig) -> None:
     from physym.training.losses import LOSS_FUNCTIONS
     from physym.training.schedule import SCHEDULES
 
-    for key, value, known in (("loss", config.train.guards.loss, tuple(LOSS_FUNCTIONS)),
-                              ("schedule", config.train.schedule, SCHEDULES)):
+    for key, value, known in (
+        ("loss", config.train.guards.loss, tuple(LOSS_FUNCTIONS)),
+        ("schedule", config.train.schedule, SCHEDULES),
+    ):
         if value not in known:
             raise ConfigError(f"fit: {key} {value!r} is not one of {', '.join(known)}")
     check_backend(config)
@@ -139,26 +156,31 @@ def check_backend(config: RunConfig) -> None:
     from physym.distill import BACKENDS
 
     if config.distill.backend not in BACKENDS:
-        raise ConfigError(f"fit: backend {config.distill.backend!r} is not one of "
-                          f"{', '.join(BACKENDS)}")
+        raise ConfigError(
+            f"fit: backend {config.distill.backend!r} is not one of {', '.join(BACKENDS)}"
+        )
 
 
-def _check_energy_box(config: RunConfig, system: System | None,
-                      coordinates: tuple[str, ...]) -> None:
+def _check_energy_box(
+    config: RunConfig, system: System | None, coordinates: tuple[str, ...]
+) -> None:
     names = (*coordinates, *(f"{q}_dot" for q in coordinates))
     for key, interval in (config.evaluate.energy.ic_box or {}).items():
         if key not in names:
-            raise ConfigError(f"fit: energy_ic_box names {key!r}, which is not a state of "
-                              f"{config.system or 'the data'!r} ({', '.join(names)})")
-        if not (isinstance(interval, list | tuple) and len(interval) == 2
-                and all(isinstance(v, int | float) for v in interval)
-                and interval[0] <= interval[1]):
-            raise ConfigError(f"fit: energy_ic_box[{key!r}] must be [low, high], "
-                              f"got {interval!r}")
+            raise ConfigError(
+                f"fit: energy_ic_box names {key!r}, which is not a state of "
+                f"{config.system or 'the data'!r} ({', '.join(names)})"
+            )
+        if not (
+            isinstance(interval, list | tuple)
+            and len(interval) == 2
+            and all(isinstance(v, int | float) for v in interval)
+            and interval[0] <= interval[1]
+        ):
+            raise ConfigError(f"fit: energy_ic_box[{key!r}] must be [low, high], got {interval!r}")
 
 
-def _check_models(config: RunConfig, system: System | None,
-                  coordinates: tuple[str, ...]) -> None:
+def _check_models(config: RunConfig, system: System | None, coordinates: tuple[str, ...]) -> None:
     import torch
 
     from physym.network import build_model
@@ -175,8 +197,9 @@ def _check_models(config: RunConfig, system: System | None,
             raise ConfigError(f"fit: {key} {name!r} with these settings: {message}") from None
 
 
-def model_build_options(config: RunConfig, system: System | None,
-                        name: str | None = None) -> dict[str, Any]:
+def model_build_options(
+    config: RunConfig, system: System | None, name: str | None = None
+) -> dict[str, Any]:
     """Keyword arguments of :func:`physym.network.build_model` for this run (``dtype``
     as a string) for model ``name`` (default: ``config.model.name``). ``epsilon > 0``
     becomes the MLP's ``epsilon`` (``ε/2 ‖q̇‖²`` added to ``L``) or the structured
@@ -186,14 +209,24 @@ def model_build_options(config: RunConfig, system: System | None,
     model = config.model
     name = name or model.name
     measured = config.data.measured
-    coordinates = system.coordinates if system is not None else \
-        tuple((measured.coordinates if measured is not None else None) or ())
-    periodic = system.periodic if system is not None else \
-        tuple((measured.periodic if measured is not None else None) or ())
+    coordinates = (
+        system.coordinates
+        if system is not None
+        else tuple((measured.coordinates if measured is not None else None) or ())
+    )
+    periodic = (
+        system.periodic
+        if system is not None
+        else tuple((measured.periodic if measured is not None else None) or ())
+    )
     options: dict[str, Any] = {
-        "width": model.width, "depth": model.depth, "activation": model.activation,
+        "width": model.width,
+        "depth": model.depth,
+        "activation": model.activation,
         "periodic": [q in periodic for q in coordinates],
-        "seed": config.seed, "dtype": model.dtype, **model.options,
+        "seed": config.seed,
+        "dtype": model.dtype,
+        **model.options,
     }
     options = {k: v for k, v in options.items() if v is not None}  # None: registry default
     if model.epsilon > 0:
@@ -201,16 +234,20 @@ def model_build_options(config: RunConfig, system: System | None,
     return options
 
 
-def _resume(system: Any, run_dir: Path, settings: Mapping[str, Any]
-            ) -> tuple[RunConfig, System | None]:
+def _resume(
+    system: Any, run_dir: Path, settings: Mapping[str, Any]
+) -> tuple[RunConfig, System | None]:
     if not (run_dir / CONFIG).is_file():
-        raise RunDirError(f"nothing to resume in {run_dir}: no {CONFIG} (start a new run "
-                          "without --resume)")
+        raise RunDirError(
+            f"nothing to resume in {run_dir}: no {CONFIG} (start a new run without --resume)"
+        )
     stored = RunConfig.from_dict(read_json(run_dir / CONFIG), where=str(run_dir / CONFIG))
-    system_obj = None if stored.system is None else System.from_dict(
-        read_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
-    given = system.name if isinstance(system, System) else None if system is None \
-        else str(system)
+    system_obj = (
+        None
+        if stored.system is None
+        else System.from_dict(read_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
+    )
+    given = system.name if isinstance(system, System) else None if system is None else str(system)
     if given not in (stored.system, getattr(system_obj, "name", None)):
         raise RunDirError(f"{run_dir} is a run of {stored.system!r}, not {given!r}")
     own = stored.flat()
@@ -219,6 +256,8 @@ def _resume(system: Any, run_dir: Path, settings: Mapping[str, Any]
         asked = stored.with_settings({name: value}, where="fit").flat()[name]
         if asked == own[name] or (name in stretched and asked <= own[name]):
             continue  # a budget raised to min_steps is stored as it ran
-        raise RunDirError(f"--resume continues {run_dir} as configured: {name} = "
-                          f"{own[name]!r} there, {asked!r} asked")
+        raise RunDirError(
+            f"--resume continues {run_dir} as configured: {name} = "
+            f"{own[name]!r} there, {asked!r} asked"
+        )
     return stored, system_obj

@@ -82,9 +82,15 @@ class ClosedFormStop:
         Told each check (a progress bar's status).
     """
 
-    def __init__(self, distil: Callable[[LagrangianModel], Distillation], budget: int,
-                 growth: float, *, log: Path | None = None,
-                 on_check: Callable[[Check], None] | None = None):
+    def __init__(
+        self,
+        distil: Callable[[LagrangianModel], Distillation],
+        budget: int,
+        growth: float,
+        *,
+        log: Path | None = None,
+        on_check: Callable[[Check], None] | None = None,
+    ):
         self.distil = distil
         self.budget = budget
         self.epochs = set(check_epochs(budget, growth))
@@ -102,8 +108,9 @@ class ClosedFormStop:
         if not self.checks:
             return ""
         last = self.checks[-1]
-        return f"{last.closed_form} at epoch {last.epoch}" + (" (same)" if
-                                                               last.same_as_previous else "")
+        return f"{last.closed_form} at epoch {last.epoch}" + (
+            " (same)" if last.same_as_previous else ""
+        )
 
     def __call__(self, epoch: int, model: LagrangianModel) -> str | None:
         if epoch not in self.epochs or epoch >= self.budget:
@@ -120,11 +127,21 @@ class ClosedFormStop:
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             self.last = None
         previous = self.checks[-1] if self.checks else None
-        same = (expression is not None and previous is not None and previous.closed_form ==
-                "found" and self._previous is not None
-                and same_lagrangian(expression, self._previous))
-        check = Check(epoch, found, None if expression is None else str(expression), same,
-                      time.process_time() - begin, error)
+        same = (
+            expression is not None
+            and previous is not None
+            and previous.closed_form == "found"
+            and self._previous is not None
+            and same_lagrangian(expression, self._previous)
+        )
+        check = Check(
+            epoch,
+            found,
+            None if expression is None else str(expression),
+            same,
+            time.process_time() - begin,
+            error,
+        )
         self.checks.append(check)
         self._previous = expression
         if self.log is not None:
@@ -132,8 +149,9 @@ class ClosedFormStop:
         if self.on_check is not None:
             self.on_check(check)
         if found == "found" and same and previous is not None:
-            return (f"closed form found at two consecutive checks (epochs {previous.epoch} "
-                    f"and {epoch})")
+            return (
+                f"closed form found at two consecutive checks (epochs {previous.epoch} and {epoch})"
+            )
         return None
 
     def reusable(self, best_epoch: int) -> Distillation | None:
@@ -144,8 +162,10 @@ class ClosedFormStop:
 
     def record(self) -> dict[str, Any]:
         """``summary["training"]["stop"]``'s checks."""
-        return {"checks": [asdict(c) for c in self.checks],
-                "check_cpu_s": sum(c.cpu_s for c in self.checks)}
+        return {
+            "checks": [asdict(c) for c in self.checks],
+            "check_cpu_s": sum(c.cpu_s for c in self.checks),
+        }
 
     def _restore(self, log: Path) -> None:
         from physym.comparison import parse_lagrangian

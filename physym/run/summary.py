@@ -21,10 +21,14 @@ def build_summary(ctx: RunContext, started: float, cpu_started: float) -> dict[s
     summary: dict[str, Any] = {
         "system": ctx.name,
         "true_lagrangian": None if system is None else sp.sstr(system.lagrangian_numeric),
-        "recovered_lagrangian": None, "equivalent": None, "exact": None, "scale": None,
+        "recovered_lagrangian": None,
+        "equivalent": None,
+        "exact": None,
+        "scale": None,
         "closed_form": None,
         "accel_rel_error": {"network": None, "recovered": None},
-        "rollout": None, "backend": None,
+        "rollout": None,
+        "backend": None,
         "data_source": ctx.source.name,
     }
     summary.update(ctx.summary)

@@ -47,9 +47,25 @@ MODEL, METRICS, SUMMARY, ROLLOUT = "model.pt", "metrics.json", "summary.json", "
 MEASURED, MEASURED_ROLLOUT = "measured.npz", "rollout_measured.npz"
 DISTILLATION, CHECKS, FAILED = "distillation.json", "checks.json", "failed.json"
 #: Files (and patterns) a fit writes: what a rerun over a failed run removes.
-RUN_FILES = (CONFIG, SYSTEM, DATA, CHECKPOINT, "checkpoint_fallback.pt", MODEL, METRICS,
-             SUMMARY, ROLLOUT, MEASURED, MEASURED_ROLLOUT, DISTILLATION, CHECKS, FAILED,
-             "report.md", "*.png", ".*.tmp")
+RUN_FILES = (
+    CONFIG,
+    SYSTEM,
+    DATA,
+    CHECKPOINT,
+    "checkpoint_fallback.pt",
+    MODEL,
+    METRICS,
+    SUMMARY,
+    ROLLOUT,
+    MEASURED,
+    MEASURED_ROLLOUT,
+    DISTILLATION,
+    CHECKS,
+    FAILED,
+    "report.md",
+    "*.png",
+    ".*.tmp",
+)
 
 
 class RunDirError(PhysymError, ValueError):
@@ -71,18 +87,23 @@ def prepare_run_dir(path: str | Path, resume: bool) -> Path:
         raise RunDirError(f"{path} exists and is not a directory")
     if resume:
         if not (path / CONFIG).is_file():
-            raise RunDirError(f"nothing to resume in {path}: no {CONFIG} (start a new run "
-                              "without --resume)")
+            raise RunDirError(
+                f"nothing to resume in {path}: no {CONFIG} (start a new run without --resume)"
+            )
         (path / FAILED).unlink(missing_ok=True)
         return path
     if path.is_dir() and (path / FAILED).is_file():
         _remove_run_files(path)
     if path.is_dir() and any(path.iterdir()):
         if (path / CONFIG).is_file() and not (path / SUMMARY).is_file():
-            raise RunDirError(f"{path} holds an unfinished run; continue it with --resume, "
-                              "or choose a new --out directory")
-        raise RunDirError(f"{path} exists and is not empty; choose a new --out directory or "
-                          "pass --resume to continue the run in it")
+            raise RunDirError(
+                f"{path} holds an unfinished run; continue it with --resume, "
+                "or choose a new --out directory"
+            )
+        raise RunDirError(
+            f"{path} exists and is not empty; choose a new --out directory or "
+            "pass --resume to continue the run in it"
+        )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -97,8 +118,10 @@ def _remove_run_files(path: Path) -> None:
 def mark_failed(path: str | Path, stage: str, error: BaseException) -> None:
     """Write ``failed.json``: the stage that failed and the first line of its error."""
     lines = str(error).strip().splitlines()
-    write_json(Path(path) / FAILED, {"stage": stage, "error": type(error).__name__,
-                                     "message": lines[0] if lines else ""})
+    write_json(
+        Path(path) / FAILED,
+        {"stage": stage, "error": type(error).__name__, "message": lines[0] if lines else ""},
+    )
 
 
 def json_safe(value: Any) -> Any:

@@ -25,8 +25,16 @@ def save_model(path: str | Path, model: Any, name: str, build: dict[str, Any]) -
     build : dict
         Its keyword arguments (``dtype`` as a string).
     """
-    return save_torch(path, {"format": MODEL_FORMAT, "name": name, "n_dof": model.n_dof,
-                             "build": dict(build), "state_dict": model.state_dict()})
+    return save_torch(
+        path,
+        {
+            "format": MODEL_FORMAT,
+            "name": name,
+            "n_dof": model.n_dof,
+            "build": dict(build),
+            "state_dict": model.state_dict(),
+        },
+    )
 
 
 def load_model(path: str | Path) -> Any:

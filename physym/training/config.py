@@ -18,8 +18,15 @@ from physym.config.run_config import read_toml
 from physym.config.sections import DTYPES
 from physym.config.settings import ConfigError
 
-__all__ = ["BACKEND_NAMES", "DTYPES", "LOSSES", "SCHEDULES", "ConfigError", "FitConfig",
-           "read_toml"]
+__all__ = [
+    "BACKEND_NAMES",
+    "DTYPES",
+    "LOSSES",
+    "SCHEDULES",
+    "ConfigError",
+    "FitConfig",
+    "read_toml",
+]
 
 #: Names the registries hold today (the registries decide: see ``physym.run.resolve``).
 LOSSES = ("mse", "normalised", "huber")
@@ -83,8 +90,9 @@ class FitConfig:
         return hash(repr(self._nested))
 
     def __repr__(self) -> str:
-        changed = {k: v for k, v in self._flat.items()
-                   if k == "system" or v != _DEFAULTS.get(k, object())}
+        changed = {
+            k: v for k, v in self._flat.items() if k == "system" or v != _DEFAULTS.get(k, object())
+        }
         return "FitConfig(" + ", ".join(f"{k}={v!r}" for k, v in changed.items()) + ")"
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -108,8 +116,9 @@ class FitConfig:
 
     def replace(self, **changes: Any) -> FitConfig:
         """A validated copy with some settings changed (short names or sections)."""
-        return FitConfig.of(RunConfig.from_dict(
-            merge_overrides(self._nested.to_dict(), changes), where="config"))
+        return FitConfig.of(
+            RunConfig.from_dict(merge_overrides(self._nested.to_dict(), changes), where="config")
+        )
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

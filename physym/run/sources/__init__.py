@@ -9,8 +9,14 @@ from physym.run.sources.base import FLOOR_MARGIN, DataSource, SourceData
 from physym.run.sources.measured import MeasuredPositions
 from physym.run.sources.sampled import SampledStates
 
-__all__ = ["FLOOR_MARGIN", "DataSource", "MeasuredPositions", "SampledStates", "SourceData",
-           "source_for"]
+__all__ = [
+    "FLOOR_MARGIN",
+    "DataSource",
+    "MeasuredPositions",
+    "SampledStates",
+    "SourceData",
+    "source_for",
+]
 
 
 def source_for(config: RunConfig) -> DataSource:

@@ -100,8 +100,7 @@ class DataSource(abc.ABC):
         """Produce the samples and save them in ``run_dir`` (``data.npz`` and the like)."""
 
     @abc.abstractmethod
-    def load(self, config: RunConfig, system: System | None, run_dir: Path
-             ) -> SourceData | None:
+    def load(self, config: RunConfig, system: System | None, run_dir: Path) -> SourceData | None:
         """The samples a run saved (``None`` if they are not there: make them again)."""
 
     def evaluate(self, ctx: StageView) -> None:  # noqa: B027

@@ -65,17 +65,23 @@ class MeasuredPositions(DataSource):
         measured = config.data.measured
         assert measured is not None
         if system is not None:
-            for key, given, own in (("coordinates", measured.coordinates, system.coordinates),
-                                    ("periodic", measured.periodic, system.periodic)):
+            for key, given, own in (
+                ("coordinates", measured.coordinates, system.coordinates),
+                ("periodic", measured.periodic, system.periodic),
+            ):
                 if given is not None and set(given) != set(own):
-                    raise ConfigError(f"fit: {key} {', '.join(given) or '(none)'} differ "
-                                      f"from those of {system.name!r} "
-                                      f"({', '.join(own) or 'none'}); leave {key} out to "
-                                      "use the system's")
+                    raise ConfigError(
+                        f"fit: {key} {', '.join(given) or '(none)'} differ "
+                        f"from those of {system.name!r} "
+                        f"({', '.join(own) or 'none'}); leave {key} out to "
+                        "use the system's"
+                    )
         elif config.train.multistep.steps:
-            raise ConfigError("fit: the multi-step loss (multistep_steps) integrates exact "
-                              "segments of a reference system; give REF or set "
-                              "multistep_steps=0")
+            raise ConfigError(
+                "fit: the multi-step loss (multistep_steps) integrates exact "
+                "segments of a reference system; give REF or set "
+                "multistep_steps=0"
+            )
         check_time_steps(self._positions(config, system), measured.derivative.method)
 
     def _positions(self, config: RunConfig, system: System | None) -> Any:
@@ -84,8 +90,13 @@ class MeasuredPositions(DataSource):
         measured = config.data.measured
         assert measured is not None
         coordinates = system.coordinates if system is not None else measured.coordinates or ()
-        return load_measured_positions(measured.file, coordinates, measured.time_column,
-                                       measured.trajectory_column, MIN_SAMPLES_PER_TRAJECTORY)
+        return load_measured_positions(
+            measured.file,
+            coordinates,
+            measured.time_column,
+            measured.trajectory_column,
+            MIN_SAMPLES_PER_TRAJECTORY,
+        )
 
     def make(self, config: RunConfig, system: System | None, run_dir: Path) -> SourceData:
         from physym.data.state_estimate import estimate_states, measured_dataset
@@ -95,26 +106,41 @@ class MeasuredPositions(DataSource):
         positions = self._positions(config, system)
         derivative = measured.derivative
         periodic = system.periodic if system is not None else measured.periodic or ()
-        estimate = estimate_states(positions, periodic=periodic, method=derivative.method,
-                                   window=derivative.window, order=derivative.order,
-                                   smoothing=derivative.smoothing, trim=derivative.trim)
+        estimate = estimate_states(
+            positions,
+            periodic=periodic,
+            method=derivative.method,
+            window=derivative.window,
+            order=derivative.order,
+            smoothing=derivative.smoothing,
+            trim=derivative.trim,
+        )
         clean = None
         if system is not None:
             system = _within_box(system, *_box(estimate))
             write_json(run_dir / SYSTEM, system.to_dict())
             clean = system.accelerations(estimate.states)
         name = system.name if system is not None else Path(measured.file).name
-        dataset = measured_dataset(estimate, name, accelerations_clean=clean,
-                                   splits=config.data.splits, seed=config.seed,
-                                   max_samples=config.data.samples)
+        dataset = measured_dataset(
+            estimate,
+            name,
+            accelerations_clean=clean,
+            splits=config.data.splits,
+            seed=config.seed,
+            max_samples=config.data.samples,
+        )
         dataset.save(run_dir / DATA)
-        save_npz(run_dir / MEASURED, {**estimate.to_arrays(),
-                                      "settings": np.array(json.dumps(estimate.settings)),
-                                      "labels": np.array(positions.labels, dtype=np.str_)})
+        save_npz(
+            run_dir / MEASURED,
+            {
+                **estimate.to_arrays(),
+                "settings": np.array(json.dumps(estimate.settings)),
+                "labels": np.array(positions.labels, dtype=np.str_),
+            },
+        )
         return self._yield(config, system, dataset, estimate, tuple(positions.labels))
 
-    def load(self, config: RunConfig, system: System | None, run_dir: Path
-             ) -> SourceData | None:
+    def load(self, config: RunConfig, system: System | None, run_dir: Path) -> SourceData | None:
         from physym.data import Dataset
         from physym.data.state_estimate import StateEstimate
 
@@ -129,8 +155,14 @@ class MeasuredPositions(DataSource):
             system = System.from_dict(read_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
         return self._yield(config, system, Dataset.load(run_dir / DATA), estimate, labels)
 
-    def _yield(self, config: RunConfig, system: System | None, dataset: Any,
-               estimate: StateEstimate, labels: tuple[str, ...]) -> SourceData:
+    def _yield(
+        self,
+        config: RunConfig,
+        system: System | None,
+        dataset: Any,
+        estimate: StateEstimate,
+        labels: tuple[str, ...],
+    ) -> SourceData:
         from physym.distill import StateSpace
 
         self.estimate = estimate
@@ -139,29 +171,41 @@ class MeasuredPositions(DataSource):
         settings = estimate.settings
         expected = estimate.target_noise()
         info: dict[str, Any] = {
-            "file": str(measured.file), "coordinates": list(estimate.coordinates),
-            "periodic": [q for q, p in zip(estimate.coordinates, estimate.periodic,
-                                           strict=True) if p],
-            "trajectories": len(labels), "samples": len(estimate.t),
-            "kept": int(estimate.kept.sum()), "used": len(dataset),
+            "file": str(measured.file),
+            "coordinates": list(estimate.coordinates),
+            "periodic": [
+                q for q, p in zip(estimate.coordinates, estimate.periodic, strict=True) if p
+            ],
+            "trajectories": len(labels),
+            "samples": len(estimate.t),
+            "kept": int(estimate.kept.sum()),
+            "used": len(dataset),
             "split": "contiguous time blocks",
-            "derivative": {key: settings.get(key) for key in
-                           ("method", "windows", "orders", "smoothing", "trim", "step")},
-            "position_noise": dict(zip(estimate.coordinates, settings.get("noise") or [],
-                                       strict=False)),
+            "derivative": {
+                key: settings.get(key)
+                for key in ("method", "windows", "orders", "smoothing", "trim", "step")
+            },
+            "position_noise": dict(
+                zip(estimate.coordinates, settings.get("noise") or [], strict=False)
+            ),
             "target_noise": expected,
             "reference": None if system is None else system.name,
         }
         clean = dataset.accelerations_clean
         if clean is not None:  # how far the estimated targets are from the reference's
-            info["derivative_error"] = float(np.linalg.norm(dataset.accelerations - clean)
-                                             / np.linalg.norm(clean))
+            info["derivative_error"] = float(
+                np.linalg.norm(dataset.accelerations - clean) / np.linalg.norm(clean)
+            )
         space = StateSpace(estimate.coordinates, estimate.periodic, *_box(estimate))
         times = estimate.t[estimate.kept]
-        return SourceData(dataset=dataset, noise_floor=FLOOR_MARGIN * (expected or 0.0),
-                          space=space, system=system,
-                          t=times if len(times) == len(dataset) else None,
-                          info={"measured": info})
+        return SourceData(
+            dataset=dataset,
+            noise_floor=FLOOR_MARGIN * (expected or 0.0),
+            space=space,
+            system=system,
+            t=times if len(times) == len(dataset) else None,
+            info={"measured": info},
+        )
 
     # ------------------------------------------------------------ evaluate, compare
 
@@ -173,16 +217,27 @@ class MeasuredPositions(DataSource):
         rollout = ctx.config.evaluate.rollout
         if rollout.states == 0 or ctx.model is None or self.estimate is None:
             return
-        result = rollout_against_measured(model_accelerations(ctx.model),
-                                          model_energy(ctx.model), self.estimate,
-                                          n_trajectories=rollout.states, dt=rollout.dt)
+        result = rollout_against_measured(
+            model_accelerations(ctx.model),
+            model_energy(ctx.model),
+            self.estimate,
+            n_trajectories=rollout.states,
+            dt=rollout.dt,
+        )
         _set_rollout(ctx, result.to_dict())
-        save_npz(ctx.run_dir / MEASURED_ROLLOUT, {
-            "t": result.t, "measured": result.measured, "smoothed": result.smoothed,
-            "network": result.predicted, "energy_network": result.energy,
-            "spans": result.spans, "coordinates": np.array(self.estimate.coordinates,
-                                                           dtype=np.str_),
-            "periodic": np.array(self.estimate.periodic, dtype=bool)})
+        save_npz(
+            ctx.run_dir / MEASURED_ROLLOUT,
+            {
+                "t": result.t,
+                "measured": result.measured,
+                "smoothed": result.smoothed,
+                "network": result.predicted,
+                "energy_network": result.energy,
+                "spans": result.spans,
+                "coordinates": np.array(self.estimate.coordinates, dtype=np.str_),
+                "periodic": np.array(self.estimate.periodic, dtype=bool),
+            },
+        )
 
     def compare(self, ctx: StageView) -> None:
         """The recovered ``L`` against the held-out estimated accelerations and rolled out
@@ -215,9 +270,13 @@ class MeasuredPositions(DataSource):
         arrays = read_arrays(path)
         if rollout.states == 0 or arrays is None or self.estimate is None:
             return
-        result = rollout_against_measured(recovered.accelerations, recovered.energy,
-                                          self.estimate, n_trajectories=rollout.states,
-                                          dt=rollout.dt)
+        result = rollout_against_measured(
+            recovered.accelerations,
+            recovered.energy,
+            self.estimate,
+            n_trajectories=rollout.states,
+            dt=rollout.dt,
+        )
         network = _rollout(ctx) or {}
         _set_rollout(ctx, {**network, "recovered": result.to_dict()})
         arrays.update(recovered=result.predicted, energy_recovered=result.energy)
@@ -247,23 +306,33 @@ def _box(estimate: StateEstimate) -> tuple[np.ndarray, np.ndarray]:
 
 def _within_box(system: System, low: np.ndarray, high: np.ndarray) -> System:
     """``system`` sampled from the box the data cover."""
-    sampling = {name: (float(a), float(b))
-                for name, a, b in zip(system.state_names, low, high, strict=True)}
-    return System(system.name, system.coordinates, system.lagrangian, system.parameters,
-                  sampling, description=system.description, periodic=system.periodic,
-                  source=system.source)
+    sampling = {
+        name: (float(a), float(b)) for name, a, b in zip(system.state_names, low, high, strict=True)
+    }
+    return System(
+        system.name,
+        system.coordinates,
+        system.lagrangian,
+        system.parameters,
+        sampling,
+        description=system.description,
+        periodic=system.periodic,
+        source=system.source,
+    )
 
 
 def _recovered_system(ctx: StageView, lagrangian: Any) -> System:
     assert ctx.data is not None
     space = ctx.data.space
     names = (*space.coordinates, *(f"{q}_dot" for q in space.coordinates))
-    sampling = {name: (float(a), float(b))
-                for name, a, b in zip(names, space.low, space.high, strict=True)}
+    sampling = {
+        name: (float(a), float(b)) for name, a, b in zip(names, space.low, space.high, strict=True)
+    }
     periodic = tuple(q for q, p in zip(space.coordinates, space.periodic, strict=True) if p)
     name = ctx.name.replace(".", "_")
-    return System(f"{name}_recovered", space.coordinates, lagrangian, {}, sampling,
-                  periodic=periodic)
+    return System(
+        f"{name}_recovered", space.coordinates, lagrangian, {}, sampling, periodic=periodic
+    )
 
 
 def _held_out_error(ctx: StageView, recovered: System) -> float:

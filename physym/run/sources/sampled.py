@@ -31,21 +31,22 @@ class SampledStates(DataSource):
         if system is None:
             from physym.config import ConfigError
 
-            raise ConfigError("fit: sampled states need a system (or 'data' with measured "
-                              "positions)")
+            raise ConfigError(
+                "fit: sampled states need a system (or 'data' with measured positions)"
+            )
 
     def make(self, config: RunConfig, system: System | None, run_dir: Path) -> SourceData:
         from physym.data import make_dataset
 
         assert system is not None
         data = config.data
-        dataset = make_dataset(system, data.samples, seed=config.seed, noise=data.noise,
-                               splits=data.splits)
+        dataset = make_dataset(
+            system, data.samples, seed=config.seed, noise=data.noise, splits=data.splits
+        )
         dataset.save(run_dir / DATA)
         return self._yield(dataset, config, system)
 
-    def load(self, config: RunConfig, system: System | None, run_dir: Path
-             ) -> SourceData | None:
+    def load(self, config: RunConfig, system: System | None, run_dir: Path) -> SourceData | None:
         from physym.data import Dataset
 
         if system is None or not (run_dir / DATA).is_file():
@@ -55,5 +56,9 @@ class SampledStates(DataSource):
     def _yield(self, dataset: Dataset, config: RunConfig, system: System) -> SourceData:
         from physym.distill import StateSpace
 
-        return SourceData(dataset=dataset, noise_floor=FLOOR_MARGIN * config.data.noise,
-                          space=StateSpace.from_system(system), system=system)
+        return SourceData(
+            dataset=dataset,
+            noise_floor=FLOOR_MARGIN * config.data.noise,
+            space=StateSpace.from_system(system),
+            system=system,
+        )

@@ -33,9 +33,13 @@ def compare_stage(ctx: RunContext) -> None:
         return
     if ctx.system is not None:
         with status_bar("compare", ctx.progress):
-            comparison = compare(ctx.system, distillation.lagrangian, n_states=FRESH_STATES,
-                                 seed=ctx.config.seed + _FRESH_SEED_OFFSET,
-                                 tolerance=ctx.config.distill.compare_tolerance)
+            comparison = compare(
+                ctx.system,
+                distillation.lagrangian,
+                n_states=FRESH_STATES,
+                seed=ctx.config.seed + _FRESH_SEED_OFFSET,
+                tolerance=ctx.config.distill.compare_tolerance,
+            )
         network_error = (ctx.summary.get("accel_rel_error") or {}).get("network")
         ctx.summary.update(comparison.to_summary(network_error))
         ctx.summary["comparison"]["fresh_states"] = FRESH_STATES
@@ -67,8 +71,9 @@ def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
     if not arrays or "true" not in arrays or not isinstance(rollout, dict):
         return
     if not comparison.equivalent:
-        rollout["recovered"] = {"skipped": "the recovered Lagrangian is not equivalent to "
-                                           "the true one"}
+        rollout["recovered"] = {
+            "skipped": "the recovered Lagrangian is not equivalent to the true one"
+        }
         return
     assert ctx.system is not None
     t, true = arrays["t"], arrays["true"]
@@ -78,12 +83,14 @@ def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
     with time_bar("rollout (recovered L)", float(t[-1]), ctx.progress) as bar:
         mine = integrate_plan(system_accelerations(system), plan, on_time=bar.update)
     perturbed = arrays.get("perturbed", true)
-    exact = RolloutRun(trajectories=np.concatenate([true, perturbed], axis=1),
-                       finals=true[0][:0])
+    exact = RolloutRun(trajectories=np.concatenate([true, perturbed], axis=1), finals=true[0][:0])
     own = comparison_of(ctx.system, plan, exact, mine.trajectories).to_dict()
     valid = own["valid_time"]
-    failures = [] if own["n_diverged"] == 0 else [
-        f"{own['n_diverged']} of {len(true[0])} trajectories left the finite range"]
+    failures = (
+        []
+        if own["n_diverged"] == 0
+        else [f"{own['n_diverged']} of {len(true[0])} trajectories left the finite range"]
+    )
     rollout["recovered"] = {
         "state_error_rms": own["state_error_rms"],
         "state_error_final": own["state_error_final"],
@@ -96,6 +103,9 @@ def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
         "integrator": own["integrator"],
         "failures": failures,
     }
-    ctx.rollout = {**arrays, "recovered": mine.trajectories,
-                   "energy_recovered": rollout_energies(ctx.system, mine.trajectories)}
+    ctx.rollout = {
+        **arrays,
+        "recovered": mine.trajectories,
+        "energy_recovered": rollout_energies(ctx.system, mine.trajectories),
+    }
     save_npz(ctx.run_dir / ROLLOUT, ctx.rollout)

@@ -19,9 +19,11 @@ def data_stage(ctx: RunContext) -> None:
     ctx.system = data.system
     ctx.summary.update(data.info)
     if ctx.system is None:
-        ctx.summary["accel_rel_error_against"] = ("accelerations estimated from the measured "
-                                                  "positions (no true Lagrangian)")
+        ctx.summary["accel_rel_error_against"] = (
+            "accelerations estimated from the measured positions (no true Lagrangian)"
+        )
     train = ctx.config.train
-    steps = math.ceil(len(data.dataset.train_index) / min(train.batch_size,
-                                                         len(data.dataset.train_index)))
+    steps = math.ceil(
+        len(data.dataset.train_index) / min(train.batch_size, len(data.dataset.train_index))
+    )
     ctx.set_config(ctx.config.replace(train=train.with_min_steps(steps)))

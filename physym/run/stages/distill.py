@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["distil_network", "distill_stage", "record_distillation"]
 
 
-def distil_network(model: LagrangianModel, config: RunConfig, data: SourceData,
-                   source: DataSource) -> Distillation:
+def distil_network(
+    model: LagrangianModel, config: RunConfig, data: SourceData, source: DataSource
+) -> Distillation:
     """Distil ``model`` (float64, eval) with the run's settings, its training samples for
     the polish and the data source's noise floor for the acceptance."""
     from physym.distill import distill
@@ -34,8 +35,16 @@ def distil_network(model: LagrangianModel, config: RunConfig, data: SourceData,
     index = data.dataset.train_index
     samples = (data.dataset.states[index], data.dataset.accelerations[index])
     slack = settings.slack if settings.slack is not None else source.slack
-    return distill(model, data.space, data=samples, backend=settings.backend, slack=slack,
-                   n_states=settings.states, seed=config.seed, noise_floor=data.noise_floor)
+    return distill(
+        model,
+        data.space,
+        data=samples,
+        backend=settings.backend,
+        slack=slack,
+        n_states=settings.states,
+        seed=config.seed,
+        noise_floor=data.noise_floor,
+    )
 
 
 def distill_stage(ctx: RunContext) -> None:
@@ -50,8 +59,9 @@ def distill_stage(ctx: RunContext) -> None:
         reused = ctx.stopper.reusable(best)
     if reused is not None:
         result = reused
-        ctx.summary["distillation_reused"] = (f"the check at epoch {best} (the weights "
-                                              "training kept)")
+        ctx.summary["distillation_reused"] = (
+            f"the check at epoch {best} (the weights training kept)"
+        )
     else:
         model = copy.deepcopy(ctx.model).to(torch.float64).eval()
         with status_bar("distill", ctx.progress):
@@ -67,9 +77,12 @@ def record_distillation(ctx: RunContext, result: Distillation) -> None:
     ctx.summary["closed_form"] = result.closed_form
     details: dict[str, Any] = {
         "acceptance": result.acceptance,
-        "targets": result.targets, "scale_convention": result.scale.get("convention"),
-        "alpha": result.scale.get("alpha"), "polish": result.polish,
-        "quadratic_check": result.quadratic_check, "curl_check": result.curl_check,
+        "targets": result.targets,
+        "scale_convention": result.scale.get("convention"),
+        "alpha": result.scale.get("alpha"),
+        "polish": result.polish,
+        "quadratic_check": result.quadratic_check,
+        "curl_check": result.curl_check,
         "timings": result.timings,
     }
     ctx.summary["distillation"] = details

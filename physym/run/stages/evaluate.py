@@ -50,8 +50,11 @@ def evaluate_stage(ctx: RunContext) -> None:
     ctx.summary["hessian"] = hessian_health(model, clean_split(ctx.dataset, held_out)[0])
     settings = ctx.config.model
     ctx.summary["network"] = {
-        "model": ctx.model_name or settings.name, "width": settings.width,
-        "depth": settings.depth, "activation": settings.activation, "dtype": settings.dtype,
+        "model": ctx.model_name or settings.name,
+        "width": settings.width,
+        "depth": settings.depth,
+        "activation": settings.activation,
+        "dtype": settings.dtype,
         "parameters": sum(p.numel() for p in ctx.model.parameters()),
     }
 
@@ -117,8 +120,9 @@ def _exact_rollouts(ctx: RunContext) -> dict[str, Any] | None:
     with _bar(ctx, "rollout (network)", plan.horizon) as bar:
         predicted = integrate_plan(model_accelerations(ctx.model), plan, on_time=bar.update)
     with _bar(ctx, "rollout (exact)", plan.horizon) as bar:
-        exact = integrate_plan(system_accelerations(system), plan, perturbed=True,
-                               on_time=bar.update)
+        exact = integrate_plan(
+            system_accelerations(system), plan, perturbed=True, on_time=bar.update
+        )
     report: dict[str, Any] = {}
     failures: list[str] = []
     n = len(plan.rollout_states)
@@ -126,18 +130,20 @@ def _exact_rollouts(ctx: RunContext) -> dict[str, Any] | None:
         comparison = comparison_of(system, plan, exact, predicted.trajectories)
         report.update(comparison.to_dict())
         report["integrator_floor"] = integrator_floor(comparison)
-        ctx.rollout = {"t": comparison.t, "true": comparison.true,
-                       "perturbed": comparison.perturbed, "predicted": comparison.predicted,
-                       "energy_true": comparison.energy_true,
-                       "energy_predicted": comparison.energy_predicted}
+        ctx.rollout = {
+            "t": comparison.t,
+            "true": comparison.true,
+            "perturbed": comparison.perturbed,
+            "predicted": comparison.predicted,
+            "energy_true": comparison.energy_true,
+            "energy_predicted": comparison.energy_predicted,
+        }
         save_npz(ctx.run_dir / ROLLOUT, ctx.rollout)
         failures += _diverged("network rollouts", comparison.predicted)
         failures += _diverged("exact rollouts", comparison.true)
     if len(plan.energy_states):
-        box = check_ic_box(system, ctx.config.evaluate.energy.ic_box or {},
-                           base=system.sampling)
-        v_max = potential_maximum(system, {q: box[q] for q in system.coordinates},
-                                  ctx.config.seed)
+        box = check_ic_box(system, ctx.config.evaluate.energy.ic_box or {}, base=system.sampling)
+        v_max = potential_maximum(system, {q: box[q] for q in system.coordinates}, ctx.config.seed)
         metric = energy_of(system, plan, predicted.finals, v_max, box).to_dict()
         metric["integrator_floor"] = energy_of(system, plan, exact.finals, v_max, box).value
         report["energy_metric"] = metric
@@ -149,8 +155,14 @@ def _exact_rollouts(ctx: RunContext) -> dict[str, Any] | None:
 
 def _diverged(what: str, states: np.ndarray) -> list[str]:
     bad = int((~np.isfinite(states).all(axis=(0, 2))).sum())
-    return [f"{bad} of {states.shape[1]} {what} left the finite range (diverged or reached "
-            "a singular mass matrix)"] if bad else []
+    return (
+        [
+            f"{bad} of {states.shape[1]} {what} left the finite range (diverged or reached "
+            "a singular mass matrix)"
+        ]
+        if bad
+        else []
+    )
 
 
 def _bar(ctx: RunContext, name: str, horizon: float) -> Any:

@@ -35,40 +35,54 @@ def train_stage(ctx: RunContext) -> None:
     second = None
     found = first.stop_reason not in ("budget", "patience")
     if not found and should_fall_back(ctx.config, val_errors(first)):
-        second, second_stop, second_options = _train_model(ctx, model.fallback.name,
-                                                           FALLBACK_CHECKPOINT)
+        second, second_stop, second_options = _train_model(
+            ctx, model.fallback.name, FALLBACK_CHECKPOINT
+        )
         fallback = fallback_record(ctx.config, first, second)
         if fallback["used"]:
-            name, result, stopper, options = (model.fallback.name, second, second_stop,
-                                              second_options)
+            name, result, stopper, options = (
+                model.fallback.name,
+                second,
+                second_stop,
+                second_options,
+            )
     else:
         fallback = fallback_record(ctx.config, first, None)
-    write_json(ctx.run_dir / METRICS, {**json_safe(result.metrics),
-                                       "fallback": json_safe(fallback)})
+    write_json(
+        ctx.run_dir / METRICS, {**json_safe(result.metrics), "fallback": json_safe(fallback)}
+    )
     save_model(ctx.run_dir / MODEL, result.model, name, options)
-    ctx.model, ctx.train_result, ctx.model_name, ctx.stopper = (result.model, result, name,
-                                                                stopper)
+    ctx.model, ctx.train_result, ctx.model_name, ctx.stopper = (result.model, result, name, stopper)
     last = result.history[-1] if result.history else {}
     ctx.summary["training"] = {
         "model": name,
-        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-        "best_val_rel_error": result.best_val_rel_error, "stopped_early": result.stopped_early,
-        "skipped_updates": result.skipped_updates, "nonfinite_losses": result.nonfinite_losses,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "best_val_rel_error": result.best_val_rel_error,
+        "stopped_early": result.stopped_early,
+        "skipped_updates": result.skipped_updates,
+        "nonfinite_losses": result.nonfinite_losses,
         "final_lr": last.get("lr"),
         "wall_s": first.wall_s + (second.wall_s if second is not None else 0.0),
         "cpu_s": first.cpu_s + (second.cpu_s if second is not None else 0.0),
         "fallback": fallback,
-        "stop": {"reason": result.stop_reason, "budget_epochs": ctx.config.train.epochs,
-                 "rule": "distil at epochs 1, 2, 3, … (growth "
-                         f"{ctx.config.train.stop.growth:g}); stop when two consecutive "
-                         "checks find the same closed form and the acceptance rule calls "
-                         "it found" if ctx.config.train.stop.when_found else "off",
-                 **(stopper.record() if stopper is not None else {"checks": []})},
+        "stop": {
+            "reason": result.stop_reason,
+            "budget_epochs": ctx.config.train.epochs,
+            "rule": "distil at epochs 1, 2, 3, … (growth "
+            f"{ctx.config.train.stop.growth:g}); stop when two consecutive "
+            "checks find the same closed form and the acceptance rule calls "
+            "it found"
+            if ctx.config.train.stop.when_found
+            else "off",
+            **(stopper.record() if stopper is not None else {"checks": []}),
+        },
     }
 
 
-def _train_model(ctx: RunContext, name: str, checkpoint_name: str
-                 ) -> tuple[TrainResult, ClosedFormStop | None, dict[str, Any]]:
+def _train_model(
+    ctx: RunContext, name: str, checkpoint_name: str
+) -> tuple[TrainResult, ClosedFormStop | None, dict[str, Any]]:
     """Train one registry model on the run's data: its result, checks and build options."""
     from physym.network import build_model
     from physym.training import train
@@ -76,16 +90,25 @@ def _train_model(ctx: RunContext, name: str, checkpoint_name: str
 
     config = ctx.config
     options = model_build_options(config, ctx.system, name)
-    model = build_model(name, ctx.dataset.n_dof,
-                        **{**options, "dtype": torch_dtype(config.model.dtype)})
+    model = build_model(
+        name, ctx.dataset.n_dof, **{**options, "dtype": torch_dtype(config.model.dtype)}
+    )
     checkpoint = ctx.run_dir / checkpoint_name
     resume = ctx.resume and checkpoint.is_file()
     stopper = _stopper(ctx, checkpoint_name, resume)
     metrics_path = ctx.run_dir / METRICS
-    result = train(model, ctx.dataset, config, system=ctx.system, checkpoint=checkpoint,
-                   resume=resume, progress=ctx.progress, periodic=tuple(options["periodic"]),
-                   on_epoch=lambda metrics: write_json(metrics_path, json_safe(metrics)),
-                   stop_check=stopper)
+    result = train(
+        model,
+        ctx.dataset,
+        config,
+        system=ctx.system,
+        checkpoint=checkpoint,
+        resume=resume,
+        progress=ctx.progress,
+        periodic=tuple(options["periodic"]),
+        on_epoch=lambda metrics: write_json(metrics_path, json_safe(metrics)),
+        stop_check=stopper,
+    )
     return result, stopper, options
 
 
@@ -95,9 +118,14 @@ def _stopper(ctx: RunContext, checkpoint_name: str, resume: bool) -> ClosedFormS
     if not (config.train.stop.when_found and config.distill.enabled) or ctx.data is None:
         return None
     data, source = ctx.data, ctx.source
-    log = ctx.run_dir / (CHECKS if checkpoint_name == CHECKPOINT else
-                         CHECKS.replace(".json", "_fallback.json"))
+    log = ctx.run_dir / (
+        CHECKS if checkpoint_name == CHECKPOINT else CHECKS.replace(".json", "_fallback.json")
+    )
     if not resume:
         log.unlink(missing_ok=True)
-    return ClosedFormStop(lambda model: distil_network(model, config, data, source),
-                          config.train.epochs, config.train.stop.growth, log=log)
+    return ClosedFormStop(
+        lambda model: distil_network(model, config, data, source),
+        config.train.epochs,
+        config.train.stop.growth,
+        log=log,
+    )
