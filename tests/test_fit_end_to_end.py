@@ -105,7 +105,8 @@ def test_distill_command_reruns_with_another_backend(oscillator_run, capsys):
     assert main(["distill", str(oscillator_run), "--backend", "operon"]) == 0
     summary = json.loads((oscillator_run / "summary.json").read_text())
     assert summary["backend"] == "operon" and summary["equivalent"] is True
-    assert json.loads((oscillator_run / "config.json").read_text())["backend"] == "operon"
+    assert json.loads((oscillator_run / "config.json").read_text())["distill"]["backend"] == \
+        "operon"
 
 
 def test_distill_command_on_a_missing_run_is_one_line(tmp_path, capsys):
