@@ -78,13 +78,15 @@ T_LONG, N_STATES = EVALUATION["energy_t_end"], EVALUATION["energy_states"]
 
 def fit(name, **settings):
     """``physym.fit`` into RUNS/name; a finished run there is reloaded, a broken-off one
-    resumed. Every network gets the same optimisation budget (``min_steps`` Adam steps),
-    and no fallback network: the comparisons are between one architecture's fits."""
+    resumed. Every network gets the same optimisation budget (``min_steps`` Adam steps,
+    not stopped when its closed form is found) and no fallback network: the comparisons
+    are between one architecture's fits."""
     out = RUNS / name
     if (out / "summary.json").is_file():
         return physym.load_run(out)
     return physym.fit(system, out, resume=(out / "config.json").is_file(), min_steps=STEPS,
-                      fallback_model="none", **EVALUATION, **settings)
+                      fallback_model="none", stop_when_found=False, **EVALUATION,
+                      **settings)
 
 
 # %% [markdown]

@@ -46,7 +46,7 @@ work = Path(tempfile.mkdtemp(prefix="physym-own-data-"))
 # fit; estimated accelerations carry noise that keeps any model's error above its threshold
 if SMALL:
     recording = dict(n_trajectories=2, t_end=3.0)
-    settings = dict(epochs=10, rollout_states=1, rollout_t_end=2.0, energy_states=0,
+    settings = dict(epochs=6, rollout_states=1, rollout_t_end=2.0, energy_states=0,
                     fallback_model="none")
 else:
     recording = dict(n_trajectories=8, t_end=10.0)

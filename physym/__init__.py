@@ -7,8 +7,13 @@ compared with the truth.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from physym.comparison import Comparison, compare, rollout_compare
-from physym.systems import (
+from physym.threads import configure_threads
+
+configure_threads()  # before anything imports torch: see physym.threads
+
+from physym.comparison import Comparison, compare, rollout_compare  # noqa: E402
+from physym.errors import PhysymError  # noqa: E402
+from physym.systems import (  # noqa: E402
     DegenerateLagrangianError,
     Dynamics,
     SpecError,
@@ -20,10 +25,11 @@ from physym.systems import (
 
 # Imported on first use: they pull in torch, which ``import physym`` must not pay for.
 _LAZY = {
-    "fit": "physym.pipeline",
+    "fit": "physym.run.fit",
     "load_run": "physym.runs",
     "FitResult": "physym.runs",
     "FitConfig": "physym.training.config",
+    "RunConfig": "physym.config",
 }
 
 
@@ -46,6 +52,8 @@ __all__ = [
     "Dynamics",
     "FitConfig",
     "FitResult",
+    "PhysymError",
+    "RunConfig",
     "SpecError",
     "System",
     "__version__",

@@ -14,10 +14,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from physym.errors import PhysymError
+
 __all__ = ["SymbolicTimeoutError", "can_enforce_time_limit", "time_limit"]
 
 
-class SymbolicTimeoutError(Exception):
+class SymbolicTimeoutError(PhysymError):
     """A symbolic computation ran past its time limit."""
 
 

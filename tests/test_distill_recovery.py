@@ -16,20 +16,6 @@ import sympy as sp
 from physym import System, load_system
 from physym.distill import ExpressionModel, distill
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    # The test machine's cores are shared: threaded BLAS on small QR factorisations is
-    # ten times slower than one thread there.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(1):
-        yield
-
-
 EXACT_SYSTEMS = [
     "harmonic_oscillator",
     "pendulum",

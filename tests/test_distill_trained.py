@@ -8,7 +8,7 @@ import pytest
 from physym import System, load_system
 from physym.distill import distill
 
-pipeline = pytest.importorskip("physym.pipeline")
+pipeline = pytest.importorskip("physym.run.fit")
 
 
 @pytest.mark.slow

@@ -13,7 +13,6 @@ import json
 import numpy as np
 import pytest
 import sympy as sp
-import torch
 
 from physym.cli.main import main
 from physym.runs import load_run
@@ -21,13 +20,6 @@ from physym.runs import load_run
 TINY = ["--samples", "500", "--epochs", "20", "--quiet", "--set", "rollout_states=2",
         "--set", "rollout_t_end=2.0", "--set", "energy_states=0"]
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +65,11 @@ def test_summary_files_and_report(oscillator_run):
         assert key in summary, key
     assert {"distill", "compare", "report"} <= set(summary["timings"])
     recovered_rollout = summary["rollout"]["recovered"]
-    # an exact L integrates as well as the truth: its error is the RK4 floor's
-    floor = summary["rollout"]["integrator_floor"]["state_error_rms"]
-    assert recovered_rollout["state_error_rms"] == pytest.approx(floor, rel=1e-6, abs=1e-12)
+    # the reference is the exact system under the same RK4 and step: an exact L follows it
+    # to round-off, and drifts in energy exactly as the integrator makes the truth drift
+    assert recovered_rollout["state_error_rms"] <= 1e-9
+    floor = summary["rollout"]["integrator_floor"]["energy_drift"]
+    assert recovered_rollout["energy_drift"] == pytest.approx(floor, rel=1e-6, abs=1e-14)
     with np.load(oscillator_run / "rollout.npz") as arrays:
         assert arrays["recovered"].shape == arrays["true"].shape
     report = (oscillator_run / "report.md").read_text()
@@ -111,7 +105,8 @@ def test_distill_command_reruns_with_another_backend(oscillator_run, capsys):
     assert main(["distill", str(oscillator_run), "--backend", "operon"]) == 0
     summary = json.loads((oscillator_run / "summary.json").read_text())
     assert summary["backend"] == "operon" and summary["equivalent"] is True
-    assert json.loads((oscillator_run / "config.json").read_text())["backend"] == "operon"
+    assert json.loads((oscillator_run / "config.json").read_text())["distill"]["backend"] == \
+        "operon"
 
 
 def test_distill_command_on_a_missing_run_is_one_line(tmp_path, capsys):

@@ -7,8 +7,10 @@ import json
 import pytest
 import torch
 
-import physym.pipeline as pipeline
+import physym.run.stages.train as train_stage
 from physym.cli.main import main
+from physym.run.fit import fit
+from physym.run.resolve import resolve
 from physym.runs import load_run
 
 TINY = ["--samples", "300", "--epochs", "3", "--width", "16", "--depth", "2", "--quiet",
@@ -22,14 +24,6 @@ FILES = {"config.json", "system.json", "data.npz", "checkpoint.pt", "model.pt",
          "metrics.json", "summary.json", "rollout.npz", "loss.png", "trajectories.png",
          "energy.png"}
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny problems: one thread is as fast, and never spin-waits on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +46,8 @@ def test_run_directory_contents(finished_run):
     assert summary["rollout"]["horizon_s"] == 0.5
     assert summary["rollout"]["energy_metric"]["t_end"] == 0.5
     config = json.loads((finished_run / "config.json").read_text())
-    assert config["seed"] == 0 and config["epochs"] == 3 and config["system"] == "pendulum"
+    assert config["seed"] == 0 and config["train"]["epochs"] == 3
+    assert config["system"] == "pendulum" and config["format"] == "physym-config/2"
     metrics = json.loads((finished_run / "metrics.json").read_text())
     assert len(metrics["epochs"]) == 3 and "hessian" in metrics["epochs"][0]
 
@@ -95,19 +90,72 @@ def test_bad_settings_are_one_line_errors(tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-def test_divergence_is_reported_and_the_checkpoint_kept(tmp_path, capsys):
+DIVERGING = ["--lr", "1e8", "--dtype", "float32", "--clip-norm", "0", "--set",
+             "warmup_epochs=0"]
+
+
+def test_divergence_is_reported_and_a_plain_rerun_starts_afresh(tmp_path, capsys):
     out = tmp_path / "nan"
-    code = main(["fit", "pendulum", "--out", str(out), *TINY, "--lr", "1e8", "--dtype",
-                 "float32", "--clip-norm", "0", "--set", "warmup_epochs=0"])
+    code = main(["fit", "pendulum", "--out", str(out), *TINY, *DIVERGING])
     assert code == 2
     err = capsys.readouterr().err
     assert "diverged" in err and "checkpoint" in err
     assert (out / "checkpoint.pt").is_file() and not (out / "summary.json").exists()
+    failed = json.loads((out / "failed.json").read_text())
+    assert failed["stage"] == "train" and failed["error"] == "TrainingDivergedError"
+    assert main(["fit", "pendulum", "--out", str(out), *TINY]) == 0  # no --resume needed
+    assert (out / "summary.json").is_file() and not (out / "failed.json").exists()
+
+
+def test_fit_without_a_directory_leaves_nothing_behind(tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    from physym.training import TrainingDivergedError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where fit's scratch goes
+    run = fit("pendulum", None, **TINY_KW)
+    path = run.path
+    assert path.parent == tmp_path and (path / "summary.json").is_file()
+    assert run.accel_rel_error is not None and run.model is not None
+    del run
+    gc.collect()
+    assert not path.exists()
+    with pytest.raises(TrainingDivergedError):
+        fit("pendulum", None, **{**TINY_KW, "lr": 1e8, "dtype": "float32", "clip_norm": 0.0,
+                                 "warmup_epochs": 0})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_json_records_the_budget_that_ran(tmp_path):
+    # 240 training states in batches of 128: 2 steps an epoch; 30 steps need 15 epochs
+    run = fit("pendulum", tmp_path / "run", **{**TINY_KW, "min_steps": 30, "patience": 0})
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train"]["epochs"] == 15 and config["train"]["min_steps"] == 30
+    assert run.config.epochs == 15 and run.summary["training"]["epochs_run"] == 15
+    assert load_run(tmp_path / "run").config.epochs == 15
+
+
+def test_dotted_settings_and_short_names_on_the_command_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["fit", "pendulum", "--out", str(out), *TINY, "--set",
+                 "train.stop.growth=2.0", "--set", "evaluate.rollout.dt=0.02"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["stop"]["growth"] == 2.0
+    assert config["evaluate"]["rollout"]["dt"] == 0.02 and config["train"]["epochs"] == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert "dt = 0.02" in summary["rollout"]["integrator"]
+    assert set(summary["cpu_seconds"]) >= {"data", "train", "rollout", "total"}
+    assert summary["training"]["stop"]["reason"] == "budget"  # nothing distilled, no checks
+    capsys.readouterr()
+    assert main(["fit", "pendulum", "--out", str(tmp_path / "b"), *TINY, "--set",
+                 "evaluate.energy.states=3"]) == 2  # TINY sets energy_states too
+    assert "'energy_states' is set twice" in capsys.readouterr().err
 
 
 def test_interrupted_fit_resumes_to_the_same_result(tmp_path, monkeypatch):
-    reference = pipeline.fit("pendulum", tmp_path / "ref", **TINY_KW)
-    write_json = pipeline.write_json
+    reference = fit("pendulum", tmp_path / "ref", **TINY_KW)
+    write_json = train_stage.write_json
 
     def interrupt_after_two_epochs(path, data):
         write_json(path, data)
@@ -115,12 +163,12 @@ def test_interrupted_fit_resumes_to_the_same_result(tmp_path, monkeypatch):
             raise KeyboardInterrupt
 
     out = tmp_path / "run"
-    monkeypatch.setattr(pipeline, "write_json", interrupt_after_two_epochs)
+    monkeypatch.setattr(train_stage, "write_json", interrupt_after_two_epochs)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.fit("pendulum", out, **TINY_KW)
-    monkeypatch.setattr(pipeline, "write_json", write_json)
+        fit("pendulum", out, **TINY_KW)
+    monkeypatch.setattr(train_stage, "write_json", write_json)
     assert not (out / "summary.json").exists()
-    resumed = pipeline.fit("pendulum", out, resume=True, progress=False)
+    resumed = fit("pendulum", out, resume=True, progress=False)
     assert resumed.metrics["epochs"][2]["val_rel_error"] == \
         reference.metrics["epochs"][2]["val_rel_error"]
     assert resumed.accel_rel_error == reference.accel_rel_error
@@ -131,9 +179,9 @@ def test_interrupted_fit_resumes_to_the_same_result(tmp_path, monkeypatch):
 def test_public_api_and_resolved_network_settings(tmp_path):
     import physym
 
-    assert physym.fit is pipeline.fit and physym.load_run is load_run
-    config, _ = pipeline.resolve_config("double_pendulum", tmp_path, None, False,
-                                        {"model": "seed"})
-    assert (config.width, config.depth, config.activation) == (32, 4, "softplus")
-    config, _ = pipeline.resolve_config("pendulum", tmp_path, None, False, {"width": 8})
-    assert (config.model, config.width, config.depth) == ("structured", 8, 3)
+    assert physym.fit is fit and physym.load_run is load_run
+    config, _ = resolve("double_pendulum", tmp_path, None, False, {"model": "seed"})
+    model = config.model
+    assert (model.width, model.depth, model.activation) == (32, 4, "softplus")
+    config, _ = resolve("pendulum", tmp_path, None, False, {"width": 8})
+    assert (config.model.name, config.model.width, config.model.depth) == ("structured", 8, 3)

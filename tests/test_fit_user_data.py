@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-import torch
 
 import physym
 from physym.cli.main import main
@@ -32,13 +31,6 @@ DERIVATIVE_TOLERANCES = {0.0: (1e-8, 1e-6), 1e-3: (6e-3, 3e-2), 1e-2: (4e-2, 1.2
 TINY = ["--epochs", "15", "--quiet", "--set", "rollout_states=2", "--set", "energy_states=0",
         "--set", "fallback_model=none"]
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,6 @@ from physym.runs import load_model, save_model
 from physym.training import FitConfig, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _random_head(model: StructuredLagrangian, seed: int = 0) -> StructuredLagrangian:
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from physym._progress import in_notebook, progress_bar
+from physym.progress import in_notebook, progress_bar
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 CELLS = [
     f"import sys; sys.path.insert(0, {str(REPO)!r})",
     "import physym.training.trainer",  # tqdm.auto warned here, on import
-    "from physym._progress import in_notebook, progress_bar, visible_by_default\n"
+    "from physym.progress import in_notebook, progress_bar, visible_by_default\n"
     "bar = progress_bar(total=2, disable=not visible_by_default())\n"
     "bar.update(2)\n"
     "bar.close()\n"

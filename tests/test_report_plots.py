@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from physym.report.plots import (
+from physym.figures.drawing import (
     loss_curves,
     plot_coordinate_errors,
     plot_energy,

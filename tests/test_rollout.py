@@ -26,14 +26,6 @@ PENDULUM = load_system("pendulum")
 DOUBLE = load_system("double_pendulum")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny problems: one thread is as fast, and never spin-waits on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_rk4_is_fourth_order_on_a_spring():
     spring = lambda x: -x[:, :1]  # noqa: E731 - q(t) = cos t
@@ -120,3 +112,38 @@ def test_energy_metric_definition():
     assert wrong.value > 100 * exact.value
     with pytest.raises(ValueError, match="not a coordinate"):
         energy_metric(DOUBLE, slow, ic_box={"x": [0, 1]})
+
+
+def test_one_batched_plan_equals_separate_rollouts():
+    from physym.rollout.energy import energy_initial_states, energy_metric_of
+    from physym.rollout.evaluation import RolloutPlan, integrate_plan
+
+    x0 = np.random.default_rng(4).uniform(*DOUBLE.box, size=(3, 4))
+    box = {k: tuple(v) for k, v in DOUBLE.sampling.items()}
+    energy_x0 = energy_initial_states(DOUBLE, box, 4, seed=0)
+    plan = RolloutPlan(x0, np.linspace(0, 1.0, 11), energy_x0, 2.5, 0.01)
+    run = integrate_plan(DOUBLE.accelerations, plan, perturbed=True)
+    _, alone = rk4_rollout(DOUBLE.accelerations, x0, 1.0, 0.01, n_points=11)
+    np.testing.assert_allclose(run.trajectories[:, :3], alone, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.trajectories[:, 3:], integrate_plan(
+        DOUBLE.accelerations, RolloutPlan(plan.perturbed_states, plan.t, x0[:0], 0.0,
+                                          0.01)).trajectories, rtol=0, atol=1e-12)
+    _, final = rk4_rollout(DOUBLE.accelerations, energy_x0, 2.5, 0.01, n_points=2)
+    np.testing.assert_allclose(run.finals, final[-1], rtol=0, atol=1e-12)
+    metric = energy_metric_of(DOUBLE, energy_x0, run.finals, 29.43, box, t_end=2.5, dt=0.01)
+    assert metric.value < 1e-4 and metric.n_diverged == 0  # RK4 at dt = 0.01, exact model
+
+
+def test_diverging_rollouts_are_counted_not_raised():
+    from physym.rollout.evaluation import RolloutPlan, comparison_of, integrate_plan
+
+    def blow_up(x):  # the second state runs away in finite time
+        return np.where(x[:, :1] > 0.5, 1e3 * x[:, :1] ** 3, -x[:, :1])
+
+    x0 = np.array([[0.1, 0.0], [1.0, 0.0]])
+    plan = RolloutPlan(x0, np.linspace(0, 2.0, 21), x0, 2.0, 0.01)
+    exact = integrate_plan(PENDULUM.accelerations, plan, perturbed=True)
+    model = integrate_plan(blow_up, plan)
+    report = comparison_of(PENDULUM, plan, exact, model.trajectories).to_dict()
+    assert report["n_diverged"] == 1 and report["state_error_rms"] is None
+    assert np.isnan(model.finals[1]).all() and np.isfinite(model.finals[0]).all()

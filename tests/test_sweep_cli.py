@@ -26,8 +26,9 @@ def fake_fit(monkeypatch):
 
     def fit(config, out_dir, resume=False):
         configs.append(config)
-        summary = {"accel_rel_error": {"network": 1.0 / config["samples"], "recovered": None},
-                   "network": {"parameters": 10 * config["width"]}, "exact": True,
+        summary = {"accel_rel_error": {"network": 1.0 / config.data.samples,
+                                       "recovered": None},
+                   "network": {"parameters": 10 * config.model.width}, "exact": True,
                    "rollout": {"horizon_s": 2.0, "valid_time": {"network_mean": 0.5}}}
         write_json(out_dir / "summary.json", summary)
         return summary
@@ -44,7 +45,8 @@ def test_flags_span_the_grid(tmp_path, fake_fit, capsys):
                             "--no-plot"])
     assert status == 0
     assert len(fake_fit) == 2 * 2 * 2 * 2
-    assert {c["epochs"] for c in fake_fit} == {3} and {c["depth"] for c in fake_fit} == {1}
+    assert {c.train.epochs for c in fake_fit} == {3}
+    assert {c.model.depth for c in fake_fit} == {1}
     result = load_sweep(out)
     assert result.varied == ("samples", "width", "lr", "seed")
     assert result.rows[0]["point"] == "n100_w4_lr0.01_s0"
@@ -60,7 +62,7 @@ def test_sweep_file_with_flags_winning(tmp_path, fake_fit):
     out = tmp_path / "sweep"
     assert cli_main.main(["sweep", "--config", str(config), "--out", str(out),
                           "--width", "6", "--no-plot"]) == 0
-    assert [c["width"] for c in fake_fit] == [6, 6]
+    assert [c.model.width for c in fake_fit] == [6, 6]
     assert (out / "points" / "n200_w6_s0" / "summary.json").is_file()
 
 

@@ -70,7 +70,7 @@ def test_half_finished_point_is_resumed_and_failed_point_reported(tmp_path, monk
 
     def fake(config, out_dir, resume=False):
         calls.append((out_dir.name, resume))
-        if config["samples"] == 128:
+        if config.data.samples == 128:
             raise RuntimeError("diverged\nsecond line")
         return real(config, out_dir, resume)
 

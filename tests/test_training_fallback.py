@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 import physym
 from physym.network import MLPLagrangian, StructuredLagrangian
-from physym.pipeline import STAGES
+from physym.run.fit import STAGES
 from physym.runs import load_run
 from physym.training import FitConfig
 from physym.training.config import ConfigError
@@ -24,13 +23,6 @@ TINY = {"samples": 300, "epochs": 3, "width": 16, "depth": 2, "rollout_states": 
         "energy_states": 0, "progress": False, "distill": False}
 UP_TO_EVALUATE = tuple(s for s in STAGES if s.name in ("data", "train", "evaluate"))
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_rule_on_the_validation_error():

@@ -24,14 +24,6 @@ PENDULUM = load_system("pendulum")
 DATA = make_dataset(PENDULUM, 400, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny problems: one thread is as fast, and never spin-waits on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _config(**changes):
     settings = {"samples": 400, "epochs": 4, "batch_size": 64, "width": 16, "depth": 2}

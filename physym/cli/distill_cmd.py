@@ -6,22 +6,19 @@ import argparse
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
-    from physym.training.config import BACKEND_NAMES
-
     parser.add_argument("run_dir", metavar="DIR", help="run directory written by physym fit")
-    parser.add_argument("--backend", choices=BACKEND_NAMES, default=None,
-                        help="distillation backend (default: the run's own)")
+    parser.add_argument("--backend", default=None,
+                        help="distillation backend: sparse, operon or pysr (default: the "
+                             "run's own)")
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="always show progress")
+    progress.add_argument("--quiet", dest="progress", action="store_false",
+                          help="never show progress")
 
 
 def run(args: argparse.Namespace) -> int:
-    from physym.cli.main import CLIError
-    from physym.distill import BackendUnavailableError
-    from physym.recovery_stages import redistill
-    from physym.runs import RunDirError
+    from physym.run.redistill import redistill
 
-    try:
-        result = redistill(args.run_dir, backend=args.backend)
-    except (RunDirError, BackendUnavailableError) as exc:
-        raise CLIError(str(exc).splitlines()[0]) from None
-    print(result)
+    print(redistill(args.run_dir, backend=args.backend, progress=args.progress))
     return 0

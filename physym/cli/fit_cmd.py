@@ -1,17 +1,17 @@
 """``physym fit REF --out DIR``: train a Lagrangian neural network, evaluate it, distil it to
 a closed form, compare that with the true Lagrangian and write ``report.md``.
 
-Settings come from the defaults of :class:`physym.training.FitConfig`, then a TOML file
-(``--config``), then the flags (``--epochs`` …, and ``--set KEY=VALUE`` for any other
-field); see ``physym fit --help``. ``physym fit [REF] --data traj.csv --coordinates
-x,theta`` fits measured positions over time instead of sampled states
-(:mod:`physym.pipeline_measured`).
+Settings come from the defaults of :class:`physym.config.RunConfig`, then a TOML file
+(``--config``, nested tables or flat short names), then the flags (``--epochs`` …, and
+``--set KEY=VALUE`` for any other setting, by short name or dotted path such as
+``--set train.stop.when_found=false``); see ``physym fit --help``. ``physym fit [REF]
+--data traj.csv --coordinates x,theta`` fits measured positions over time instead of
+sampled states (:mod:`physym.run.sources.measured`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tomllib
 from typing import Any
@@ -69,10 +69,15 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
                             help=f"{help_text}{default}")
     parser.add_argument("--set", dest="settings", action="append", default=[],
                         metavar="KEY=VALUE",
-                        help="any other setting, VALUE in TOML syntax (repeatable), e.g. "
-                             "--set hessian_penalty=1.0")
+                        help="any other setting by short name or dotted path, VALUE in TOML "
+                             "syntax (repeatable), e.g. --set hessian_penalty=1.0 or --set "
+                             "train.stop.when_found=false")
     parser.add_argument("--no-distill", dest="distill", action="store_false", default=None,
                         help="train and evaluate only: no distillation or comparison")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="torch and BLAS threads of the fit (default 1: its batches are "
+                             "small, and more threads cost far more CPU on a shared "
+                             "machine)")
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="always show the progress bar")
@@ -91,28 +96,34 @@ def _parse_setting(text: str) -> tuple[str, Any]:
         return key, value  # a bare word: a string
 
 
-def run(args: argparse.Namespace) -> int:
-    # With a busy neighbour, OpenMP threads that spin while waiting make small training
-    # steps up to 100x slower; must be set before torch is imported.
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from physym.data import DataError
-    from physym.distill import BackendUnavailableError
-    from physym.pipeline import fit
-    from physym.runs import RunDirError
-    from physym.training import CheckpointError, ConfigError, TrainingDivergedError
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags and ``--set`` as settings: short names, or sections for dotted paths."""
+    from physym.config import SECTIONS
+    from physym.config.flat import set_path
 
-    overrides = {dest: getattr(args, dest) for _, dest, _, _ in _FLAGS}
+    overrides: dict[str, Any] = {dest: getattr(args, dest) for _, dest, _, _ in _FLAGS}
     overrides["distill"] = args.distill
     for text in args.settings:
         key, value = _parse_setting(text)
-        overrides[key] = value
+        if "." in key:
+            if key.split(".")[0] not in SECTIONS:
+                raise CLIError(f"--set {key}: {key.split('.')[0]!r} is not a section "
+                               f"({', '.join(SECTIONS)})")
+            section = overrides.get(key.split(".")[0])
+            table = {key.split(".")[0]: section if isinstance(section, dict) else {}}
+            set_path(table, key, value)
+            overrides.update(table)
+        else:
+            overrides[key] = value
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    from physym.run.fit import fit
+
     try:
         result = fit(args.system, args.out, config=args.config, resume=args.resume,
-                     progress=args.progress, **overrides)
-    except (ConfigError, RunDirError, CheckpointError, DataError,
-            TrainingDivergedError, BackendUnavailableError) as exc:
-        raise CLIError(str(exc)) from None
+                     progress=args.progress, threads=args.threads, **_overrides(args))
     except KeyboardInterrupt:
         print(f"physym: interrupted; the last finished epoch is checkpointed in {args.out}; "
               f"continue with: physym fit {args.system or ''} --out {args.out} --resume",

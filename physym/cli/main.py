@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from physym.errors import PhysymError
+
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "systems": ("physym.cli.systems_cmd", "list the built-in systems"),
@@ -26,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class CLIError(Exception):
+class CLIError(PhysymError):
     """A user error: printed as one line ``physym: error: ...`` with exit status 2."""
 
 
@@ -50,17 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _is_user_error(exc: BaseException) -> bool:
-    """Errors that describe bad input or a failed run, as opposed to bugs.
-
-    physym's own error classes (``SpecError``, ``DataError``, ``ConfigError``, ...) are
-    ``ValueError``/``RuntimeError`` subclasses defined in ``physym.*`` modules.
-    """
-    if isinstance(exc, CLIError | FileNotFoundError | FileExistsError | NotADirectoryError
-                  | IsADirectoryError | PermissionError):
-        return True
-    cls = type(exc)
-    return (cls.__module__.startswith("physym.") and cls.__name__.endswith("Error")
-            and isinstance(exc, ValueError | RuntimeError))
+    """Errors that describe bad input or a failed run, as opposed to bugs: every
+    :class:`~physym.errors.PhysymError`, and files that cannot be opened."""
+    return isinstance(exc, PhysymError | FileNotFoundError | FileExistsError
+                      | NotADirectoryError | IsADirectoryError | PermissionError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

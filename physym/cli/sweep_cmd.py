@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import sys
 import tomllib
 from pathlib import Path
@@ -131,9 +130,6 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, list[Any]], dict[str
 
 
 def run(args: argparse.Namespace) -> int:
-    # Spinning OpenMP threads slow small steps badly on a busy machine; set before torch.
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from physym.sweep import SweepError, SweepSpec, run_sweep
 
     grid, fixed = _overrides(args)

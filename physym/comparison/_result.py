@@ -216,7 +216,7 @@ class Comparison:
         if self.true_accelerations is None or self.recovered_accelerations is None:
             raise ValueError("this Comparison keeps no accelerations (it was loaded from "
                              "JSON); run compare() again to plot")
-        from physym.report.plots import plot_acceleration_scatter
+        from physym.figures import plot_acceleration_scatter
 
         return plot_acceleration_scatter(
             self.true_accelerations, self.recovered_accelerations, self.coordinates,

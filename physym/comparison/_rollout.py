@@ -108,7 +108,7 @@ class RecoveredRollout:
 
     def plot(self, ax: Axes | None = None, index: int = 0) -> Axes:
         """Coordinates of trajectory ``index``: exact (solid) and recovered (dashed)."""
-        from physym.report.plots import plot_trajectories
+        from physym.figures import plot_trajectories
 
         return plot_trajectories(self.t, self.true[:, index], self.system.coordinates,
                                  recovered=self.recovered[:, index], ax=ax)

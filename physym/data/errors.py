@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from physym.errors import PhysymError
+
 __all__ = ["DataError", "IntegrationError"]
 
 
-class DataError(ValueError):
+class DataError(PhysymError, ValueError):
     """A data file or array is missing, unreadable or malformed.
 
     The message is one line naming the file, the column and the row where possible, e.g.
@@ -15,7 +17,7 @@ class DataError(ValueError):
     """
 
 
-class IntegrationError(RuntimeError):
+class IntegrationError(PhysymError, RuntimeError):
     """The ODE solver stopped before the end of the requested time span.
 
     Attributes

@@ -8,17 +8,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from physym.io import atomic_write
 
-if TYPE_CHECKING:
-    from physym.data.trajectory import Trajectory
-
-__all__ = ["plot_trajectory", "save_trajectory_plot"]
+__all__ = ["TrajectoryLike", "plot_trajectory", "save_trajectory_plot"]
 
 
-def plot_trajectory(trajectory: Trajectory, axes: Any = None) -> Any:
+class TrajectoryLike(Protocol):
+    """What the figure reads of a :class:`~physym.data.Trajectory` (no import of it, so
+    that the trajectory module may use this one)."""
+
+    @property
+    def system(self) -> str: ...
+    @property
+    def n_dof(self) -> int: ...
+    @property
+    def state_names(self) -> tuple[str, ...]: ...
+    @property
+    def t(self) -> np.ndarray: ...
+    @property
+    def states(self) -> np.ndarray: ...
+    @property
+    def energy_error(self) -> np.ndarray: ...
+    @property
+    def energy_drift(self) -> float: ...
+
+
+def plot_trajectory(trajectory: TrajectoryLike, axes: Any = None) -> Any:
     """Draw coordinates vs time and ``(E − E₀)/E_ref`` vs time on two Axes.
 
     Parameters
@@ -53,7 +72,8 @@ def plot_trajectory(trajectory: Trajectory, axes: Any = None) -> Any:
     return coordinates_ax, energy_ax
 
 
-def save_trajectory_plot(trajectory: Trajectory, path: str | Path, dpi: int = 120) -> Path:
+def save_trajectory_plot(trajectory: TrajectoryLike, path: str | Path, dpi: int = 120
+                         ) -> Path:
     """Write :func:`plot_trajectory` as a PNG atomically, without touching pyplot."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from physym.data.derivatives import estimate_noise
+from physym.data.noise import estimate_noise
 
 __all__ = ["MIN_WINDOW", "ORDERS", "choose_savgol_filter", "noise_level"]
 

@@ -19,6 +19,7 @@ import sympy as sp
 
 from physym.distill.pareto import Candidate
 from physym.distill.space import StateSpace
+from physym.errors import PhysymError
 
 __all__ = [
     "BACKENDS",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-class BackendUnavailableError(RuntimeError):
+class BackendUnavailableError(PhysymError, RuntimeError):
     """A backend's optional dependency is missing; the message says what to install."""
 
 

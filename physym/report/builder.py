@@ -21,14 +21,15 @@ from physym.report.figures import (
     RECOVERED_TRAJECTORY_PNG,
     make_missing_figures,
 )
-from physym.report.run_data import RunData, read_run
+from physym.runs import RunData, read_run
 
 __all__ = ["REPORT_NAME", "build_report"]
 
 REPORT_NAME = "report.md"
 _VERDICT_KEYS = {"system", "true_lagrangian", "recovered_lagrangian", "comparison",
                  "equivalent", "exact", "scale"}
-_FIRST_METRICS = ("accel_rel_error", "rollout", "timings", "backend", "versions")
+_FIRST_METRICS = ("accel_rel_error", "closed_form", "rollout", "timings", "cpu_seconds", "backend",
+                  "versions")
 _REPORT_STATES = 500
 
 
@@ -66,11 +67,12 @@ def build_report(run_dir: str | Path, *, replot: bool = False) -> Path:
     recovered_text = summary.get("recovered_lagrangian")
     recovered = _recovered_expression(run, recovered_text)
     verdicts = _verdicts(run, recovered)
-    run.notes.extend(make_missing_figures(run, recovered, replot=replot))
+    run.notes.extend(make_missing_figures(run, replot=replot))
     sections = [
         _header(run),
         _lagrangians(run, recovered, verdicts),
         _verdict_section(run, recovered, verdicts),
+        _training_section(run),
         _metrics_section(run),
         _figures_section(run),
         _config_section(run),
@@ -214,6 +216,43 @@ def _verdict_section(run: RunData, recovered: sp.Expr | None,
         lines += ["", f"Evidence: {verdicts['reason']}"]
     lines += ["", f"Source of the verdicts: {verdicts.get('source')}."]
     return "\n".join(lines)
+
+
+def _training_section(run: RunData) -> str:
+    """How long the network trained and why it stopped; what the evaluation could not do."""
+    summary = run.summary or {}
+    training = summary.get("training")
+    lines = []
+    if isinstance(training, Mapping):
+        stop = training.get("stop") or {}
+        reason = stop.get("reason") or ("patience" if training.get("stopped_early")
+                                        else "budget")
+        why = {"budget": "the whole budget ran",
+               "patience": "the validation error stopped improving (patience)"}.get(
+            reason, reason)
+        lines.append(f"The {training.get('model', 'network')} network trained "
+                     f"{training.get('epochs_run')} of {stop.get('budget_epochs', '?')} "
+                     f"epochs: {why}. Best validation ‖â−a‖/‖a‖ "
+                     f"{_value(training.get('best_val_rel_error'))} at epoch "
+                     f"{training.get('best_epoch')}.")
+        checks = stop.get("checks") or []
+        if checks:
+            rows = ["| epoch | closed form | same as the check before | CPU s |",
+                    "| --- | --- | --- | --- |"]
+            rows += [f"| {c.get('epoch')} | {c.get('closed_form')} | "
+                     f"{_value(c.get('same_as_previous'))} | {_value(c.get('cpu_s'))} |"
+                     for c in checks]
+            lines += ["Distillation checks during training:", "\n".join(rows)]
+    failures = []
+    rollout = summary.get("rollout")
+    if isinstance(rollout, Mapping):
+        if rollout.get("failed"):
+            failures.append(f"the rollouts failed: {rollout['failed']}")
+        failures += [str(f) for f in rollout.get("failures") or []]
+    if failures:
+        lines.append("Evaluation problems (recorded; the fit went on): "
+                     + "; ".join(failures) + ".")
+    return "## Training\n\n" + "\n\n".join(lines) if lines else ""
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

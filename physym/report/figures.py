@@ -1,48 +1,60 @@
-"""Figures a report needs that the run does not have yet, made from the run's own data.
-
-* ``loss.png`` from ``metrics.json`` (unless the run has a ``*loss*.png`` already);
-* ``trajectories_recovered.png`` and ``energy_recovered.png``: the exact trajectory and the
-  recovered Lagrangian's, integrated from the same initial state, with the network's
-  rollout drawn too when the run saved one in ``rollout.npz`` (keys ``t``, ``true`` and
-  ``predicted`` or ``network``, shaped ``(T,)``, ``(T, B, 2n)``, ``(T, B, 2n)``).
+"""The figures of a run, drawn from what its directory holds (``metrics.json`` and the
+rollout arrays): ``physym fit`` calls :func:`draw_run_figures` once the arrays are saved,
+and the report draws those still missing. Nothing is integrated here, so a figure always
+shows the trajectories whose numbers ``summary.json`` reports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from physym.report.plots import (
-    loss_curves,
-    plot_coordinate_errors,
-    plot_energy,
-    plot_loss,
-    plot_trajectories,
-    save_figure,
+from physym.figures.run_figures import (
+    ENERGY_PNG,
+    LOSS_PNG,
+    MEASURED_ENERGY_PNG,
+    MEASURED_TRAJECTORY_PNG,
+    RECOVERED_ENERGY_PNG,
+    RECOVERED_TRAJECTORY_PNG,
+    TRAJECTORY_PNG,
+    save_loss,
+    save_measured,
+    save_rollout,
 )
-from physym.report.run_data import RunData
+from physym.runs import MEASURED_ROLLOUT, ROLLOUT, RunData, read_run
 
-__all__ = ["LOSS_PNG", "RECOVERED_ENERGY_PNG", "RECOVERED_TRAJECTORY_PNG", "make_missing_figures"]
+__all__ = [
+    "LOSS_PNG",
+    "RECOVERED_ENERGY_PNG",
+    "RECOVERED_TRAJECTORY_PNG",
+    "draw_run_figures",
+    "make_missing_figures",
+]
 
-LOSS_PNG = "loss.png"
-RECOVERED_TRAJECTORY_PNG = "trajectories_recovered.png"
-RECOVERED_ENERGY_PNG = "energy_recovered.png"
-DEFAULT_HORIZON = 10.0
+_RECOVERED = (RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG)
 
 
-def make_missing_figures(run: RunData, recovered: Any, *, replot: bool = False) -> list[str]:
+def draw_run_figures(run_dir: str | Path) -> list[str]:
+    """Draw (again) every figure a run's arrays allow; returns notes on what could not be."""
+    return make_missing_figures(read_run(run_dir), replot=True)
+
+
+def make_missing_figures(
+    run: RunData, recovered: object = None, *, replot: bool = False
+) -> list[str]:
     """Write the figures that do not exist yet (all of them with ``replot``).
 
     Parameters
     ----------
     run : RunData
-    recovered : sympy.Expr, str or None
-        The recovered Lagrangian (None: no recovered figures).
+    recovered : object, optional
+        Unused (the recovered ``L``'s rollout is read from ``rollout.npz``); kept for
+        callers of the earlier signature.
     replot : bool
-        Redraw the figures this module makes (those of the recovered Lagrangian are
-        deleted first, so none of an earlier result survives).
+        Redraw every figure; those of the recovered ``L`` are deleted first, so none of an
+        earlier result survives.
 
     Returns
     -------
@@ -50,96 +62,86 @@ def make_missing_figures(run: RunData, recovered: Any, *, replot: bool = False) 
         Notes on figures that could not be made.
     """
     notes: list[str] = []
-    others = [p for p in run.path.glob("*loss*.png") if p.name != LOSS_PNG]
-    if not others and (replot or not (run.path / LOSS_PNG).exists()):
-        curves = loss_curves(run.metrics) if run.metrics is not None else {}
-        if curves:
-            save_figure(run.path / LOSS_PNG, lambda fig: plot_loss(curves, ax=fig.add_subplot()))
-    wanted = [RECOVERED_TRAJECTORY_PNG, RECOVERED_ENERGY_PNG]
-    if replot:  # never leave a figure of an earlier recovered L next to the new report
-        for name in wanted:
-            (run.path / name).unlink(missing_ok=True)
-    if recovered is None or run.system is None:
-        return notes
-    if not replot and all((run.path / name).exists() for name in wanted):
-        return notes
+    path = run.path
+    if replot:
+        for name in _RECOVERED:
+            (path / name).unlink(missing_ok=True)
+
+    def wanted(*names: str) -> bool:
+        return replot or not all((path / name).exists() for name in names)
+
+    others = [p for p in path.glob("*loss*.png") if p.name != LOSS_PNG]
+    if not others and wanted(LOSS_PNG) and run.metrics is not None:
+        save_loss(path, run.metrics)
     try:
-        notes += _recovered_figures(run, recovered)
-    except Exception as exc:  # a figure must never stop the report
-        notes.append(f"figures of the recovered Lagrangian failed: "
-                     f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        notes += _rollout_figures(run, wanted)
+    except Exception as exc:  # a figure must never stop a run or its report
+        notes.append(
+            f"figures failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
     return notes
 
 
-def _rollout_arrays(run: RunData) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
-    arrays = run.arrays("rollout.npz")
-    if not arrays or "t" not in arrays or "true" not in arrays:
-        return None
+def _rollout_figures(run: RunData, wanted: Callable[..., bool]) -> list[str]:
+    notes: list[str] = []
+    system, path = run.system, run.path
+    arrays = run.arrays(ROLLOUT) if (path / ROLLOUT).is_file() else None
+    if arrays is not None and not _well_shaped(arrays):
+        notes.append("rollout.npz does not hold (T,), (T, B, 2n) arrays; not used")
+        arrays = None
+    title = system.name if system is not None else ""
+    if arrays is not None and system is not None:
+        from physym.data import energy_scale
+
+        scale = energy_scale(system)
+        # with a recovered L its figures show the network's rollout too: one pair suffices
+        with_recovered = "recovered" in arrays
+        names = _RECOVERED if with_recovered else (TRAJECTORY_PNG, ENERGY_PNG)
+        if "energy_true" in arrays and wanted(*names):
+            save_rollout(
+                path,
+                arrays,
+                system.coordinates,
+                system.periodic,
+                scale,
+                recovered=with_recovered,
+                title=title,
+            )
+    summary = run.summary or {}
+    rollout = summary.get("rollout") if isinstance(summary.get("rollout"), dict) else {}
+    recovered_rollout = (rollout or {}).get("recovered")
+    if isinstance(recovered_rollout, dict):
+        notes += [
+            f"the recovered Lagrangian's rollout stopped early: {why}"
+            for why in recovered_rollout.get("failures") or []
+        ]
+    if (
+        summary.get("recovered_lagrangian")
+        and system is not None
+        and (arrays is None or "recovered" not in arrays)
+    ):
+        notes.append(
+            "no rollout of the recovered Lagrangian is saved in rollout.npz, so "
+            "its figures are not drawn (`physym distill DIR` makes one)"
+        )
+    measured = run.arrays(MEASURED_ROLLOUT) if (path / MEASURED_ROLLOUT).is_file() else None
+    if measured is not None and wanted(MEASURED_TRAJECTORY_PNG, MEASURED_ENERGY_PNG):
+        coordinates = [str(q) for q in measured.get("coordinates", ())] or (
+            list(system.coordinates) if system is not None else []
+        )
+        periodic = [bool(p) for p in measured.get("periodic", [False] * len(coordinates))]
+        if coordinates:
+            save_measured(path, measured, coordinates, periodic)
+    return notes
+
+
+def _well_shaped(arrays: dict[str, np.ndarray]) -> bool:
+    t, true = arrays.get("t"), arrays.get("true")
     network = arrays.get("predicted", arrays.get("network"))
-    t, true = arrays["t"], arrays["true"]
-    if true.ndim != 3 or len(true) != len(t) or (network is not None
-                                                 and network.shape != true.shape):
-        run.notes.append("rollout.npz does not hold (T,), (T, B, 2n) arrays; not used")
-        return None
-    return t, true[:, 0], None if network is None else network[:, 0]
-
-
-def _recovered_figures(run: RunData, recovered: Any) -> list[str]:
-    from physym.comparison import rollout_compare
-    from physym.data import sample_states
-
-    system = run.system
-    assert system is not None
-    saved = _rollout_arrays(run)
-    network = None
-    if saved is not None:
-        t, true, network = saved
-        start, t_end, n_points = true[0], float(t[-1]), len(t)
-    else:
-        seed = int((run.config or {}).get("seed", 0) or 0)
-        start = sample_states(system, 1, seed=seed)[0]
-        t_end = float((run.config or {}).get("rollout_t_end") or DEFAULT_HORIZON)
-        n_points = 501
-    rollout = rollout_compare(system, recovered, start[None], t_end, n_points=n_points)
-    t = rollout.t
-    exact = rollout.true[:, 0]
-    mine: np.ndarray | None = rollout.recovered[:, 0]
-    notes = [f"the recovered Lagrangian's trajectory stopped early: {why}"
-             for why in rollout.failures]
-    if mine is not None and not np.isfinite(mine).any():
-        mine = None
-        if network is None:
-            return notes
-
-    def draw_trajectories(fig: Any) -> None:
-        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
-        plot_trajectories(t, exact, system.coordinates, recovered=mine, network=network,
-                          ax=top)
-        top.set_xlabel("")
-        shown = ["exact"] + [label for label, states in (("network", network),
-                                                         ("recovered-L", mine))
-                             if states is not None]
-        top.set_title(f"{system.name}: {', '.join(shown)} trajectories")
-        plot_coordinate_errors(t, exact, {"network": network, "recovered": mine},
-                               system.coordinates, periodic=system.periodic, ax=bottom)
-
-    energies = {"exact": rollout.energy_true[:, 0]}
-    if network is not None:
-        finite = np.isfinite(network).all(axis=1)
-        network_energy = np.full(len(network), np.nan)
-        if finite.any():
-            network_energy[finite] = system.energy(network[finite])
-        energies["network"] = network_energy
-    if mine is not None:
-        energies["recovered"] = rollout.energy_recovered[:, 0]
-    reference = max(abs(float(energies["exact"][0])), rollout.energy_scale)
-
-    def draw_energy(fig: Any) -> None:
-        ax = fig.add_subplot()
-        plot_energy(t, energies, reference=reference, ax=ax)
-        ax.set_title("change of the true energy along each trajectory "
-                     "(E_ref = max(|E₀|, std of E over the box))")
-
-    save_figure(Path(run.path) / RECOVERED_TRAJECTORY_PNG, draw_trajectories, size=(8, 6.5))
-    save_figure(Path(run.path) / RECOVERED_ENERGY_PNG, draw_energy)
-    return notes
+    return (
+        t is not None
+        and true is not None
+        and true.ndim == 3
+        and len(true) == len(t)
+        and (network is None or network.shape == true.shape)
+    )

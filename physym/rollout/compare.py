@@ -31,6 +31,9 @@ class RolloutComparison:
     energy_true, energy_predicted : numpy.ndarray, shape ``(T, B)``
         The *true* energy along the exact and the predicted trajectories.
     dt, perturbation, threshold, energy_scale : float
+    system : System
+    reference : str
+        How the exact trajectories were integrated.
     """
 
     t: np.ndarray
@@ -44,6 +47,7 @@ class RolloutComparison:
     threshold: float
     energy_scale: float
     system: System
+    reference: str = f"solve_ivp DOP853, rtol = atol = {REFERENCE_TOLERANCE:g}"
 
     @property
     def errors(self) -> np.ndarray:
@@ -75,7 +79,7 @@ class RolloutComparison:
             "horizon_s": float(self.t[-1]),
             "n_initial_states": int(self.true.shape[1]),
             "integrator": f"batched fixed-step RK4, dt = {self.dt:g}, float64",
-            "reference": f"solve_ivp DOP853, rtol = atol = {REFERENCE_TOLERANCE:g}",
+            "reference": self.reference,
             "error_definition": "‖Δx̃(t)‖ / RMS_t‖x̃_true(t) − mean x̃_true‖, x̃ = x / box "
                                 "width, periodic coordinates wrapped",
             "state_error_rms": finite_or_none(np.mean(rms)),

@@ -27,7 +27,8 @@ from physym.rollout.integrators import BatchAccelerations, rk4_rollout
 from physym.rollout.metrics import finite_or_none
 from physym.systems import System
 
-__all__ = ["EnergyMetric", "default_ic_box", "energy_metric", "potential_maximum"]
+__all__ = ["EnergyMetric", "check_ic_box", "default_ic_box", "energy_initial_states",
+           "energy_metric", "energy_metric_of", "potential_maximum"]
 
 PAPER_VELOCITY_RANGE = (0.0, 0.1)
 
@@ -49,13 +50,15 @@ def default_ic_box(system: System) -> dict[str, tuple[float, float]]:
     return box
 
 
-def _check_box(system: System, box: Mapping[str, Sequence[float]]) -> dict[str, tuple]:
+def check_ic_box(system: System, box: Mapping[str, Sequence[float]],
+                 base: Mapping[str, Sequence[float]] | None = None) -> dict[str, tuple]:
+    """``box`` completed from ``base`` (default: :func:`default_ic_box`), checked."""
     names = system.state_names
     unknown = [k for k in box if k not in names]
     if unknown:
         raise ValueError(f"energy_ic_box names {unknown[0]!r}, which is not a coordinate or "
                          f"velocity of {system.name!r} ({', '.join(names)})")
-    full = default_ic_box(system)
+    full = dict(default_ic_box(system) if base is None else base)
     for key, interval in box.items():
         if len(interval) != 2 or not float(interval[0]) <= float(interval[1]):
             raise ValueError(f"energy_ic_box[{key!r}] must be [low, high], got {interval!r}")
@@ -114,7 +117,8 @@ class EnergyMetric:
             "t_end": self.t_end, "dt": self.dt, "n_states": self.n_states,
             "n_diverged": self.n_diverged, "potential_max": self.potential_max,
             "ic_box": {k: list(v) for k, v in self.ic_box.items()},
-            "paper_reference": {"lnn": 0.0043, "mlp_baseline": 0.074},
+            "paper_reference": {"lnn": 0.0043, "mlp_baseline": 0.074, "t_end": 100.0,
+                                "ic_box": "angles [0, 2π], velocities [0, 0.1]"},
         }
 
 
@@ -153,22 +157,33 @@ def energy_metric(
     >>> m.value < 1e-6
     True
     """
-    box = _check_box(system, ic_box or {})
-    names = system.state_names
-    low = np.array([box[k][0] for k in names])
-    high = np.array([box[k][1] for k in names])
-    x0 = np.random.default_rng([seed, 11]).uniform(low, high, size=(n_states, len(names)))
+    box = check_ic_box(system, ic_box or {})
+    x0 = energy_initial_states(system, box, n_states, seed)
     _, states = rk4_rollout(accelerations, x0, t_end, dt, n_points=2)
-    final = states[-1]
-    finite = np.isfinite(final).all(axis=1)
-    errors = np.full(n_states, np.nan)
-    e0 = system.energy(x0)
-    if finite.any():
-        errors[finite] = np.abs(system.energy(final[finite]) - e0[finite])
     v_max = potential_maximum(system, {q: box[q] for q in system.coordinates}, seed)
+    return energy_metric_of(system, x0, states[-1], v_max, box, t_end=t_end, dt=dt)
+
+
+def energy_initial_states(system: System, box: Mapping[str, Sequence[float]], n_states: int,
+                          seed: int) -> np.ndarray:
+    """Seeded uniform initial states ``(n_states, 2n)`` from a box of every state name."""
+    names = system.state_names
+    low = np.array([box[k][0] for k in names], dtype=np.float64)
+    high = np.array([box[k][1] for k in names], dtype=np.float64)
+    return np.random.default_rng([seed, 11]).uniform(low, high, size=(n_states, len(names)))
+
+
+def energy_metric_of(system: System, x0: np.ndarray, final: np.ndarray, v_max: float,
+                     box: Mapping[str, Sequence[float]], *, t_end: float, dt: float
+                     ) -> EnergyMetric:
+    """The metric of predicted states ``final`` ``(N, 2n)`` at ``t_end`` from ``x0``."""
+    finite = np.isfinite(final).all(axis=1)
+    errors = np.full(len(x0), np.nan)
+    if finite.any():
+        errors[finite] = np.abs(system.energy(final[finite]) - system.energy(x0[finite]))
     per_state = errors / v_max
     value = float(np.mean(per_state[finite])) if finite.any() else math.inf
     return EnergyMetric(value=value, per_state=tuple(float(e) for e in per_state),
-                        t_end=float(t_end), dt=float(dt), n_states=int(n_states),
+                        t_end=float(t_end), dt=float(dt), n_states=len(x0),
                         n_diverged=int((~finite).sum()), potential_max=float(v_max),
-                        ic_box={k: tuple(v) for k, v in box.items()})
+                        ic_box={k: (float(v[0]), float(v[1])) for k, v in box.items()})

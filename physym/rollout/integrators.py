@@ -3,10 +3,11 @@
 A neural network pays a fixed cost per call, whatever the batch size up to a few thousand
 states, so integrating many initial states as one batch with a fixed step is much faster
 than one adaptive ``solve_ivp`` per state (which calls the network with a batch of one,
-tens of thousands of times). Fixed-step RK4 in float64 has a global error ``O(dt⁴)``;
-:func:`rk4_rollout` applied to the *exact* accelerations measures that floor, and the
-exact reference trajectories themselves come from ``solve_ivp`` (DOP853, tolerances
-1e-12) through :func:`physym.data.simulate`.
+tens of thousands of times). Fixed-step RK4 in float64 has a global error ``O(dt⁴)``.
+:func:`rk4_at` integrates to any increasing output times; a fit's evaluation runs every
+rollout of the network, and of the exact system, as one batch each
+(:mod:`physym.rollout.evaluation`); :func:`~physym.rollout.compare_rollouts` measures a
+model against DOP853 references instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 
 from physym.network.base import LagrangianModel
 
-__all__ = ["BatchAccelerations", "model_accelerations", "rk4_rollout", "rk4_step",
+__all__ = ["BatchAccelerations", "model_accelerations", "rk4_at", "rk4_rollout", "rk4_step",
            "system_accelerations"]
 
 BatchAccelerations = Callable[[np.ndarray], np.ndarray]
@@ -55,16 +56,58 @@ def model_accelerations(model: LagrangianModel) -> BatchAccelerations:
         parameter.requires_grad_(False)
     n = double.n_dof
 
-    def accelerations(states: np.ndarray) -> np.ndarray:
-        x = torch.as_tensor(np.asarray(states, dtype=np.float64))
+    def solve(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         grad_q, h_vv, h_vq = double.derivatives(x, create_graph=False)
         rhs = grad_q - (h_vq @ x[:, n:].unsqueeze(-1)).squeeze(-1)
-        solution, info = torch.linalg.solve_ex(h_vv, rhs)
+        return torch.linalg.solve_ex(h_vv, rhs)
+
+    traced = _TracedByBatch(solve)
+
+    def accelerations(states: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(np.asarray(states, dtype=np.float64))
+        solution, info = traced(x)
         if bool(info.any()):
+            solution = solution.clone()
             solution[info != 0] = float("nan")
         return solution.numpy()
 
     return accelerations
+
+
+class _TracedByBatch:
+    """``solve`` traced once per batch size (a rollout calls it thousands of times with
+    one batch: tracing drops Python's share of each call), each trace checked against the
+    eager call it replaces and dropped for good if it differs in any way."""
+
+    def __init__(self, solve: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]):
+        self.solve = solve
+        self.traces: dict[int, Any] = {}
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        size = int(x.shape[0])
+        trace = self.traces.get(size)
+        if trace is not None:
+            return trace(x)
+        eager = self.solve(x)
+        if size in self.traces or len(self.traces) >= 4:
+            return eager
+        self.traces[size] = self._trace(x, eager)
+        return eager
+
+    def _trace(self, x: torch.Tensor, eager: tuple[torch.Tensor, torch.Tensor]) -> Any:
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                trace = torch.jit.trace(self.solve, (x.clone(),), check_trace=False)
+                again = trace(x.clone())
+        except Exception:  # any model the tracer cannot follow runs eagerly
+            return None
+        same = all(torch.equal(a, b) or bool(torch.allclose(a, b, rtol=0, atol=0,
+                                                            equal_nan=True))
+                   for a, b in zip(again, eager, strict=True))
+        return trace if same else None
 
 
 def system_accelerations(system: Any) -> BatchAccelerations:
@@ -154,7 +197,6 @@ def rk4_rollout(
     >>> np.round(xs[:, 0, 0], 6) + 0.0
     array([ 1., -1.,  1.])
     """
-    x = np.array(x0, dtype=np.float64, ndmin=2)
     if not (t_end > 0 and dt > 0):
         raise ValueError(f"t_end and dt must be positive, got {t_end} and {dt}")
     if n_points is None:
@@ -162,15 +204,53 @@ def rk4_rollout(
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2, got {n_points}")
     times = np.linspace(0.0, float(t_end), int(n_points))
-    interval = times[1] - times[0]
-    substeps = max(1, int(np.ceil(interval / dt - 1e-9)))
-    h = interval / substeps
+    return times, rk4_at(accelerations, x0, times, dt)
+
+
+def rk4_at(accelerations: BatchAccelerations, x0: np.ndarray, times: np.ndarray,
+           dt: float) -> np.ndarray:
+    """States of a batch at increasing ``times`` (from ``t = 0``), by fixed-step RK4.
+
+    Each interval between consecutive output times is split into equal steps no longer
+    than ``dt``; one call of ``accelerations`` per RK4 stage serves the whole batch.
+
+    Parameters
+    ----------
+    accelerations : callable
+        ``(B, 2n) -> (B, n)``.
+    x0 : array_like, shape ``(B, 2n)``
+    times : array_like, shape ``(T,)``
+        Non-decreasing output times, ``times[0] >= 0``.
+    dt : float
+        Largest step.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(T, B, 2n)``
+        Rows that became non-finite stay ``nan`` from then on.
+
+    Examples
+    --------
+    >>> spring = lambda x: -x[:, :1]
+    >>> xs = rk4_at(spring, np.array([[1.0, 0.0]]), np.array([0.0, np.pi / 2, np.pi]), 0.01)
+    >>> np.round(xs[:, 0, 0], 6) + 0.0
+    array([ 1.,  0., -1.])
+    """
+    x = np.array(x0, dtype=np.float64, ndmin=2)
+    times = np.asarray(times, dtype=np.float64)
+    if not dt > 0:
+        raise ValueError(f"dt must be positive, got {dt}")
+    if len(times) == 0 or times[0] < 0 or np.any(np.diff(times) < 0):
+        raise ValueError("times must be non-decreasing from t >= 0")
     states = np.empty((len(times), *x.shape))
-    states[0] = x
+    now = 0.0
     with np.errstate(all="ignore"):
-        for i in range(1, len(times)):
+        for i, target in enumerate(times):
+            interval = float(target) - now
+            substeps = int(np.ceil(interval / dt - 1e-9)) if interval > 0 else 0
             for _ in range(substeps):
-                x = rk4_step(accelerations, x, h)
+                x = rk4_step(accelerations, x, interval / substeps)
             x[~np.isfinite(x).all(axis=1)] = np.nan
             states[i] = x
-    return times, states
+            now = float(target)
+    return states

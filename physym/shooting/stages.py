@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -134,9 +135,9 @@ class StageRunner:
         self.iterations = 0
         self._bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from physym.progress import progress_bar
 
-            self._bar = tqdm(desc="shooting", unit="it", leave=False)
+            self._bar = progress_bar(desc="shooting", unit="it", leave=False, file=sys.stderr)
 
     def run(
         self,

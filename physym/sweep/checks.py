@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from physym.errors import PhysymError
 from physym.training.config import FitConfig
 
 __all__ = ["LEADING", "SweepError", "absolute_ref", "check_fixed", "check_grid",
@@ -15,7 +16,7 @@ __all__ = ["LEADING", "SweepError", "absolute_ref", "check_fixed", "check_grid",
 LEADING = ("samples", "width")
 
 
-class SweepError(ValueError):
+class SweepError(PhysymError, ValueError):
     """A sweep cannot run as asked: bad grid, bad TOML, unknown key (one line)."""
 
 

@@ -71,7 +71,7 @@ def plot_sweep(rows: Sequence[dict[str, Any]], series: Sequence[str] = ("width",
 def save_sweep_plot(path: str | Path, rows: Sequence[dict[str, Any]],
                     series: Sequence[str] = ("width",)) -> Path:
     """Write the figure of :func:`plot_sweep` to a PNG (Agg, atomically)."""
-    from physym.report.plots import save_figure
+    from physym.figures.drawing import save_figure
 
     def draw(figure: Any) -> None:
         plot_sweep(rows, series, figure.subplots(1, 3, sharex=True))

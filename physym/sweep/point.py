@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from physym.config import RunConfig
 from physym.io import read_json
 from physym.runs import CONFIG, SUMMARY
 from physym.sweep.spec import SweepPoint
 from physym.systems import System
-from physym.training.config import FitConfig
 
 __all__ = ["PointTask", "execute_point", "n_train", "one_line_error", "parameter_count",
            "point_row", "read_summary", "run_state", "single_threaded"]
@@ -40,13 +40,12 @@ class PointTask:
     n_params: int | None = None
 
 
-def _run_point(config: dict[str, Any], out_dir: str | Path, resume: bool = False
+def _run_point(config: RunConfig, out_dir: str | Path, resume: bool = False
                ) -> dict[str, Any]:
-    """Run one fit with ``config`` (``FitConfig`` data) into ``out_dir``; its summary."""
-    from physym.pipeline import fit
+    """Run one fit with ``config`` into ``out_dir``; its summary."""
+    from physym.run.fit import fit
 
-    cfg = FitConfig.from_dict(config, where="sweep point")
-    return fit(cfg.system, out_dir, config=cfg, resume=resume, progress=False).summary
+    return fit(config.system, out_dir, config=config, resume=resume, progress=False).summary
 
 
 def execute_point(task: PointTask) -> dict[str, Any]:
@@ -54,6 +53,7 @@ def execute_point(task: PointTask) -> dict[str, Any]:
     from physym.runs import RunDirError
     from physym.training import CheckpointError
 
+    settings = task.point.settings
     run_dir = Path(task.run_dir)
     started = time.perf_counter()
     summary, error = None, None
@@ -62,12 +62,12 @@ def execute_point(task: PointTask) -> dict[str, Any]:
             if not task.resume:
                 _clear(run_dir)
             try:
-                summary = _run_point(task.point.config, run_dir, resume=task.resume)
+                summary = _run_point(settings, run_dir, resume=task.resume)
             except (RunDirError, CheckpointError):
                 if not task.resume:
                     raise
                 _clear(run_dir)  # an unusable half-finished run: start it again
-                summary = _run_point(task.point.config, run_dir)
+                summary = _run_point(settings, run_dir)
         except Exception as exc:  # one failed point must not end the sweep
             error = one_line_error(exc)
         status = "done" if summary is not None else "failed"
@@ -125,16 +125,17 @@ def n_train(config: dict[str, Any]) -> int:
     return len(split_indices(config["samples"], config["splits"])[0])
 
 
-def parameter_count(config: FitConfig, system: System) -> int:
+def parameter_count(config: RunConfig, system: System) -> int:
     """Trainable parameters ``P`` of the network a fit of ``system`` with ``config`` builds
-    (the same build as :func:`physym.pipeline.fit`'s)."""
-    import torch
-
+    (the same build as :func:`physym.fit`'s)."""
     from physym.network import build_model
-    from physym.pipeline import model_build_options
+    from physym.run.resolve import model_build_options
+    from physym.training.dtypes import torch_dtype
 
-    options = {**model_build_options(config, system), "dtype": getattr(torch, config.dtype)}
-    model = build_model(config.model, system.n_dof, **options)
+    config = getattr(config, "nested", config)  # a FitConfig reads as its nested config
+    options = {**model_build_options(config, system),
+               "dtype": torch_dtype(config.model.dtype)}
+    model = build_model(config.model.name, system.n_dof, **options)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 

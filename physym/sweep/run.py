@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from physym.config import ConfigError, RunConfig
 from physym.io import read_json, write_json
 from physym.runs import CONFIG
 from physym.sweep import guard
@@ -29,7 +30,6 @@ from physym.sweep.result import CSV_NAME, SweepResult
 from physym.sweep.spec import SweepError, SweepPoint, SweepSpec
 from physym.sweep.table import columns_of, write_csv
 from physym.systems import System
-from physym.training.config import ConfigError, FitConfig
 
 __all__ = ["run_sweep"]
 
@@ -155,11 +155,11 @@ def _plan(points: Sequence[SweepPoint], points_dir: Path, system: System
     Every point's settings are checked against the system and the network registry first,
     so that a bad model name fails the sweep at once, not point after point.
     """
-    from physym.pipeline import check_config
+    from physym.run.resolve import check_config
 
     tasks, rows = [], {}
     for point in points:
-        config = FitConfig.from_dict(point.config)
+        config = point.settings
         try:
             check_config(config, system)
         except ConfigError as exc:
@@ -182,13 +182,16 @@ def _plan(points: Sequence[SweepPoint], points_dir: Path, system: System
 def _check_same_config(point: SweepPoint, run_dir: Path) -> None:
     """A point's directory must hold a run of the point's own settings."""
     try:
-        stored = read_json(run_dir / CONFIG)
+        stored = RunConfig.from_dict(read_json(run_dir / CONFIG)).flat()
     except (OSError, ValueError):
         return  # no readable config: the run is started again
+    stretched = ("epochs", "patience", "warmup_epochs") if point.config.get("min_steps") else ()
     for key, value in point.config.items():
         # None means "the model's own default", which the run resolved and stored; a key
-        # missing from the stored config is a setting added to physym after that run
-        if value is not None and key in stored and stored[key] != value:
+        # missing from the stored config is a setting added to physym after that run; a
+        # budget raised to min_steps is stored as it ran
+        if value is not None and key in stored and stored[key] != value and \
+                key not in stretched:
             raise SweepError(
                 f"{run_dir} was run with {key} = {stored.get(key)!r} but the sweep asks "
                 f"{value!r}; use a new --out directory or remove that point's directory")

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from physym.config import ConfigError, RunConfig
 from physym.sweep.checks import (
     SweepError,
     absolute_ref,
@@ -37,7 +38,6 @@ from physym.sweep.checks import (
     check_grid,
     check_seeds,
 )
-from physym.training.config import ConfigError, FitConfig
 
 __all__ = ["SweepError", "SweepPoint", "SweepSpec", "point_name"]
 
@@ -57,12 +57,22 @@ class SweepPoint:
     values : dict
         The varied fields' values at this point, ``seed`` last.
     config : dict
-        The full :class:`FitConfig` data of the fit (``FitConfig.to_dict()``).
+        The fit's settings under their flat short names (``RunConfig.flat()``).
+    run_config : RunConfig
+        The same settings, validated once: what the point's fit runs with.
     """
 
     name: str
     values: dict[str, Any]
     config: dict[str, Any]
+    run_config: RunConfig | None = None
+
+    @property
+    def settings(self) -> RunConfig:
+        """The point's validated configuration."""
+        if self.run_config is None:
+            return RunConfig.from_dict(self.config, where=f"sweep point {self.name}")
+        return self.run_config
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,7 @@ class SweepSpec:
             values = dict(zip(self.varied, combo, strict=True))
             data = {**self.fixed, **values, "system": self.system}
             try:
-                config = FitConfig.from_dict(data, where="sweep").to_dict()
+                config = RunConfig.from_dict(data, where="sweep")
             except ConfigError as exc:
                 raise SweepError(str(exc)) from None
             name = point_name(values)
@@ -124,7 +134,7 @@ class SweepSpec:
                 raise SweepError(f"sweep: two points are both named {name!r}; make the "
                                  "grid's values distinct")
             names.add(name)
-            out.append(SweepPoint(name, values, config))
+            out.append(SweepPoint(name, values, config.flat(), config))
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 
 import sympy as sp
 
+from physym.errors import PhysymError
 from physym.systems.expression_limits import (
     ConstantTracker,
     expansion_problem,
@@ -33,7 +34,7 @@ READ_TIME_BUDGET_S = 10.0  # reading a spec takes milliseconds; 20 000 character
 _MAX_NUMBER = sp.Integer(10) ** 300
 
 
-class SpecError(ValueError):
+class SpecError(PhysymError, ValueError):
     """A system specification (or one of its expressions) is invalid.
 
     The message is a single line naming the problem, the offending token and the line.

@@ -7,13 +7,15 @@ from typing import Protocol
 import numpy as np
 import sympy as sp
 
+from physym.errors import PhysymError
+
 __all__ = ["CONDITION_LIMIT", "DegenerateLagrangianError", "MechanicalSystem"]
 
 CONDITION_LIMIT = 1e12
 """Mass matrices with a larger condition number count as singular."""
 
 
-class DegenerateLagrangianError(ValueError):
+class DegenerateLagrangianError(PhysymError, ValueError):
     """The mass matrix ``∂²L/∂q̇²`` is singular, so ``q̈`` is not determined."""
 
 

@@ -1,8 +1,10 @@
 """Training of learned Lagrangians: configuration, losses and guards, schedule, checkpoints.
 
-``FitConfig`` holds every setting of a fit (loadable from TOML), ``train`` runs Adam with a
-schedule, mini-batches, early stopping, guards against near-singular velocity Hessians and
-an atomic checkpoint per epoch (exactly resumable).
+``train`` runs Adam with a schedule, mini-batches, early stopping, guards against
+near-singular velocity Hessians, an optional stop check (distillation during training)
+and an atomic checkpoint per epoch (exactly resumable); it takes the ``train`` part of a
+:class:`physym.config.RunConfig`. ``FitConfig`` is the flat view of a fit's settings,
+kept for existing code.
 
 Only the configuration is imported eagerly; everything that needs torch is imported on
 first use, so the CLI can build its parser (and read configs) without loading torch.

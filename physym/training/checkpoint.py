@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from physym.errors import PhysymError
 from physym.io import save_torch
 
 __all__ = ["CHECKPOINT_VERSION", "CheckpointError", "load_checkpoint", "save_checkpoint"]
@@ -22,7 +23,7 @@ __all__ = ["CHECKPOINT_VERSION", "CheckpointError", "load_checkpoint", "save_che
 CHECKPOINT_VERSION = 1
 
 
-class CheckpointError(ValueError):
+class CheckpointError(PhysymError, ValueError):
     """A checkpoint is missing, unreadable or from an incompatible run (one line)."""
 
 

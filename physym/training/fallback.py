@@ -44,6 +44,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from physym.config import RunConfig
 from physym.training.config import FitConfig
 
 __all__ = ["FALLBACK_CHECKPOINT", "STALL_RATIO", "effective_threshold", "fallback_record",
@@ -58,10 +59,15 @@ _OFF = "none"
 _MIN_EPOCHS = 4
 
 
-def effective_threshold(config: FitConfig) -> float:
+def _nested(config: RunConfig | FitConfig) -> RunConfig:
+    return config.nested if isinstance(config, FitConfig) else config
+
+
+def effective_threshold(config: RunConfig | FitConfig) -> float:
     """``hypot(fallback_threshold, noise)``: relative noise on the validation targets adds
     (in quadrature) to the error of even a perfect model."""
-    return math.hypot(config.fallback_threshold, config.noise)
+    config = _nested(config)
+    return math.hypot(config.model.fallback.threshold, config.data.noise)
 
 
 def stall_ratio(val_errors: Sequence[float]) -> float | None:
@@ -77,9 +83,10 @@ def stall_ratio(val_errors: Sequence[float]) -> float | None:
     return second / first if first > 0 else 1.0
 
 
-def should_fall_back(config: FitConfig, val_errors: Sequence[float]) -> bool:
+def should_fall_back(config: RunConfig | FitConfig, val_errors: Sequence[float]) -> bool:
     """Whether the first model's validation errors (one per epoch) call for the fallback."""
-    if config.fallback_model in (_OFF, config.model):
+    model = _nested(config).model
+    if model.fallback.name in (_OFF, model.name):
         return False
     best = min((e for e in val_errors if math.isfinite(e)), default=math.inf)
     if best <= effective_threshold(config):
@@ -95,21 +102,24 @@ def keep_fallback(first_error: float, fallback_error: float) -> bool:
     return not first_error <= fallback_error
 
 
-def fallback_record(config: FitConfig, first: Any, second: Any | None) -> dict[str, Any]:
+def fallback_record(config: RunConfig | FitConfig, first: Any, second: Any | None
+                    ) -> dict[str, Any]:
     """``summary["training"]["fallback"]``: the rule, what it measured and what it chose.
 
     Parameters
     ----------
-    config : FitConfig
+    config : RunConfig or FitConfig
     first, second : TrainResult or None
         The first model's training, and the fallback's (``None`` if not triggered).
     """
+    model = _nested(config).model
     record: dict[str, Any] = {
         "rule": "train fallback_model when the best validation rel. error of model exceeds "
                 "hypot(fallback_threshold, noise) and its second-half best is above "
-                f"{STALL_RATIO} x its first-half best; keep the lower validation error",
-        "model": config.model, "fallback_model": config.fallback_model,
-        "threshold": config.fallback_threshold,
+                f"{STALL_RATIO} x its first-half best, unless training stopped because the "
+                "closed form was found; keep the lower validation error",
+        "model": model.name, "fallback_model": model.fallback.name,
+        "threshold": model.fallback.threshold,
         "effective_threshold": effective_threshold(config),
         "first_val_rel_error": first.best_val_rel_error,
         "stall_ratio": stall_ratio(val_errors(first)),
@@ -123,7 +133,7 @@ def fallback_record(config: FitConfig, first: Any, second: Any | None) -> dict[s
             "first_epochs_run": first.epochs_run, "fallback_epochs_run": second.epochs_run,
         })
         if record["used"]:
-            record.update({"from": config.model, "to": config.fallback_model})
+            record.update({"from": model.name, "to": model.fallback.name})
     return record
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Schedule", "make_schedule"]
+__all__ = ["SCHEDULES", "Schedule", "make_schedule"]
 
 
 @dataclass
@@ -40,6 +40,10 @@ class Schedule:
 
     def load_state_dict(self, state: dict) -> None:
         self.scheduler.load_state_dict(state)
+
+
+#: The schedules :func:`make_schedule` builds, by name.
+SCHEDULES = ("cosine", "constant", "plateau")
 
 
 def make_schedule(name: str, optimizer: torch.optim.Optimizer, *, epochs: int,
@@ -67,4 +71,4 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, *, epochs: int,
         plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, mode="min", factor=0.5, patience=5, min_lr=base * min_lr_factor)
         return Schedule(plateau, per_batch=False)
-    raise ValueError(f"unknown schedule {name!r}; known: cosine, plateau, constant")
+    raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")

@@ -29,24 +29,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from physym._progress import progress_bar, visible_by_default
+from physym.config import RunConfig, TrainConfig
 from physym.data import Dataset
+from physym.errors import PhysymError
 from physym.network.base import LagrangianModel
+from physym.progress import progress_bar, visible_by_default
 from physym.systems import System
 from physym.training.checkpoint import load_checkpoint, save_checkpoint
 from physym.training.config import FitConfig
+from physym.training.dtypes import torch_dtype
 from physym.training.losses import hessian_penalty, make_loss
 from physym.training.monitor import hessian_health, predict, relative_error
 from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
 from physym.training.schedule import make_schedule
 
-__all__ = ["TrainResult", "TrainingDivergedError", "stretch_to_min_steps", "train",
+__all__ = ["StopCheck", "TrainResult", "TrainingDivergedError", "stretch_to_min_steps", "train",
            "training_metrics"]
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+StopCheck = Callable[[int, LagrangianModel], "str | None"]
+"""``check(epoch, model) -> reason or None``: called after each epoch; a reason stops."""
 
 
-class TrainingDivergedError(RuntimeError):
+class TrainingDivergedError(PhysymError, RuntimeError):
     """The loss or the validation error stopped being finite (the message is one line)."""
 
 
@@ -65,10 +70,16 @@ class TrainResult:
     best_epoch : int
     best_val_rel_error : float
     stopped_early : bool
+        Training ended before the budget (``stop_reason`` says why).
     skipped_updates, nonfinite_losses : int
         Totals over the run.
     wall_s : float
         Training time over all sessions of the run (resumes included).
+    stop_reason : str
+        ``"budget"`` (every epoch ran), ``"patience"`` (no validation improvement) or the
+        reason a ``stop_check`` gave.
+    cpu_s : float
+        CPU seconds of training (``time.process_time``), resumes included.
     """
 
     model: LagrangianModel
@@ -79,6 +90,8 @@ class TrainResult:
     skipped_updates: int
     nonfinite_losses: int
     wall_s: float
+    stop_reason: str = "budget"
+    cpu_s: float = 0.0
 
     @property
     def epochs_run(self) -> int:
@@ -91,26 +104,28 @@ class TrainResult:
             "history": self.history, "best_epoch": self.best_epoch,
             "best_val_rel_error": self.best_val_rel_error, "stopped_early": self.stopped_early,
             "skipped_updates": self.skipped_updates, "nonfinite_losses": self.nonfinite_losses,
-            "train_wall_s": self.wall_s})
+            "train_wall_s": self.wall_s, "train_cpu_s": self.cpu_s,
+            "stop_reason": self.stop_reason})
 
 
 class _Batches:
     """The training tensors and the seeded batch order."""
 
-    def __init__(self, dataset: Dataset, config: FitConfig, system: System | None):
-        dtype = DTYPES[config.dtype]
+    def __init__(self, dataset: Dataset, config: TrainConfig, seed: int, dtype: torch.dtype,
+                 system: System | None):
         states, targets = dataset.train
         self.states = torch.as_tensor(states).to(dtype)
         self.targets = torch.as_tensor(targets).to(dtype)
         self.mean_square = float(np.mean(np.sum(targets**2, axis=1)))
         self.segments = None
-        if config.multistep_steps:
+        multistep = config.multistep
+        if multistep.steps:
             if system is None:
                 raise ValueError("the multi-step loss needs the system (exact segments)")
             self.segments = torch.as_tensor(exact_segments(
-                system, states, config.multistep_steps, config.multistep_dt)).to(dtype)
+                system, states, multistep.steps, multistep.dt)).to(dtype)
         self.batch_size = min(config.batch_size, len(self.states))
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
         return math.ceil(len(self.states) / self.batch_size)
@@ -122,12 +137,8 @@ class _Batches:
 
 
 def stretch_to_min_steps(config: FitConfig, steps_per_epoch: int) -> FitConfig:
-    """``config`` with ``epochs`` raised so that at least ``config.min_steps`` optimiser
-    steps are taken; ``patience`` and ``warmup_epochs`` are stretched by the same factor.
-
-    With a fixed number of epochs a small dataset also gets fewer updates; a fixed
-    ``min_steps`` gives every dataset size the same optimisation budget (the
-    samples-vs-parameters study varies the data alone this way).
+    """``config`` with its training budget raised to ``min_steps`` optimiser steps (see
+    :meth:`physym.config.TrainConfig.with_min_steps`).
 
     Examples
     --------
@@ -135,18 +146,28 @@ def stretch_to_min_steps(config: FitConfig, steps_per_epoch: int) -> FitConfig:
     >>> stretch_to_min_steps(cfg, 4).epochs, stretch_to_min_steps(cfg, 4).patience
     (50, 25)
     """
-    needed = math.ceil(config.min_steps / max(steps_per_epoch, 1))
-    if needed <= config.epochs:
+    stretched = config.nested.train.with_min_steps(steps_per_epoch)
+    if stretched is config.nested.train:
         return config
-    factor = needed / config.epochs
-    return config.replace(epochs=needed, patience=math.ceil(config.patience * factor),
-                          warmup_epochs=math.ceil(config.warmup_epochs * factor))
+    return FitConfig.of(config.nested.replace(train=stretched))
+
+
+def train_settings(config: TrainConfig | RunConfig | FitConfig, seed: int | None,
+                   dtype: torch.dtype | None) -> tuple[TrainConfig, int, torch.dtype | None]:
+    """The training part of any configuration, its seed and its dtype (``None``: the
+    model's own)."""
+    if isinstance(config, FitConfig):
+        config = config.nested
+    if isinstance(config, RunConfig):
+        return (config.train, config.seed if seed is None else seed,
+                torch_dtype(config.model.dtype) if dtype is None else dtype)
+    return config, 0 if seed is None else seed, dtype
 
 
 def train(
     model: LagrangianModel,
     dataset: Dataset,
-    config: FitConfig,
+    config: TrainConfig | RunConfig | FitConfig,
     *,
     system: System | None = None,
     checkpoint: str | Path | None = None,
@@ -154,6 +175,9 @@ def train(
     progress: bool | None = None,
     periodic: tuple[bool, ...] | None = None,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    stop_check: StopCheck | None = None,
+    seed: int | None = None,
+    dtype: torch.dtype | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``dataset`` as ``config`` says.
 
@@ -164,7 +188,9 @@ def train(
         checkpoint's.
     dataset : Dataset
         Uses the train split for updates and the validation split for early stopping.
-    config : FitConfig
+    config : TrainConfig, RunConfig or FitConfig
+        The training settings (of a whole run's configuration: its ``train`` part, seed
+        and dtype). ``min_steps`` raises ``epochs`` for a small dataset.
     system : System, optional
         Needed by the multi-step loss (exact trajectory segments).
     checkpoint : path, optional
@@ -178,6 +204,14 @@ def train(
     on_epoch : callable, optional
         Called after each epoch's checkpoint with a summary of the run so far
         (:func:`training_metrics`), e.g. to write ``metrics.json``.
+    stop_check : callable, optional
+        ``stop_check(epoch, model)`` after each epoch (and its checkpoint): a returned
+        reason ends training there (``TrainResult.stop_reason``); the decision is
+        checkpointed, so a resumed run stays stopped.
+    seed : int, optional
+        Seed of the batch order (default: the configuration's, else 0).
+    dtype : torch.dtype, optional
+        Training dtype (default: the configuration's, else the model's own).
 
     Returns
     -------
@@ -188,10 +222,14 @@ def train(
     TrainingDivergedError
         When the loss stays non-finite (see the module docstring).
     """
-    model.to(DTYPES[config.dtype])
-    batches = _Batches(dataset, config, system)
-    config = stretch_to_min_steps(config, len(batches))
-    loss_fn = make_loss(config.loss, batches.mean_square, config.huber_delta)
+    config, seed, dtype = train_settings(config, seed, dtype)
+    if dtype is None:
+        dtype = next(model.parameters()).dtype
+    model.to(dtype)
+    batches = _Batches(dataset, config, seed, dtype, system)
+    config = config.with_min_steps(len(batches))
+    guards, multistep = config.guards, config.multistep
+    loss_fn = make_loss(guards.loss, batches.mean_square, guards.huber_delta)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay)
     schedule = make_schedule(config.schedule, optimizer, epochs=config.epochs,
@@ -203,26 +241,28 @@ def train(
     state: dict[str, Any] = {
         "epoch": 0, "history": [], "best_epoch": 0, "best_val_rel_error": math.inf,
         "best_model": _copy_state(model), "bad_epochs": 0, "skipped_updates": 0,
-        "nonfinite_losses": 0, "train_wall_s": 0.0, "stopped_early": False,
+        "nonfinite_losses": 0, "train_wall_s": 0.0, "train_cpu_s": 0.0,
+        "stopped_early": False, "stop_reason": "budget",
     }
     if resume:
-        state = _restore(checkpoint, model, optimizer, schedule, batches.generator)
+        state = {"train_cpu_s": 0.0, "stop_reason": "budget",
+                 **_restore(checkpoint, model, optimizer, schedule, batches.generator)}
     elif checkpoint is not None:
         _save(checkpoint, state, model, optimizer, schedule, batches.generator)
 
     def step_loss(index: torch.Tensor) -> torch.Tensor:
         xb, yb = batches.states[index], batches.targets[index]
-        if config.hessian_penalty:
+        if guards.hessian_penalty:
             predicted, h_vv = model.accelerations_and_hessian(xb, create_graph=True)
-            loss = loss_fn(predicted, yb) + config.hessian_penalty * hessian_penalty(
-                h_vv, config.hessian_margin)
+            loss = loss_fn(predicted, yb) + guards.hessian_penalty * hessian_penalty(
+                h_vv, guards.hessian_margin)
         else:
             loss = loss_fn(model.accelerations(xb, create_graph=True), yb)
         if batches.segments is not None:
             unrolled = rk4_unroll(lambda s: model.accelerations(s, create_graph=True), xb,
-                                  config.multistep_steps, config.multistep_dt)
-            loss = loss + config.multistep_weight * multistep_loss(
-                unrolled, batches.segments[index], config.multistep_dt,
+                                  multistep.steps, multistep.dt)
+            loss = loss + multistep.weight * multistep_loss(
+                unrolled, batches.segments[index], multistep.dt,
                 math.sqrt(batches.mean_square), periodic)
         return loss
 
@@ -236,18 +276,27 @@ def train(
             record["val_rel_error"] = relative_error(predicted, val_targets)
             record["hessian"] = hessian_health(model, monitor_states)
             record["time_s"] = time.perf_counter() - record.pop("_start")
+            record["cpu_s"] = time.process_time() - record.pop("_cpu_start")
             if not math.isfinite(record["val_rel_error"]):
                 raise TrainingDivergedError(
                     f"training diverged in epoch {state['epoch'] + 1}: the validation error is "
                     "not finite")
             schedule.after_epoch(record["val_rel_error"])
             _update_state(state, record, model, config)
+            reason = None
+            if stop_check is not None:
+                bar.set_postfix_str(f"epoch {state['epoch']}: checking", refresh=True)
+                reason = stop_check(state["epoch"], model)
+            if reason and state["epoch"] < config.epochs:
+                state["stopped_early"], state["stop_reason"] = True, reason
             if checkpoint is not None:
                 _save(checkpoint, state, model, optimizer, schedule, batches.generator)
             if on_epoch is not None:
                 on_epoch(training_metrics(state))
+            status = getattr(stop_check, "status", None)
             bar.set_postfix(loss=f"{record['train_loss']:.3g}",
-                            val=f"{record['val_rel_error']:.3g}", refresh=False)
+                            val=f"{record['val_rel_error']:.3g}",
+                            **({"L": status} if status else {}), refresh=False)
             bar.update(1)
     except TrainingDivergedError as exc:
         raise TrainingDivergedError(f"{exc}{_kept(checkpoint, state)}") from None
@@ -258,22 +307,23 @@ def train(
         model=model, history=tuple(state["history"]), best_epoch=state["best_epoch"],
         best_val_rel_error=state["best_val_rel_error"], stopped_early=state["stopped_early"],
         skipped_updates=state["skipped_updates"], nonfinite_losses=state["nonfinite_losses"],
-        wall_s=state["train_wall_s"])
+        wall_s=state["train_wall_s"], stop_reason=state["stop_reason"],
+        cpu_s=state["train_cpu_s"])
 
 
 def training_metrics(state: dict[str, Any]) -> dict[str, Any]:
     """Per-epoch records and run totals (the content of ``metrics.json``)."""
     keys = ("best_epoch", "best_val_rel_error", "stopped_early", "skipped_updates",
-            "nonfinite_losses", "train_wall_s")
-    return {"epochs": list(state["history"]), **{k: state[k] for k in keys}}
+            "nonfinite_losses", "train_wall_s", "train_cpu_s", "stop_reason")
+    return {"epochs": list(state["history"]), **{k: state.get(k) for k in keys}}
 
 
 def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim.Optimizer,
                schedule: Any, step_loss: Callable[[torch.Tensor], torch.Tensor],
-               config: FitConfig, state: dict[str, Any]) -> dict[str, Any]:
+               config: TrainConfig, state: dict[str, Any]) -> dict[str, Any]:
     """One pass over the training set; returns the epoch's partial record."""
-    start = time.perf_counter()
-    clip = config.clip_norm if config.clip_norm > 0 else math.inf
+    start, cpu_start = time.perf_counter(), time.process_time()
+    clip = config.guards.clip_norm if config.guards.clip_norm > 0 else math.inf
     parameters = [p for p in model.parameters() if p.requires_grad]
     total, good, clipped, skipped, nonfinite, in_a_row = 0.0, 0, 0, 0, 0, 0
     norms = []
@@ -286,7 +336,7 @@ def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim
         if not math.isfinite(value):
             nonfinite += 1
             in_a_row += 1
-            if in_a_row >= config.max_bad_batches:
+            if in_a_row >= config.guards.max_bad_batches:
                 state["nonfinite_losses"] += nonfinite
                 raise TrainingDivergedError(
                     f"training diverged in epoch {state['epoch'] + 1}: the loss was {value} "
@@ -314,14 +364,15 @@ def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim
         "train_loss": total / good if good else math.nan,
         "grad_norm": float(np.mean(norms)) if norms else math.nan,
         "clipped_fraction": clipped / max(1, good), "skipped_updates": skipped,
-        "nonfinite_losses": nonfinite, "_start": start,
+        "nonfinite_losses": nonfinite, "_start": start, "_cpu_start": cpu_start,
     }
 
 
 def _update_state(state: dict[str, Any], record: dict[str, Any], model: LagrangianModel,
-                  config: FitConfig) -> None:
+                  config: TrainConfig) -> None:
     state["epoch"] += 1
     state["train_wall_s"] += record["time_s"]
+    state["train_cpu_s"] += record["cpu_s"]
     state["history"].append(record)
     if record["val_rel_error"] < state["best_val_rel_error"]:
         state["best_val_rel_error"] = record["val_rel_error"]
@@ -331,7 +382,7 @@ def _update_state(state: dict[str, Any], record: dict[str, Any], model: Lagrangi
     else:
         state["bad_epochs"] += 1
     if config.patience and state["bad_epochs"] >= config.patience:
-        state["stopped_early"] = True
+        state["stopped_early"], state["stop_reason"] = True, "patience"
 
 
 def _copy_state(model: LagrangianModel) -> dict[str, torch.Tensor]:

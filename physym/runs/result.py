@@ -1,135 +1,36 @@
-"""Run directories: what ``physym fit`` writes, and :func:`load_run` to read it back.
+"""``FitResult``: a finished (or reloaded) fit, and :func:`load_run` to read one back.
 
-A run directory holds (DESIGN.md §5) ``config.json`` (the fully resolved
-:class:`~physym.training.FitConfig`), ``system.json`` (the system itself, so the run
-reloads without its original spec file), ``data.npz``, ``checkpoint.pt`` (the last
-finished epoch, for ``--resume``), ``model.pt``, ``metrics.json``, ``summary.json``,
-``rollout.npz`` and the PNG plots. Every file is written atomically.
+A run directory holds (DESIGN.md §5) ``config.json`` (the resolved
+:class:`~physym.config.RunConfig`, nested; older runs wrote it flat), ``system.json`` (the
+system itself, so the run reloads without its spec file), ``data.npz``, ``checkpoint.pt``,
+``model.pt``, ``metrics.json``, ``summary.json``, ``rollout.npz`` and the PNG figures.
 """
 
 from __future__ import annotations
 
-import math
-import platform
-from collections.abc import Mapping
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from physym.io import read_json, save_torch
+from physym.io import read_json
+from physym.runs.files import (
+    CONFIG,
+    DATA,
+    METRICS,
+    MODEL,
+    ROLLOUT,
+    SUMMARY,
+    SYSTEM,
+    RunDirError,
+    read_arrays,
+)
+from physym.runs.model_file import load_model
 from physym.systems import System
 from physym.training.config import FitConfig
 
-__all__ = [
-    "FitResult",
-    "RunDirError",
-    "json_safe",
-    "load_model",
-    "load_run",
-    "prepare_run_dir",
-    "save_model",
-    "versions",
-]
-
-CONFIG, SYSTEM, DATA, CHECKPOINT = "config.json", "system.json", "data.npz", "checkpoint.pt"
-MODEL, METRICS, SUMMARY, ROLLOUT = "model.pt", "metrics.json", "summary.json", "rollout.npz"
-MODEL_FORMAT = "physym-model/1"
-
-
-class RunDirError(ValueError):
-    """A run directory cannot be used as asked (one line)."""
-
-
-def prepare_run_dir(path: str | Path, resume: bool) -> Path:
-    """Check and create a run directory.
-
-    A new run needs ``path`` to be missing or empty; ``resume`` needs a run there.
-
-    Raises
-    ------
-    RunDirError
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise RunDirError(f"{path} exists and is not a directory")
-    if resume:
-        if not (path / CONFIG).is_file():
-            raise RunDirError(f"nothing to resume in {path}: no {CONFIG} (start a new run "
-                              "without --resume)")
-        return path
-    if path.is_dir() and any(path.iterdir()):
-        raise RunDirError(f"{path} exists and is not empty; choose a new --out directory or "
-                          "pass --resume to continue the run in it")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with NumPy scalars made plain and non-finite floats made ``None``.
-
-    JSON has no ``NaN`` or ``Infinity``; a diverged number is written as ``null``.
-    """
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and of the packages a run depends on."""
-    out = {"python": platform.python_version()}
-    for package in ("physym", "torch", "numpy", "scipy", "sympy"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:  # pragma: no cover - bare checkout
-            out[package] = "unknown"
-    return out
-
-
-def save_model(path: str | Path, model: Any, name: str, build: dict[str, Any]) -> Path:
-    """Atomically save a model's weights with what :func:`load_model` needs to rebuild it.
-
-    Parameters
-    ----------
-    path : path
-    model : LagrangianModel
-    name : str
-        Registry name given to :func:`physym.network.build_model`.
-    build : dict
-        Its keyword arguments (``dtype`` as a string).
-    """
-    return save_torch(path, {"format": MODEL_FORMAT, "name": name, "n_dof": model.n_dof,
-                             "build": dict(build), "state_dict": model.state_dict()})
-
-
-def load_model(path: str | Path) -> Any:
-    """Rebuild a model saved by :func:`save_model` (a :class:`LagrangianModel`)."""
-    import torch
-
-    from physym.network import build_model
-
-    path = Path(path)
-    if not path.is_file():
-        raise RunDirError(f"no model at {path}")
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(saved, dict) or saved.get("format") != MODEL_FORMAT:
-        raise RunDirError(f"{path}: not a physym model file ({MODEL_FORMAT})")
-    build = dict(saved["build"])
-    build["dtype"] = getattr(torch, build["dtype"])
-    model = build_model(saved["name"], saved["n_dof"], **build)
-    model.load_state_dict(saved["state_dict"])
-    return model.eval()
+__all__ = ["FitResult", "load_run"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,6 +44,8 @@ class FitResult:
     path : Path
         The run directory.
     config : FitConfig
+        The settings under their short names (``config.epochs``); ``config.nested`` is the
+        nested :class:`~physym.config.RunConfig`.
     system : System or None
         ``None`` for a fit of measured positions without a reference system.
     summary : dict
@@ -210,11 +113,22 @@ class FitResult:
         -------
         matplotlib Figure, or the Axes when ``ax`` was given
         """
-        from physym.plots import plot_history, plot_run
+        from physym.figures.run_figures import draw_loss, plot_run
 
         if ax is not None:
-            return plot_history(self.metrics.get("epochs", []), ax=ax)
-        return plot_run(self.path, self.metrics.get("epochs", []), self.system)
+            return draw_loss(self.metrics, ax=ax)
+        system = self.system
+        rollout = read_arrays(self.path / ROLLOUT) if system is not None else None
+        if system is None:
+            return plot_run(self.metrics, None, self.config.coordinates or (), (), 1.0)
+        from physym.data import energy_scale
+
+        return plot_run(self.metrics, rollout, system.coordinates, system.periodic,
+                        energy_scale(system))
+
+    def keep_alive(self, resource: Any) -> None:
+        """Tie ``resource`` (a temporary run directory) to this result's lifetime."""
+        weakref.finalize(self, _release, resource)
 
     @property
     def _name(self) -> str:
@@ -228,8 +142,9 @@ class FitResult:
             lagrangian_latex(self.system.lagrangian_numeric)
         recovered = self.recovered_lagrangian
         right = r"\text{not distilled}" if recovered is None else lagrangian_latex(recovered)
-        verdict = {True: "exact", False: "not exact"}.get(self.exact, "n/a")
-        equivalent = {True: "equivalent", False: "not equivalent"}.get(self.equivalent, "")
+        verdict = "n/a" if self.exact is None else "exact" if self.exact else "not exact"
+        equivalent = "" if self.equivalent is None else \
+            "equivalent" if self.equivalent else "not equivalent"
         error = (self.summary.get("accel_rel_error") or {}).get("recovered")
         tail = "" if error is None else rf",\ \|\hat a - a\|/\|a\| = {error:.2g}"
         return (r"$\begin{array}{ll}"
@@ -251,19 +166,35 @@ class FitResult:
             f"(RMS over {rollout.get('horizon_s', '?')} s)" if "position_error_rms" not in
             rollout else f"  rollout error   {_fmt(rollout['position_error_rms'])} "
             f"(positions vs measured, RMS over {_fmt(rollout.get('horizon_s'))} s)",
-            f"  energy metric   {_fmt(energy)} (LNN paper: 0.0043)",
-            f"  recovered L     {self.summary.get('recovered_lagrangian') or 'n/a'}",
+            f"  energy metric   {_fmt(energy)} at t = "
+            f"{_fmt((rollout.get('energy_metric') or {}).get('t_end'))} "
+            "(LNN paper: 0.0043 at t = 100)",
+            f"  training        {_training(self.summary)}",
+            f"  recovered L     {self.summary.get('recovered_lagrangian') or 'n/a'}"
+            f" (closed form: {self.summary.get('closed_form') or 'n/a'})",
             f"  verdict         exact={self.exact}, equivalent={self.equivalent}, "
             f"scale={_fmt(self.summary.get('scale'))}, recovered accel error "
             f"{_fmt((self.summary.get('accel_rel_error') or {}).get('recovered'))}",
             "  timings         " + ", ".join(
                 f"{k} {v:.1f} s" for k, v in (self.summary.get("timings") or {}).items()),
+            "  CPU seconds     " + ", ".join(
+                f"{k} {v:.1f}" for k, v in (self.summary.get("cpu_seconds") or {}).items()),
         ]
         return "\n".join(lines)
 
 
 def _fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3g}"
+
+
+def _training(summary: dict[str, Any]) -> str:
+    training = summary.get("training") or {}
+    if not training:
+        return "n/a"
+    stop = training.get("stop") or {}
+    why = stop.get("reason") or ("patience" if training.get("stopped_early") else "budget")
+    return (f"{training.get('epochs_run')} epochs of {stop.get('budget_epochs', '?')}, "
+            f"stopped by {why}")
 
 
 def load_run(path: str | Path) -> FitResult:
@@ -299,3 +230,9 @@ def load_run(path: str | Path) -> FitResult:
     metrics = read_json(path / METRICS) if (path / METRICS).is_file() else {}
     return FitResult(path=path, config=config, system=system,
                      summary=read_json(path / SUMMARY), metrics=metrics)
+
+
+def _release(resource: Any) -> None:
+    cleanup = getattr(resource, "cleanup", None)
+    if cleanup is not None:
+        cleanup()

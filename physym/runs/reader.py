@@ -1,8 +1,9 @@
 """Read what a run directory holds, tolerating missing or unreadable parts.
 
 A report must come out of any run, finished or not: every file is optional, and what is
-missing or broken becomes a note for the report instead of an exception. Only a directory
-that is not a run at all (neither ``config.json`` nor ``summary.json``) is an error.
+missing or broken becomes a note instead of an exception. Only a directory that is not a
+run at all (neither ``config.json`` nor ``summary.json``) is an error. :func:`load_run`
+(:mod:`physym.runs.result`) is the strict reader of a finished run.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from physym.runs.files import CONFIG, SUMMARY, RunDirError, read_arrays
 from physym.systems import System
 
-__all__ = ["ReportError", "RunData", "read_run"]
+__all__ = ["ReportError", "RunData", "read_run", "resolve_system"]
 
-RUN_MARKERS = ("config.json", "summary.json")
+RUN_MARKERS = (CONFIG, SUMMARY)
 
 
-class ReportError(ValueError):
+class ReportError(RunDirError):
     """The directory is missing or is not a physym run (one-line message)."""
 
 
@@ -51,15 +53,22 @@ class RunData:
 
     def arrays(self, name: str) -> dict[str, np.ndarray] | None:
         """The arrays of ``name`` (an ``.npz`` in the run), or None if absent or unreadable."""
-        path = self.path / name
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return {key: data[key] for key in data.files}
-        except (OSError, ValueError) as exc:
-            self.notes.append(f"{name} is unreadable ({type(exc).__name__})")
-            return None
+        arrays = read_arrays(self.path / name)
+        if arrays is None and (self.path / name).is_file():
+            self.notes.append(f"{name} is unreadable")
+        return arrays
+
+    def setting(self, short_name: str, default: Any = None) -> Any:
+        """A setting of ``config.json`` by its short name (nested or flat layout alike)."""
+        from physym.config import FLAT
+
+        config = self.config or {}
+        if short_name in config and not isinstance(config[short_name], dict):
+            return config[short_name]
+        value: Any = config
+        for name in FLAT.get(short_name, short_name).split("."):
+            value = value.get(name) if isinstance(value, dict) else None
+        return default if value is None else value
 
 
 def _read_json(run: RunData, name: str) -> Any:
@@ -121,7 +130,7 @@ def resolve_system(run: RunData) -> System | None:
     from physym.systems import SpecError, load_system
 
     config = run.config or {}
-    if config.get("data") and not config.get("system"):
+    if run.setting("data") and not config.get("system"):
         return None  # measured positions without a reference system: there is none
     if (run.path / "system.toml").is_file():
         candidates: list[Any] = [run.path / "system.toml"]

@@ -1,4 +1,4 @@
-"""Figures of the report: trajectories, energy, loss curves and acceleration scatter.
+"""Drawing primitives: trajectories, coordinate errors, energy, loss curves, scatter.
 
 Every ``plot_*`` function draws on a given Axes and returns it; without one it creates a
 figure with pyplot (imported only then) and never calls ``plt.show()``. ``save_*`` helpers
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "LEARNING_CURVES",
+    "learning_curves",
     "loss_curves",
     "plot_acceleration_scatter",
     "plot_coordinate_errors",
@@ -202,7 +204,19 @@ def _numeric(values: Sequence[Any]) -> bool:
 
 def _is_clock(key: str) -> bool:
     return key.lower() in {"epoch", "epochs", "step", "steps", "time", "seconds", "wall_s",
-                           "lr", "learning_rate"}
+                           "lr", "learning_rate", "time_s", "cpu_s"}
+
+
+#: The learning curves of physym's own ``metrics.json``, with their labels.
+LEARNING_CURVES = {"train_loss": "train loss", "val_rel_error": "validation ‖â − a‖/‖a‖"}
+
+
+def learning_curves(metrics: Any) -> dict[str, np.ndarray]:
+    """The curves worth a loss figure: training loss and validation error when a fit
+    recorded them (:data:`LEARNING_CURVES`), else every series of :func:`loss_curves`."""
+    curves = loss_curves(metrics)
+    chosen = {label: curves[key] for key, label in LEARNING_CURVES.items() if key in curves}
+    return chosen or curves
 
 
 def plot_loss(curves: Mapping[str, np.ndarray], *, ax: Axes | None = None) -> Axes:

@@ -1,0 +1,29 @@
+"""The data stage: the source's samples (made, or reloaded on resume), and the training
+budget their size decides (``train.min_steps``)."""
+
+from __future__ import annotations
+
+import math
+
+from physym.run.context import RunContext
+
+__all__ = ["data_stage"]
+
+
+def data_stage(ctx: RunContext) -> None:
+    """Samples from ``ctx.source``: ``data.npz`` (and what the source adds)."""
+    data = ctx.source.load(ctx.config, ctx.system, ctx.run_dir) if ctx.resume else None
+    if data is None:
+        data = ctx.source.make(ctx.config, ctx.system, ctx.run_dir)
+    ctx.data = data
+    ctx.system = data.system
+    ctx.summary.update(data.info)
+    if ctx.system is None:
+        ctx.summary["accel_rel_error_against"] = (
+            "accelerations estimated from the measured positions (no true Lagrangian)"
+        )
+    train = ctx.config.train
+    steps = math.ceil(
+        len(data.dataset.train_index) / min(train.batch_size, len(data.dataset.train_index))
+    )
+    ctx.set_config(ctx.config.replace(train=train.with_min_steps(steps)))

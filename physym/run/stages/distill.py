@@ -1,0 +1,88 @@
+"""The distill stage: the trained network to a closed form (``distillation.json``).
+
+:func:`distil_network` is the one call of :func:`physym.distill.distill` a fit makes, for
+the checks during training and for the final result alike; when the last check was made
+from the weights training kept, its distillation is the result and nothing is redone.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from physym.io import write_json
+from physym.progress import status_bar
+from physym.run.context import RunContext
+from physym.runs import DISTILLATION, json_safe
+
+if TYPE_CHECKING:
+    from physym.config import RunConfig
+    from physym.distill import Distillation
+    from physym.network.base import LagrangianModel
+    from physym.run.sources import DataSource, SourceData
+
+__all__ = ["distil_network", "distill_stage", "record_distillation"]
+
+
+def distil_network(
+    model: LagrangianModel, config: RunConfig, data: SourceData, source: DataSource
+) -> Distillation:
+    """Distil ``model`` (float64, eval) with the run's settings, its training samples for
+    the polish and the data source's noise floor for the acceptance."""
+    from physym.distill import distill
+
+    settings = config.distill
+    index = data.dataset.train_index
+    samples = (data.dataset.states[index], data.dataset.accelerations[index])
+    slack = settings.slack if settings.slack is not None else source.slack
+    return distill(
+        model,
+        data.space,
+        data=samples,
+        backend=settings.backend,
+        slack=slack,
+        n_states=settings.states,
+        seed=config.seed,
+        noise_floor=data.noise_floor,
+    )
+
+
+def distill_stage(ctx: RunContext) -> None:
+    """Distil ``ctx.model`` (or take the last check's result): ``ctx.distillation``."""
+    import torch
+
+    if not ctx.config.distill.enabled or ctx.model is None or ctx.data is None:
+        return
+    reused = None
+    best = ctx.train_result.best_epoch if ctx.train_result is not None else None
+    if ctx.stopper is not None and best is not None:
+        reused = ctx.stopper.reusable(best)
+    if reused is not None:
+        result = reused
+        ctx.summary["distillation_reused"] = (
+            f"the check at epoch {best} (the weights training kept)"
+        )
+    else:
+        model = copy.deepcopy(ctx.model).to(torch.float64).eval()
+        with status_bar("distill", ctx.progress):
+            result = distil_network(model, ctx.config, ctx.data, ctx.source)
+    record_distillation(ctx, result)
+
+
+def record_distillation(ctx: RunContext, result: Distillation) -> None:
+    """``distillation.json`` and the summary entries of a distillation."""
+    write_json(ctx.run_dir / DISTILLATION, json_safe(result.to_dict()))
+    ctx.distillation = result
+    ctx.summary["backend"] = result.backend
+    ctx.summary["closed_form"] = result.closed_form
+    details: dict[str, Any] = {
+        "acceptance": result.acceptance,
+        "targets": result.targets,
+        "scale_convention": result.scale.get("convention"),
+        "alpha": result.scale.get("alpha"),
+        "polish": result.polish,
+        "quadratic_check": result.quadratic_check,
+        "curl_check": result.curl_check,
+        "timings": result.timings,
+    }
+    ctx.summary["distillation"] = details
