@@ -47,6 +47,21 @@ def charged_particle() -> System:
 
 
 # --------------------------------------------------------------- true positives
+def test_a_scale_that_is_no_simple_fraction_is_still_exact():
+    # L_true = 0.47775 θ̇² + 8.9271 cos θ recovered as θ̇²/2 + 327/35 cos θ, which is
+    # L_true/0.9555 exactly: the scale 2000/1911 is not the simplest fraction near 1.0466,
+    # but L_rec/α matches L_true coefficient by coefficient.
+    truth = System("decimal", ["theta"], sp.Float("0.47775") * THETA_DOT**2
+                   + sp.Float("8.9271") * sp.cos(THETA), {},
+                   {"theta": (-3, 3), "theta_dot": (-2, 2)}, periodic=["theta"])
+    c = compare(truth, THETA_DOT**2 / 2 + sp.Rational(327, 35) * sp.cos(THETA))
+    assert c.equivalent and c.exact and c.exact_decided
+    assert c.scale == pytest.approx(2000 / 1911, rel=1e-12)
+    # … and a recovered L that is off by a relative 1e-5 in one coefficient is neither.
+    off = compare(truth, THETA_DOT**2 / 2 + 9.3429 * sp.cos(THETA))
+    assert not off.equivalent and not off.exact
+
+
 
 
 def test_scale_plus_total_derivative_plus_constant_is_exact(pendulum):

@@ -7,18 +7,12 @@ quadratic in ``q̇``), regresses each with a backend chosen by name (``"sparse"`
 through the Euler–Lagrange equations and rationalises them where the data agree.
 """
 
-from physym.distill.base import (
-    BACKENDS,
-    Backend,
-    BackendUnavailableError,
-    Problem,
-    get_backend,
-    register_backend,
-)
+from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.library import LibraryConfig, kinetic_terms, q_terms
 from physym.distill.pareto import Candidate, SelectionRule, complexity, pareto_front
 from physym.distill.pipeline import distill
 from physym.distill.reference import ExpressionModel
+from physym.distill.registry import BACKENDS, get_backend, register_backend
 from physym.distill.result import Distillation
 from physym.distill.space import StateSpace
 

@@ -20,7 +20,8 @@ from torch import nn
 
 from physym.distill._probe import model_accelerations
 from physym.distill.acceptance import accept
-from physym.distill.base import Backend, get_backend
+from physym.distill.base import Backend
+from physym.distill.registry import get_backend
 from physym.distill.library import LibraryConfig
 from physym.distill.pareto import Candidate, SelectionRule
 from physym.distill.recover import RouteResult, recover

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import warnings
 
-from physym.distill.base import Backend, BackendUnavailableError, Problem, get_backend
+from physym.distill.base import Backend, BackendUnavailableError, Problem
+from physym.distill.registry import get_backend
 from physym.distill.pareto import Candidate, SelectionRule, pareto_front
 
 __all__ = ["alternatives", "fit_target"]

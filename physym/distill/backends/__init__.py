@@ -1,4 +1,4 @@
-"""Built-in distillation backends, registered by name in :data:`physym.distill.BACKENDS`.
+"""Built-in distillation backends, named in :data:`physym.distill.BACKENDS`.
 
 ``sparse`` (default, offline), ``operon`` (genetic programming through pyoperon, the
 ``physym[operon]`` extra) and ``pysr`` (PySR, the ``physym[pysr]`` extra, needs Julia).

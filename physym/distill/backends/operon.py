@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from physym.distill.base import Backend, BackendUnavailableError, Problem, register_backend
+from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.library import evaluate_terms
 from physym.distill.pareto import Candidate, complexity
 from physym.distill.rationalise import snap_inner_constants
@@ -41,7 +41,6 @@ def parse_model_string(text: str, symbols: tuple[sp.Symbol, ...]) -> sp.Expr:
     return parse_expression(text, names, where="operon model")
 
 
-@register_backend("operon")
 class OperonBackend(Backend):
     """pyoperon's ``SymbolicRegressor``, one run per target.
 
@@ -54,6 +53,8 @@ class OperonBackend(Backend):
     n_threads : int
         Operon worker threads.
     """
+
+    name = "operon"
 
     def __init__(self, allowed_symbols: str = "add,sub,mul,div,constant,variable,sin,cos,sqrt",
                  generations: int = 200, population_size: int = 500, max_length: int = 40,

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize_scalar
 
-from physym.distill.base import Backend, Problem, register_backend
+from physym.distill.base import Backend, Problem
 from physym.distill.library import (
     LORENTZ_SPEED,
     LibraryConfig,
@@ -36,7 +36,6 @@ _THRESHOLDS = np.logspace(-10, 0.5, 43)
 _SPEED_GRID = (1.001, 1.003, 1.01, 1.03, 1.1, 1.3, 1.6, 2.0, 3.0, 5.0, 10.0)
 
 
-@register_backend("sparse")
 class SparseBackend(Backend):
     """Sparse regression over a candidate library (see the module docstring).
 
@@ -45,6 +44,8 @@ class SparseBackend(Backend):
     library : LibraryConfig or mapping, optional
         Which terms to offer; a mapping is read with :meth:`LibraryConfig.from_dict`.
     """
+
+    name = "sparse"
 
     def __init__(self, library: LibraryConfig | Mapping[str, Any] | None = None):
         if not isinstance(library, LibraryConfig):
