@@ -11,6 +11,7 @@ Which model of the front is used is decided outside the backend, by one
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,12 @@ class Problem:
     domain : {"q", "state"}
         Whether the target depends on the coordinates only or on the whole state.
     space : StateSpace
+    function : callable, optional
+        ``function(inputs) -> values``: the target evaluated afresh at any inputs
+        ``(batch, len(symbols))`` (the network probed again), for backends that probe the
+        target's structure; ``None`` when only the samples are known.
+    noise : float
+        The target's expected relative error (the network's inconsistency), 0 if unknown.
     """
 
     name: str
@@ -52,6 +59,8 @@ class Problem:
     scale: float
     domain: str
     space: StateSpace
+    function: Callable[[np.ndarray], np.ndarray] | None = None
+    noise: float = 0.0
 
     def error(self, prediction: np.ndarray) -> float:
         """RMS of ``prediction − target`` over :attr:`scale`."""
