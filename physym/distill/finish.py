@@ -20,7 +20,7 @@ def _snap_params(polisher: Polisher, coefficients: np.ndarray, refit: bool, limi
     for symbol, value in list(polisher.params.items()):
         for rational in rational_candidates(value):
             polisher.params[symbol] = float(rational)
-            polisher.refresh()
+            polisher.refresh([symbol])
             trial = polisher.solve() if refit else coefficients
             if polisher.error(trial) <= limit:
                 polisher.params[symbol] = rational
@@ -28,7 +28,7 @@ def _snap_params(polisher: Polisher, coefficients: np.ndarray, refit: bool, limi
                 break
         else:
             polisher.params[symbol] = value
-            polisher.refresh()
+            polisher.refresh([symbol])
     return coefficients
 
 

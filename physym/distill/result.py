@@ -59,6 +59,11 @@ class Distillation:
         The evidence: ``error`` (held-out relative acceleration error of the closed form),
         ``network_error`` (of the network, on the same states), ``noise_floor``,
         ``threshold`` and ``n_states``.
+    search : dict
+        The search behind it: ``levels`` (per level its name, backend, targets fitted,
+        seconds and whether a form passed), ``candidates`` (every closed form judged:
+        level, route, Lagrangian, held-out ``error``, verdict, number of terms,
+        complexity), ``level`` (where the result came from), ``failures`` and ``budget``.
     """
 
     lagrangian: sp.Expr
@@ -77,6 +82,7 @@ class Distillation:
     timings: dict[str, float] = field(default_factory=dict)
     closed_form: str = "none"
     acceptance: dict[str, Any] = field(default_factory=dict)
+    search: dict[str, Any] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
