@@ -81,7 +81,7 @@ def _target_kinds(space: StateSpace) -> dict[str, tuple]:
 
 def target_terms(expr: sp.Expr) -> list[sp.Expr]:
     """The monic additive terms of a target model (``2.5*r**2 + 1`` -> ``[1, r**2]``)."""
-    return [t.as_coeff_Mul()[1] for t in sp.Add.make_args(sp.expand(expr))]
+    return [t.as_coeff_Mul()[1] for t in sp.Add.make_args(sp.expand(expr, power_exp=False))]
 
 
 def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
@@ -98,7 +98,7 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     collected: dict[sp.Expr, float] = {}
 
     def collect(piece: sp.Expr, weight: float) -> None:
-        for term in sp.Add.make_args(sp.expand(piece)):
+        for term in sp.Add.make_args(sp.expand(piece, power_exp=False)):
             coefficient, monic = term.as_coeff_Mul()
             if monic.free_symbols & variables:
                 collected[monic] = collected.get(monic, 0.0) + weight * float(coefficient)

@@ -108,7 +108,7 @@ def distill(
     forms : bool
         Search the grammar of forms after a sparse first level.
     time_budget : float
-        Seconds after which no further level is started (the first always runs).
+        CPU seconds after which no further level is started (the first always runs).
 
     Returns
     -------

@@ -97,7 +97,8 @@ class Search:
         Offer the terms of neighbouring front models to the polish (with independent data).
     seed : int
     budget : float
-        Seconds after which no further (expensive) level is started.
+        CPU seconds of this process after which no further level (or genetic-programming
+        target) is started: CPU time, so that a busy machine does not cut the search short.
     """
 
     def __init__(self, routes: Mapping[str, Sequence[Problem]], space: StateSpace,
@@ -114,7 +115,7 @@ class Search:
         self.offer_alternatives = offer_alternatives
         self.seed = seed
         self.budget = budget
-        self.start = time.perf_counter()
+        self.start = time.process_time()
         self.fronts: dict[str, list[Candidate]] = {}
         self.attempts: list[Attempt] = []
         self.failures: list[str] = []
@@ -128,7 +129,7 @@ class Search:
 
     @property
     def elapsed(self) -> float:
-        return time.perf_counter() - self.start
+        return time.process_time() - self.start
 
     def satisfied(self) -> bool:
         """A closed form passed, or (without independent data) one imitates the network to
