@@ -78,6 +78,9 @@ def compare_stage(ctx: Any) -> None:
     ctx.summary.update(comparison.to_summary(network_error))
     ctx.summary["comparison"]["fresh_states"] = FRESH_STATES
     ctx.summary["recovered_lagrangian"] = _sympify_ready(distillation.lagrangian)
+    from physym.distill.outcome import apply_outcome
+
+    apply_outcome(ctx.summary, distillation)  # no closed form found: say so, keep the best
     _rollout_recovered(ctx, comparison)
 
 

@@ -47,6 +47,22 @@ def charged_particle() -> System:
 
 
 # --------------------------------------------------------------- true positives
+def test_float_parameters_are_rationalised_before_they_multiply():
+    # m g R = 0.035 · 9.81 · 0.0425 is 0.014592375000000003 in floats: the truth must be
+    # built from the parameters as written, or an exact recovery written in other terms
+    # (cos 2θ for sin²θ) looks 2e-16 off.
+    m, g, radius, w = sp.symbols("m g R w", real=True)
+    truth = System("hoop", ["theta"], m * radius**2 / 2 * (THETA_DOT**2
+                                                          + w**2 * sp.sin(THETA) ** 2)
+                   + m * g * radius * sp.cos(THETA),
+                   {"m": 0.035, "g": 9.81, "R": 0.0425, "w": 3.1},
+                   {"theta": (-3, 3), "theta_dot": (-2, 2)}, periodic=["theta"])
+    w2, g_over_r = sp.Rational(31, 10) ** 2, sp.Rational(981, 100) / sp.Rational(17, 400)
+    recovered = THETA_DOT**2 / 2 + w2 / 4 * (1 - sp.cos(2 * THETA)) + g_over_r * sp.cos(THETA)
+    c = compare(truth, recovered)
+    assert c.equivalent and c.exact and c.exact_decided
+
+
 def test_a_scale_that_is_no_simple_fraction_is_still_exact():
     # L_true = 0.47775 θ̇² + 8.9271 cos θ recovered as θ̇²/2 + 327/35 cos θ, which is
     # L_true/0.9555 exactly: the scale 2000/1911 is not the simplest fraction near 1.0466,

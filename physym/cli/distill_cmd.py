@@ -24,4 +24,8 @@ def run(args: argparse.Namespace) -> int:
     except (RunDirError, BackendUnavailableError) as exc:
         raise CLIError(str(exc).splitlines()[0]) from None
     print(result)
+    from physym.distill.outcome import outcome_line
+
+    if note := outcome_line(result.summary):
+        print(note)
     return 0

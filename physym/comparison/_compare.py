@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import sympy as sp
 from physym.comparison._latex import parse_lagrangian
 from physym.comparison._result import Comparison
 from physym.comparison._symbolic import (
+    as_rational,
     decide_zero,
     euler_lagrange_rows,
     rationalise,
@@ -248,9 +250,12 @@ def _symbolic_checks(
     symbols = (*q, *v, *qdd)
     try:
         with time_limit(seconds) as enforced:
-            truth_r = rationalise(truth, _TRUTH_RTOL)
+            truth_r = _exact_truth(true_system, truth)
             mass_t, force_t = euler_lagrange_rows(truth_r, q, v)
             scale_rows = mass_t * sp.Matrix(qdd)
+            if alphas:
+                alphas = [*_ratio_scales(recovered, truth_r, v, float(alphas[-1]), tolerance),
+                          *alphas]
             for alpha in alphas:
                 normalised = snap_coefficients(recovered / alpha, truth_r, tolerance)
                 mass_d, force_d = euler_lagrange_rows(normalised - truth_r, q, v)
@@ -275,6 +280,44 @@ def _symbolic_checks(
     except SymbolicTimeoutError:
         found.timed_out = True
     return found
+
+
+def _ratio_scales(recovered: sp.Expr, truth: sp.Expr, velocities: Sequence[sp.Symbol],
+                  scale: float, tolerance: float) -> list[sp.Expr]:
+    """Exact scales ``c_rec / c_true`` of terms quadratic in the velocities that both
+    Lagrangians write alike (``θ̇²``), where they agree with the fitted scale.
+
+    A total derivative or a constant never changes such a term, so where ``L_rec`` is
+    ``α L_true`` plus those, this ratio is ``α`` exactly, whatever its denominator.
+    """
+    true_terms = sp.expand(truth).as_coefficients_dict()
+    out: list[sp.Expr] = []
+    for term, coefficient in sp.expand(recovered).as_coefficients_dict().items():
+        reference = true_terms.get(term)
+        if reference is None or reference == 0 or not reference.is_Rational:
+            continue
+        poly = term.as_poly(*velocities)
+        if poly is None or poly.total_degree() != 2:
+            continue
+        value = as_rational(float(coefficient), tolerance) if coefficient.is_Float \
+            else coefficient
+        ratio = sp.nsimplify(value / reference)
+        if ratio.is_Rational and abs(float(ratio) - scale) <= tolerance * abs(scale) \
+                and ratio not in out:
+            out.append(ratio)
+    return out[:2]
+
+
+def _exact_truth(system: System, truth: sp.Expr) -> sp.Expr:
+    """The true Lagrangian with every parameter rationalised *before* it is substituted.
+
+    Products of float parameters carry round-off (``0.035·9.81·0.0425`` is
+    ``0.014592375000000003``), which would make an exact recovery look 2e-16 off; the
+    parameters as written (``7/200``, ``981/100``, ``17/400``) do not.
+    """
+    values = {s: as_rational(v, _TRUTH_RTOL) for s, v in system.parameter_symbols.items()}
+    exact = sp.expand(system.lagrangian.subs(values)) if values else truth
+    return rationalise(exact, _TRUTH_RTOL)
 
 
 def _all_zero(
