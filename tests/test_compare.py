@@ -63,6 +63,26 @@ def test_float_parameters_are_rationalised_before_they_multiply():
     assert c.equivalent and c.exact and c.exact_decided
 
 
+def test_transcendental_coefficients_are_matched_whole():
+    # A cone of half-angle α: L = m/2 (ṙ²/sin²α + r²φ̇²) − m g r / tan α. Recovered with
+    # float coefficients (sin²α/2, g sinα cosα): exact, the numeric factor sin(61/100)²
+    # of the truth's terms being matched as a whole coefficient.
+    r, phi, r_dot, phi_dot = sp.symbols("r phi r_dot phi_dot", real=True)
+    m, alpha, g = sp.symbols("m alpha g", real=True)
+    truth = System("cone", ["r", "phi"], m / 2 * (r_dot**2 / sp.sin(alpha) ** 2
+                                                   + r**2 * phi_dot**2)
+                   - m * g * r / sp.tan(alpha), {"m": 0.2, "alpha": 0.61, "g": 9.81},
+                   {"r": (0.2, 1), "phi": (-3, 3), "r_dot": (-1, 1), "phi_dot": (-1, 1)},
+                   periodic=["phi"])
+    s, c = np.sin(0.61), np.cos(0.61)
+    recovered = r_dot**2 / 2 + s**2 / 2 * r**2 * phi_dot**2 - 9.81 * s * c * r
+    verdict = compare(truth, recovered)
+    assert verdict.equivalent and verdict.exact
+    # A coefficient 1e-4 off is neither.
+    wrong = compare(truth, recovered + 1e-4 * r**2 * phi_dot**2)
+    assert not wrong.equivalent and not wrong.exact
+
+
 def test_a_scale_that_is_no_simple_fraction_is_still_exact():
     # L_true = 0.47775 θ̇² + 8.9271 cos θ recovered as θ̇²/2 + 327/35 cos θ, which is
     # L_true/0.9555 exactly: the scale 2000/1911 is not the simplest fraction near 1.0466,

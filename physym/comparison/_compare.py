@@ -24,6 +24,7 @@ import sympy as sp
 from physym.comparison._latex import parse_lagrangian
 from physym.comparison._result import Comparison
 from physym.comparison._symbolic import (
+    numeric_coefficients,
     as_rational,
     decide_zero,
     euler_lagrange_rows,
@@ -290,11 +291,13 @@ def _ratio_scales(recovered: sp.Expr, truth: sp.Expr, velocities: Sequence[sp.Sy
     A total derivative or a constant never changes such a term, so where ``L_rec`` is
     ``α L_true`` plus those, this ratio is ``α`` exactly, whatever its denominator.
     """
-    true_terms = sp.expand(truth).as_coefficients_dict()
+    symbols = truth.free_symbols | recovered.free_symbols
+    true_terms = numeric_coefficients(truth, symbols)
     out: list[sp.Expr] = []
-    for term, coefficient in sp.expand(recovered).as_coefficients_dict().items():
+    for term, coefficient in numeric_coefficients(recovered, symbols).items():
         reference = true_terms.get(term)
-        if reference is None or reference == 0 or not reference.is_Rational:
+        if reference is None or reference == 0 or not reference.is_Rational \
+                or not coefficient.is_number:
             continue
         poly = term.as_poly(*velocities)
         if poly is None or poly.total_degree() != 2:

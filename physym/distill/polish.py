@@ -54,6 +54,11 @@ class Polisher:
         self.scale = scale
         self.active = list(range(len(dynamics.terms)))
         self.params = dict(params)
+        q_index = {s: i for i, s in enumerate(dynamics.q_symbols)}
+        q_index |= {s: i for i, s in enumerate(dynamics.v_symbols)}
+        self._coordinates = [frozenset(q_index[s] for s in t.free_symbols if s in q_index)
+                             for t in dynamics.terms]
+        self._square = [_square_velocity(t, dynamics.v_symbols) for t in dynamics.terms]
         self._weights_from = np.asarray(weights_from, dtype=np.float64)
         self.mass, self.force = self.dynamics.evaluate(self.states, self.params)
         self._weights = self._inverse_masses()
@@ -106,9 +111,54 @@ class Polisher:
         normalised = normalise(stacked[:, order])[0]
         self.active = sorted(order[i] for i in independent_columns(normalised, 1e-8))
 
+    def blocks(self) -> list[set[int]]:
+        """Coordinates of the independent subsystems the active terms describe.
+
+        ``L = L_1(q_1, q̇_1) + L_2(q_2, q̇_2)`` moves like ``L_1 + β L_2`` for every ``β``:
+        the data fix no scale between blocks, so each block needs its own condition.
+        """
+        parent = list(range(self.dynamics.n_dof))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                i = parent[i]
+            return i
+
+        for k in self.active:
+            coordinates = sorted(self._coordinates[k])
+            for j in coordinates[1:]:
+                parent[root(j)] = root(coordinates[0])
+        groups: dict[int, set[int]] = {}
+        for k in self.active:
+            for i in self._coordinates[k]:
+                groups.setdefault(root(i), set()).add(i)
+        return list(groups.values())
+
+    def _block_anchors(self, fixed: Mapping[int, float]) -> dict[int, float]:
+        """For every block the scale condition does not reach: its simplest ``q̇_j² g(q)``
+        term at ``±1/2`` (the sign the start had), the convention of the whole ``L``."""
+        if self.dynamics.n_dof < 2:
+            return {}
+        reached = {k for k in self.active if self.vector[k] != 0} | set(fixed)
+        anchors: dict[int, float] = {}
+        for block in self.blocks():
+            members = [k for k in self.active if self._coordinates[k] & block]
+            if any(k in reached for k in members):
+                continue
+            kinetic = [k for k in members if self._square[k] is not None]
+            if kinetic:
+                k = kinetic[0]  # terms are ordered by complexity
+                anchors[k] = 0.5 if self._weights_from[k] >= 0 else -0.5
+        return anchors
+
     def solve(self, fixed: Mapping[int, float] | None = None) -> np.ndarray:
-        """Coefficients (zeros for inactive terms) with ``fixed`` ones held at their values."""
+        """Coefficients (zeros for inactive terms) with ``fixed`` ones held at their values.
+
+        Blocks of coordinates that no term couples to the scale condition get their own
+        (:meth:`blocks`).
+        """
         fixed = {k: float(v) for k, v in (fixed or {}).items()}
+        fixed |= self._block_anchors(fixed)
         coefficients = np.zeros(len(self.dynamics.terms))
         for k, v in fixed.items():
             coefficients[k] = v
@@ -283,6 +333,15 @@ class Polisher:
     def _active_params(self) -> list[sp.Symbol]:
         return [s for s in self.params if any(k in self.active
                                               for k in self.dynamics.terms_with(s))]
+
+
+def _square_velocity(term: sp.Expr, velocities: tuple[sp.Symbol, ...]) -> int | None:
+    """``j`` if ``term`` is ``q̇_j² g(q)``, else ``None``."""
+    for j, v in enumerate(velocities):
+        rest = sp.cancel(term / v**2)
+        if rest != 0 and not rest.free_symbols & set(velocities):
+            return j
+    return None
 
 
 def polish_terms(polisher: Polisher, fastest: float, slack: float, absolute: float

@@ -99,10 +99,13 @@ class FormsBackend(SparseBackend):
         pair = len(coordinates) == 2 and argument.expr.is_Add
         if problem.function is not None and (pair or coordinates[0] not in in_pairs) \
                 and len(coordinates) <= 2:
+            # Only low powers beside the family: a rich base (trig, Laurent, roots) spans
+            # any smooth function of one variable on a short range to 1e-9 and would
+            # leave the family's parameter nothing to decide.
             order = 2 if pair else 1
             target = _derivative(problem, coordinates)
-            return View(target, order, derivative_terms(_own_terms(argument), argument,
-                                                        order))
+            powers = [] if argument.periodic else [argument.expr, argument.expr**2]
+            return View(target, order, derivative_terms(powers, argument, order))
         base: list[sp.Expr] = [sp.Integer(1)]
         for other in args:
             if not set(other.coordinates) & set(coordinates):
