@@ -2,8 +2,9 @@
 
 A *family* is a few columns of one argument ``u`` with one nonlinear parameter ``p``:
 ``exp(p u)``; ``exp(p u), exp(2 p u)`` (which spans ``(1 − exp(−a u))²``);
-``exp(p u), u exp(p u)``; ``1/(u + p)``; ``1/√(u² + p)``; ``log(u + p)``; ``|u|^p``; and
-``cos(p u), sin(p u)`` with a free frequency for arguments that are not angles. For a
+``exp(p u), u exp(p u)``; ``1/(u + p)``; ``1/√(u² + p)``; ``log(u + p)``; ``log(u² + p)``;
+``u^p``; ``u^p, u^{2p}``; ``1/cosh²(p u)``; and ``cos(p u), sin(p u)`` with a free
+frequency for arguments that are not angles. For a
 trial ``p`` the linear coefficients are solved by least squares (variable projection), so
 the fit is a search over ``p`` alone: a coarse grid from the argument's range, then a
 bounded one-dimensional refinement between the grid neighbours of the best point.
@@ -71,6 +72,13 @@ FAMILIES: tuple[Family, ...] = (
            lambda a: True),
     Family("power", lambda u, p: [u**p], lambda a: np.setdiff1d(np.linspace(-4, 4, 33), [0]),
            lambda a: a.low > 0),
+    Family("power2", lambda u, p: [u**p, u ** (2 * p)],
+           lambda a: np.setdiff1d(np.linspace(-8, 8, 33), [0]), lambda a: a.low > 0),
+    Family("sech2", lambda u, p: [1 / sp.cosh(p * u) ** 2],
+           lambda a: _rates(a)[_rates(a) > 0], lambda a: True),
+    Family("logsoft", lambda u, p: [sp.log(u**2 + p)],
+           lambda a: max(abs(a.low), abs(a.high)) ** 2 * np.geomspace(1e-3, 10.0, 14),
+           lambda a: True),
     Family("wave", lambda u, p: [sp.cos(p * u), sp.sin(p * u)],
            lambda a: 2 * np.pi / max(a.span, 1e-12) * np.geomspace(0.25, 6.0, 16),
            lambda a: not a.periodic),
@@ -161,7 +169,8 @@ def derivative_terms(terms: Sequence[sp.Expr], argument: Argument, order: int
 def _fit_one(family: Family, argument: Argument, symbol: sp.Symbol, view: View,
              inputs: np.ndarray, symbols: Sequence[sp.Symbol], projector: _Projector
              ) -> tuple[float, float]:
-    columns = _columns(family, argument, symbol, view.order)
+    columns = [c.xreplace(dict(argument.params))
+               for c in _columns(family, argument, symbol, view.order)]
     compiled = sp.lambdify((*symbols, symbol), columns, "numpy")
     values = list(inputs.T)
 
@@ -215,16 +224,18 @@ def fit_families(arguments: Sequence[Argument], views: Sequence[View], inputs: n
     """
     best: dict[int, FittedFamily] = {}
     fitted: dict[int, list[FittedFamily]] = {}
+    known = {s: v for argument in arguments for s, v in argument.params.items()}
     order = sorted(range(len(arguments)), key=lambda a: -views[a].order)
     for round_ in range(rounds):
         for a in order:
             argument, view = arguments[a], views[a]
             if view.order and round_:
                 continue
-            base = evaluate_terms(view.base, symbols, inputs) if view.base else \
+            base = evaluate_terms(view.base, symbols, inputs, known) if view.base else \
                 np.zeros((inputs.shape[0], 0))
             if not view.order:
-                extra = [evaluate_terms(list(f.terms), symbols, inputs, {f.symbol: f.value})
+                extra = [evaluate_terms(list(f.terms), symbols, inputs,
+                                        {**known, f.symbol: f.value})
                          for b, f in best.items() if b != a]
                 base = np.column_stack([base, *extra]) if extra else base
             projector = _Projector(base, view.target)

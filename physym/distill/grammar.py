@@ -24,7 +24,8 @@ Nonlinear forms (``exp(a u)``, ``1/(u + c)``, ``u^p`` …) are fitted separately
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -53,6 +54,8 @@ class Argument:
         Whether ``u`` is an angle by declaration (or a sum or difference of two).
     coordinates : tuple of int
         The coordinates it is made of.
+    params : mapping of Symbol to float
+        Values of parameters inside ``expr`` (the weights of an ellipsoidal radius).
     """
 
     expr: sp.Expr
@@ -60,6 +63,7 @@ class Argument:
     high: float
     periodic: bool
     coordinates: tuple[int, ...]
+    params: Mapping[sp.Symbol, float] = field(default_factory=dict)
 
     @property
     def span(self) -> float:
@@ -90,14 +94,31 @@ def arguments(space: StateSpace, structure: Structure) -> list[Argument]:
             out.append(Argument(q[i] + q[j], float(low[i] + low[j]), float(high[i] + high[j]),
                                 periodic, (i, j)))
     if structure.radial:
-        group = list(structure.radial)
-        nearest = np.where((low[group] <= 0) & (high[group] >= 0), 0.0,
-                           np.minimum(np.abs(low[group]), np.abs(high[group])))
-        farthest = np.maximum(np.abs(low[group]), np.abs(high[group]))
-        radius = sp.sqrt(sp.Add(*(q[i] ** 2 for i in group)))
-        out.append(Argument(radius, float(np.linalg.norm(nearest)),
-                            float(np.linalg.norm(farthest)), False, tuple(group)))
+        out.append(_radius(space, structure))
     return out
+
+
+def _radius(space: StateSpace, structure: Structure) -> Argument:
+    """``ρ = √(Σ w_i q_i²)``; weights other than 1 are parameters the polish refines."""
+    q = space.q_symbols
+    low, high = _box(space)
+    group = list(structure.radial)
+    weights = structure.weights or (1.0,) * len(group)
+    params: dict[sp.Symbol, float] = {}
+    squares = []
+    for i, weight in zip(group, weights, strict=True):
+        if weight == 1.0:
+            squares.append(q[i] ** 2)
+        else:
+            symbol = sp.Symbol(f"w_{space.coordinates[i]}", positive=True)
+            params[symbol] = weight
+            squares.append(symbol * q[i] ** 2)
+    nearest = np.where((low[group] <= 0) & (high[group] >= 0), 0.0,
+                       np.minimum(np.abs(low[group]), np.abs(high[group])))
+    farthest = np.maximum(np.abs(low[group]), np.abs(high[group]))
+    w = np.asarray(weights)
+    return Argument(sp.sqrt(sp.Add(*squares)), float(np.sqrt(np.sum(w * nearest**2))),
+                    float(np.sqrt(np.sum(w * farthest**2))), False, tuple(group), params)
 
 
 def argument_terms(argument: Argument, harmonics: int = 3) -> list[sp.Expr]:

@@ -113,6 +113,24 @@ class SubsetLeastSquares:
             supports |= {frozenset(c) for c in itertools.combinations(range(self.n_columns), size)}
         return supports
 
+    def forward_path(self, max_size: int = 12) -> list[frozenset[int]]:
+        """Nested supports from one column up, each adding the column that lowers the
+        residual most (forward stepwise selection).
+
+        Finds a few columns that explain the target together where thresholding and
+        backward elimination wander among many correlated ones.
+        """
+        active: list[int] = []
+        path = []
+        rest = list(range(self.n_columns))
+        while rest and len(active) < max_size:
+            errors = [self.solve([*active, k])[1] for k in rest]
+            best = rest[int(np.argmin(errors))]
+            active.append(best)
+            rest.remove(best)
+            path.append(frozenset(active))
+        return path
+
     def backward_path(self) -> list[frozenset[int]]:
         """Nested supports from all columns down to one, dropping the least useful column.
 

@@ -48,7 +48,9 @@ class Structure:
     pairs : mapping of (i, j) to str
         Interacting pairs (``i < j``): ``"difference"``, ``"sum"`` or ``"joint"``.
     radial : tuple of int
-        Non-periodic coordinates (two or more) that enter through ``Σ q²`` only.
+        Non-periodic coordinates (two or more) that enter through ``Σ w_i q_i²`` only.
+    weights : tuple of float
+        The ``w_i`` of ``radial`` (the first is 1; all 1 for a round radius).
     measured : dict
         The probe values behind each answer (for the record).
     """
@@ -56,6 +58,7 @@ class Structure:
     variables: tuple[int, ...]
     pairs: Mapping[tuple[int, int], str]
     radial: tuple[int, ...] = ()
+    weights: tuple[float, ...] = ()
     measured: dict = field(default_factory=dict)
 
 
@@ -148,8 +151,8 @@ def analyse_structure(function: Callable[[np.ndarray], np.ndarray], space: State
             continue
         pairs[(i, j)] = _interaction_kind(probes, i, j)
         measured["pairs"][f"{i},{j}"] = strength
-    radial = _radial_group(space, variables, pairs, points, gradient)
-    return Structure(variables, pairs, radial, measured)
+    radial, weights = _radial_group(space, variables, pairs, points, gradient)
+    return Structure(variables, pairs, radial, weights, measured)
 
 
 def _interaction_kind(probes: _Differences, i: int, j: int) -> str:
@@ -173,17 +176,36 @@ def _interaction_kind(probes: _Differences, i: int, j: int) -> str:
 
 def _radial_group(space: StateSpace, variables: tuple[int, ...],
                   pairs: Mapping[tuple[int, int], str], points: np.ndarray,
-                  gradient: np.ndarray) -> tuple[int, ...]:
-    """Non-periodic coordinates joined by joint interactions, if they enter radially."""
+                  gradient: np.ndarray) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Non-periodic coordinates joined by joint interactions that enter through an
+    ellipsoidal radius ``Σ w_i q_i²`` (``w_0 = 1``), and the weights; ``((), ())`` if not.
+
+    For ``f = F(Σ w_i q_i²)``, ``q_0 ∂_j f / (q_j ∂_0 f) = w_j`` at every point: the weight
+    is the median of that ratio, and the group counts when the generalised rotations
+    ``w_j q_j ∂_0 f − q_0 ∂_j f`` vanish. Weights within 1 % of 1 are taken as 1.
+    """
     group = sorted({k for (i, j), kind in pairs.items() if kind == "joint"
                     for k in (i, j) if not space.periodic[k]})
     group = [k for k in group if k in variables]
     if len(group) < 2:
-        return ()
-    radius = np.sqrt(np.sum(points[:, group] ** 2, axis=1))
-    size = _rms(radius * np.linalg.norm(gradient[:, group], axis=1))
-    for i, j in itertools.combinations(group, 2):
-        rotation = points[:, i] * gradient[:, j] - points[:, j] * gradient[:, i]
+        return (), ()
+    first = group[0]
+    weights = [1.0]
+    for j in group[1:]:
+        denominator = points[:, j] * gradient[:, first]
+        usable = np.abs(denominator) > 1e-3 * max(float(np.max(np.abs(denominator))), 1e-300)
+        if usable.sum() < 5:
+            return (), ()
+        ratio = points[usable, first] * gradient[usable, j] / denominator[usable]
+        weight = float(np.median(ratio))
+        if not weight > 0:
+            return (), ()
+        weights.append(1.0 if abs(weight - 1) <= 1e-2 else weight)
+    scaled = points[:, group] * np.sqrt(weights)
+    size = _rms(np.linalg.norm(scaled, axis=1) * np.linalg.norm(gradient[:, group], axis=1))
+    for a, j in enumerate(group[1:], start=1):
+        rotation = weights[a] * points[:, j] * gradient[:, first] \
+            - points[:, first] * gradient[:, j]
         if _rms(rotation) > INVARIANCE * size:
-            return ()
-    return tuple(group)
+            return (), ()
+    return tuple(group), tuple(weights)

@@ -72,13 +72,21 @@ class FormsBackend(SparseBackend):
         structure = self.structure(problem, seed)
         self.structures[problem.name] = structure
         terms = form_terms(problem.space, structure, self.library, self.harmonics)
-        params: dict[sp.Symbol, float] = {}
+        params: dict[sp.Symbol, float] = {
+            s: v for a in arguments(problem.space, structure) for s, v in a.params.items()}
+        supports: list[list[int]] = []
         if self.families:
+            best: dict[tuple[int, ...], list[int]] = {}
             for fitted in self._families(problem, structure):
+                columns = list(range(len(terms), len(terms) + len(fitted.terms)))
                 terms += list(fitted.terms)
                 params[fitted.symbol] = fitted.value
+                supports.append([0, *columns])  # the constant and the family alone
+                best.setdefault(fitted.argument.coordinates, columns)
+            if len(best) > 1:  # every argument's best family together
+                supports.append([0, *(k for columns in best.values() for k in columns)])
         design = evaluate_terms(terms, problem.symbols, problem.inputs, params)
-        rows = self._path(problem, terms, design)
+        rows = self._path(problem, terms, design, supports)
         out = []
         for candidate in self._build(problem, terms, rows, params):
             used = {s: v for s, v in params.items() if s in candidate.expr.free_symbols}

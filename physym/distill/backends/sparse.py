@@ -68,9 +68,12 @@ class SparseBackend(Backend):
             candidates += self._speed_scan(problem, fixed, design, nonlinear)
         return candidates
 
-    def _path(self, problem: Problem, terms: Sequence[sp.Expr], design: np.ndarray
-              ) -> list[_Row]:
-        """The complexity–error front as rows (no SymPy expressions built yet)."""
+    def _path(self, problem: Problem, terms: Sequence[sp.Expr], design: np.ndarray,
+              extra: Sequence[Sequence[int]] = ()) -> list[_Row]:
+        """The complexity–error front as rows (no SymPy expressions built yet).
+
+        ``extra``: supports (indices into ``terms``) to try besides the paths.
+        """
         finite = np.all(np.isfinite(design), axis=0)
         normalised, norms = normalise(np.where(np.isfinite(design), design, 0.0))
         kept = [k for k in independent_columns(normalised) if finite[k]]
@@ -78,6 +81,7 @@ class SparseBackend(Backend):
         supports = fit.stlsq_path(_THRESHOLDS) | {frozenset()}
         if kept:
             supports |= set(fit.backward_path()) | fit.small_supports()
+            supports |= set(fit.forward_path())
         cost = [complexity(sp.Float(1.5) * terms[k]) for k in kept]
         rows = []
         for support in supports:
@@ -86,6 +90,16 @@ class SparseBackend(Backend):
             ordered = sorted(support)
             rows.append(_Row(size, rms, tuple(kept[s] for s in ordered),
                              tuple(coef[s] * problem.scale / norms[kept[s]] for s in ordered)))
+        for support in extra:  # fitted alone: their columns may be near earlier ones
+            ordered = sorted(set(support))
+            if not ordered or not all(finite[k] for k in ordered):
+                continue
+            own = SubsetLeastSquares(normalised[:, ordered], problem.target / problem.scale)
+            coef, rms = own.solve(range(len(ordered)))
+            size = sum(complexity(sp.Float(1.5) * terms[k]) for k in ordered) + \
+                (len(ordered) > 1)
+            rows.append(_Row(size, rms, tuple(ordered), tuple(
+                c * problem.scale / norms[k] for c, k in zip(coef, ordered, strict=True))))
         rows.sort(key=lambda row: (row.size, row.error))
         front: list[_Row] = []
         for row in rows:  # keep a richer model only if it is at least 1 % more accurate
