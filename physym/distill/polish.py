@@ -80,6 +80,7 @@ class Polisher:
 
     def refresh(self, symbols: list[sp.Symbol] | None = None) -> None:
         """Re-evaluate the columns after parameters changed (``symbols``; all if None)."""
+        changed: list[int] | None = None
         if symbols is None:
             self.mass, self.force = self.dynamics.evaluate(self.states, self.params)
         elif symbols:
@@ -87,9 +88,17 @@ class Polisher:
             if changed:
                 mass, force = self.dynamics.evaluate(self.states, self.params, changed)
                 self.mass[:, changed], self.force[:, changed] = mass, force
-        columns = np.einsum("bij,bkj->bik", self._weights, self.dynamics.columns(
-            self.mass, self.force, self.targets))
-        self.design = np.nan_to_num(columns.reshape(-1, columns.shape[-1]))
+        elif hasattr(self, "design"):
+            changed = []
+        if changed is None:  # every column: (batch, n, K), weighted by the inverse mass
+            weighted = self._weights @ np.swapaxes(self.dynamics.columns(
+                self.mass, self.force, self.targets), 1, 2)
+            self.design = np.nan_to_num(weighted.reshape(-1, weighted.shape[-1]))
+        elif changed:  # only the columns of terms whose parameters moved
+            columns = self.dynamics.columns(self.mass[:, changed], self.force[:, changed],
+                                            self.targets)
+            weighted = self._weights @ np.swapaxes(columns, 1, 2)
+            self.design[:, changed] = np.nan_to_num(weighted.reshape(-1, len(changed)))
         if self.scale.kind == "term":
             self.vector = np.eye(len(self.dynamics.terms))[self.scale.index]
         else:

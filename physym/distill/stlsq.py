@@ -99,7 +99,7 @@ class SubsetLeastSquares:
             supports.add(frozenset(active))
         return supports
 
-    def small_supports(self, max_size: int = 2, limit: int = 5000) -> set[frozenset[int]]:
+    def small_supports(self, max_size: int = 2, limit: int = 1500) -> set[frozenset[int]]:
         """Every support of up to ``max_size`` columns (fewer sizes if that exceeds ``limit``).
 
         Greedy paths can miss the best one- or two-term model when columns are strongly
@@ -115,19 +115,30 @@ class SubsetLeastSquares:
 
     def forward_path(self, max_size: int = 12) -> list[frozenset[int]]:
         """Nested supports from one column up, each adding the column that lowers the
-        residual most (forward stepwise selection).
+        residual most (forward stepwise selection, on the compressed problem).
 
         Finds a few columns that explain the target together where thresholding and
         backward elimination wander among many correlated ones.
         """
+        columns = self.r_factor.copy()  # columns orthogonalised against the chosen ones
+        residual = self.projected.copy()
         active: list[int] = []
         path = []
-        rest = list(range(self.n_columns))
-        while rest and len(active) < max_size:
-            errors = [self.solve([*active, k])[1] for k in rest]
-            best = rest[int(np.argmin(errors))]
+        for _ in range(min(max_size, self.n_columns)):
+            norms = np.linalg.norm(columns, axis=0)
+            scores = np.zeros(self.n_columns)
+            usable = norms > 1e-10 * max(float(np.max(norms)), 1e-300)
+            usable[active] = False
+            if not usable.any():
+                break
+            scores[usable] = np.abs(columns[:, usable].T @ residual) / norms[usable]
+            best = int(np.argmax(scores))
+            if not usable[best] or scores[best] <= 0:
+                break  # the target is explained
+            direction = columns[:, best] / norms[best]
+            residual = residual - direction * (direction @ residual)
+            columns = columns - np.outer(direction, direction @ columns)
             active.append(best)
-            rest.remove(best)
             path.append(frozenset(active))
         return path
 

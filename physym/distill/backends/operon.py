@@ -6,11 +6,15 @@ description length) often prefers ``k·cos(εq)`` imitating ``q²``, so physym i
 applies its common selection rule (the simplest model within the error tolerance) to the
 front. Model strings are parsed with physym's safe expression parser (never ``eval``),
 variables ``x0, x1, …`` mapped to the coordinate (and velocity) symbols; constants that
-are within round-off of a simple rational are snapped when that does not worsen the fit.
+are within round-off of a simple rational are snapped when that does not worsen the fit,
+and the remaining inner constants become parameters that the polish refines on the data
+(and snaps to simple numbers where the data allow), so ``cos(0.9996 θ)`` ends as ``cos θ``;
+spurious additive terms are dropped by the polish's prune.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any
 
@@ -26,6 +30,9 @@ from physym.systems.expression_parser import SpecError, parse_expression
 __all__ = ["OperonBackend", "parse_model_string"]
 
 _INSTALL = "the 'operon' backend needs pyoperon: pip install 'physym[operon]'"
+#: Inner constants of one model that become polish parameters (the rest stay numbers).
+MAX_INNER_PARAMETERS = 6
+_COUNTER = itertools.count()
 
 
 def parse_model_string(text: str, symbols: tuple[sp.Symbol, ...]) -> sp.Expr:
@@ -92,8 +99,24 @@ class OperonBackend(Backend):
             expr = snap_inner_constants(expr, lambda e: refit_linear(problem, e)[1])
             expr, error = refit_linear(problem, expr)
             if np.isfinite(error):
-                candidates.append(Candidate(expr, error, complexity(expr), self.name))
+                expr, params = self._parametrise(expr)
+                candidates.append(Candidate(expr, error, complexity(expr), self.name, params))
         return candidates
+
+    def _parametrise(self, expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Symbol, float]]:
+        """Inner constants (``cos(0.9996 θ)``) as parameters that the polish refines on the
+        data and snaps where the data allow; the outer coefficients stay linear."""
+        pieces, params = [], {}
+        for term in sp.Add.make_args(expr):
+            coefficient, monic = term.as_coeff_Mul()
+            for number in sorted(monic.atoms(sp.Float), key=lambda f: -abs(float(f))):
+                if len(params) >= MAX_INNER_PARAMETERS:
+                    break
+                symbol = sp.Symbol(f"p_gp{next(_COUNTER)}", real=True)
+                params[symbol] = float(number)
+                monic = monic.xreplace({number: symbol})
+            pieces.append(coefficient * monic)
+        return sp.Add(*pieces), params
 
 
 def refit_linear(problem: Problem, expr: sp.Expr) -> tuple[sp.Expr, float]:
