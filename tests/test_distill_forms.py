@@ -39,8 +39,14 @@ def symbols(names: str) -> tuple[sp.Symbol, ...]:
 
 def recovered(system: System, **options):
     model = ExpressionModel(perturbed_lagrangian(system, 1e-3), system.coordinates)
-    return distill(model, system, data=exact_data(system, n=2500), n_states=600,
-                   fallback_backend=None, **options)
+    return distill(
+        model,
+        system,
+        data=exact_data(system, n=2500),
+        n_states=600,
+        fallback_backend=None,
+        **options,
+    )
 
 
 def assert_exact(system: System, result) -> None:
@@ -53,12 +59,16 @@ def assert_exact(system: System, result) -> None:
 
 def test_second_harmonic_on_a_velocity_term():
     # A point on a sphere: M_φφ = l² sin²θ, i.e. a constant and cos 2θ.
-    theta, phi, theta_dot, phi_dot = symbols("theta phi theta_dot phi_dot")
-    system = System("sphere_point", ["theta", "phi"],
-                    sp.Rational(9, 10) * (theta_dot**2 + sp.sin(theta) ** 2 * phi_dot**2) / 2
-                    + sp.Rational(37, 10) * sp.cos(theta), {},
-                    {"theta": (0.5, 2.6), "phi": (-3.1, 3.1), "theta_dot": (-2, 2),
-                     "phi_dot": (-2, 2)}, periodic=["phi"])
+    theta, theta_dot, phi_dot = symbols("theta theta_dot phi_dot")
+    system = System(
+        "sphere_point",
+        ["theta", "phi"],
+        sp.Rational(9, 10) * (theta_dot**2 + sp.sin(theta) ** 2 * phi_dot**2) / 2
+        + sp.Rational(37, 10) * sp.cos(theta),
+        {},
+        {"theta": (0.5, 2.6), "phi": (-3.1, 3.1), "theta_dot": (-2, 2), "phi_dot": (-2, 2)},
+        periodic=["phi"],
+    )
     result = recovered(system)
     assert_exact(system, result)
     assert result.lagrangian.has(sp.cos(2 * theta))
@@ -67,9 +77,14 @@ def test_second_harmonic_on_a_velocity_term():
 def test_a_plus_b_cos_2theta_in_the_potential():
     # A bead on a hoop spun about its vertical diameter: V ∝ −(ω²/2) sin²θ − g cos θ.
     theta, theta_dot = symbols("theta theta_dot")
-    system = System("spun_bead", ["theta"], theta_dot**2 / 2 + 8 * sp.sin(theta) ** 2
-                    + 3 * sp.cos(theta), {}, {"theta": (-3.1, 3.1), "theta_dot": (-3, 3)},
-                    periodic=["theta"])
+    system = System(
+        "spun_bead",
+        ["theta"],
+        theta_dot**2 / 2 + 8 * sp.sin(theta) ** 2 + 3 * sp.cos(theta),
+        {},
+        {"theta": (-3.1, 3.1), "theta_dot": (-3, 3)},
+        periodic=["theta"],
+    )
     result = recovered(system)
     assert_exact(system, result)
     assert result.search["level"] == "forms"
@@ -78,11 +93,18 @@ def test_a_plus_b_cos_2theta_in_the_potential():
 def test_trigonometry_of_an_angle_not_declared_periodic():
     # A pendulum hanging from a sliding block; nobody declared theta periodic.
     x, theta, x_dot, theta_dot = symbols("x theta x_dot theta_dot")
-    lagrangian = (3 * x_dot**2 + 2 * x_dot * theta_dot * sp.cos(theta) + theta_dot**2) / 2 \
-        + 5 * sp.cos(theta) - x**2
-    system = System("block_pendulum", ["x", "theta"], lagrangian, {},
-                    {"x": (-1, 1), "theta": (-2.4, 2.4), "x_dot": (-1, 1),
-                     "theta_dot": (-2, 2)})
+    lagrangian = (
+        (3 * x_dot**2 + 2 * x_dot * theta_dot * sp.cos(theta) + theta_dot**2) / 2
+        + 5 * sp.cos(theta)
+        - x**2
+    )
+    system = System(
+        "block_pendulum",
+        ["x", "theta"],
+        lagrangian,
+        {},
+        {"x": (-1, 1), "theta": (-2.4, 2.4), "x_dot": (-1, 1), "theta_dot": (-2, 2)},
+    )
     assert_exact(system, recovered(system))
 
 
@@ -90,8 +112,9 @@ def test_an_exponential_with_an_unknown_rate():
     # (1 − exp(−a(x − x0)))² with a = 1.6: the rate is fitted, then snapped to 8/5.
     x, x_dot = symbols("x x_dot")
     well = 3 * (1 - sp.exp(-sp.Rational(8, 5) * (x - sp.Rational(1, 4)))) ** 2
-    system = System("exp_well", ["x"], x_dot**2 / 2 - well, {},
-                    {"x": (-0.3, 1.6), "x_dot": (-1.5, 1.5)})
+    system = System(
+        "exp_well", ["x"], x_dot**2 / 2 - well, {}, {"x": (-0.3, 1.6), "x_dot": (-1.5, 1.5)}
+    )
     result = recovered(system)
     assert_exact(system, result)
     assert result.lagrangian.has(sp.exp(-sp.Rational(8, 5) * x))
@@ -103,9 +126,13 @@ def test_exponentials_of_coordinate_differences_on_a_ring():
     q = symbols("x1 x2 x3")
     v = symbols("x1_dot x2_dot x3_dot")
     potential = sum(sp.exp(q[i] - q[(i + 1) % 3]) for i in range(3))
-    system = System("exp_ring", ["x1", "x2", "x3"], sum(s**2 for s in v) / 2 - potential,
-                    {}, {**{f"x{i}": (-0.8, 0.8) for i in (1, 2, 3)},
-                         **{f"x{i}_dot": (-1, 1) for i in (1, 2, 3)}})
+    system = System(
+        "exp_ring",
+        ["x1", "x2", "x3"],
+        sum(s**2 for s in v) / 2 - potential,
+        {},
+        {**{f"x{i}": (-0.8, 0.8) for i in (1, 2, 3)}, **{f"x{i}_dot": (-1, 1) for i in (1, 2, 3)}},
+    )
     result = recovered(system)
     assert_exact(system, result)
     assert len(sp.Add.make_args(result.lagrangian)) == 6
@@ -116,8 +143,13 @@ def test_constant_accelerations_keep_a_definite_mass_matrix():
     # data cannot pick M; the result must keep the network's definiteness.
     x, y, x_dot, y_dot = symbols("x y x_dot y_dot")
     lagrangian = (5 * x_dot**2 + 2 * x_dot * y_dot + 2 * y_dot**2) / 2 + 3 * x - 7 * y
-    system = System("two_blocks", ["x", "y"], lagrangian, {},
-                    {"x": (-1, 1), "y": (-1, 1), "x_dot": (-1, 1), "y_dot": (-1, 1)})
+    system = System(
+        "two_blocks",
+        ["x", "y"],
+        lagrangian,
+        {},
+        {"x": (-1, 1), "y": (-1, 1), "x_dot": (-1, 1), "y_dot": (-1, 1)},
+    )
     result = recovered(system)
     assert result.found
     assert accel_error(system, result.lagrangian) <= 1e-9
@@ -128,9 +160,14 @@ def test_constant_accelerations_keep_a_definite_mass_matrix():
 
 def test_decimal_coefficients_are_exact():
     theta, theta_dot = symbols("theta theta_dot")
-    system = System("decimal", ["theta"], sp.Float("0.61325") * theta_dot**2
-                    + sp.Float("7.4183") * sp.cos(theta), {},
-                    {"theta": (-3, 3), "theta_dot": (-2, 2)}, periodic=["theta"])
+    system = System(
+        "decimal",
+        ["theta"],
+        sp.Float("0.61325") * theta_dot**2 + sp.Float("7.4183") * sp.cos(theta),
+        {},
+        {"theta": (-3, 3), "theta_dot": (-2, 2)},
+        periodic=["theta"],
+    )
     result = recovered(system)
     assert_exact(system, result)
     # Independently of compare: the ratio of the two coefficients is the truth's.
@@ -142,14 +179,23 @@ def test_a_form_outside_the_grammar_is_not_presented_as_the_answer():
     # A Gaussian well is no form of the grammar: the best candidate imitates it, and the
     # result says that no closed form was found.
     x, x_dot = symbols("x x_dot")
-    system = System("gauss_well", ["x"], x_dot**2 / 2 + 2 * sp.exp(-x**2 * 3 / 2), {},
-                    {"x": (-2, 2), "x_dot": (-1, 1)})
+    system = System(
+        "gauss_well",
+        ["x"],
+        x_dot**2 / 2 + 2 * sp.exp(-(x**2) * 3 / 2),
+        {},
+        {"x": (-2, 2), "x_dot": (-1, 1)},
+    )
     result = recovered(system)
     assert result.closed_form in ("approximate", "none") and not result.found
     assert result.acceptance["error"] > 1e-9
     assert [level["level"] for level in result.search["levels"]] == ["library", "forms"]
-    summary = {"exact": True, "equivalent": True, "recovered_lagrangian": "x",
-               "accel_rel_error": {"recovered": 1e-7}}
+    summary = {
+        "exact": True,
+        "equivalent": True,
+        "recovered_lagrangian": "x",
+        "accel_rel_error": {"recovered": 1e-7},
+    }
     apply_outcome(summary, result)
     assert summary["exact"] is False and summary["equivalent"] is False
     assert summary["recovered_lagrangian"] is None

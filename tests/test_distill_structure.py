@@ -15,8 +15,12 @@ from physym.distill.structure import Structure, analyse_structure
 
 def box(names, low, high, periodic=()):
     n = len(names)
-    return StateSpace(tuple(names), tuple(name in periodic for name in names),
-                      np.array([*low, *[-1.0] * n]), np.array([*high, *[1.0] * n]))
+    return StateSpace(
+        tuple(names),
+        tuple(name in periodic for name in names),
+        np.array([*low, *[-1.0] * n]),
+        np.array([*high, *[1.0] * n]),
+    )
 
 
 def probe(function, space):
@@ -30,11 +34,14 @@ def test_dependence_and_additive_separation():
     assert dict(found.pairs) == {}
 
 
-@pytest.mark.parametrize(("function", "kind"), [
-    (lambda q: np.exp(q[:, 0] - q[:, 1]), "difference"),
-    (lambda q: np.cos(q[:, 0] + q[:, 1]), "sum"),
-    (lambda q: q[:, 0] ** 2 * np.sin(q[:, 1]), "joint"),
-])
+@pytest.mark.parametrize(
+    ("function", "kind"),
+    [
+        (lambda q: np.exp(q[:, 0] - q[:, 1]), "difference"),
+        (lambda q: np.cos(q[:, 0] + q[:, 1]), "sum"),
+        (lambda q: q[:, 0] ** 2 * np.sin(q[:, 1]), "joint"),
+    ],
+)
 def test_how_a_pair_interacts(function, kind):
     found = probe(function, box("ab", [0.5, -1.5], [1.5, 1.5]))
     assert dict(found.pairs) == {(0, 1): kind}
@@ -70,8 +77,14 @@ def test_joint_pairs_get_products_and_differences_their_own_argument():
 
 def fitted(argument, inputs, symbols, target, order=0, base=()):
     counter = iter(range(1000))
-    families = fit_families([argument], [View(target, order, list(base))], inputs, symbols,
-                            lambda: sp.Symbol(f"p{next(counter)}", real=True), keep=1)
+    families = fit_families(
+        [argument],
+        [View(target, order, list(base))],
+        inputs,
+        symbols,
+        lambda: sp.Symbol(f"p{next(counter)}", real=True),
+        keep=1,
+    )
     return families[0]
 
 
@@ -80,8 +93,13 @@ def test_variable_projection_finds_an_unknown_rate():
     inputs = np.linspace(-0.5, 1.5, 300)[:, None]
     u = inputs[:, 0]
     target = 2.0 * (1 - np.exp(-1.37 * (u - 0.2))) ** 2
-    best = fitted(Argument(x, -0.5, 1.5, False, (0,)), inputs, (x,), target - target.mean(),
-                  base=[sp.Integer(1)])
+    best = fitted(
+        Argument(x, -0.5, 1.5, False, (0,)),
+        inputs,
+        (x,),
+        target - target.mean(),
+        base=[sp.Integer(1)],
+    )
     assert best.family == "exp2"
     # A start for the polish (which refines it on the data): precise, not round-off.
     assert best.value == pytest.approx(-1.37, rel=1e-7)

@@ -21,21 +21,31 @@ pipeline = pytest.importorskip("physym.pipeline")
 
 
 def _forms() -> dict[str, System]:
-    theta, phi, x, theta_dot, phi_dot, x_dot = sp.symbols(
-        "theta phi x theta_dot phi_dot x_dot", real=True)
-    sphere = System("sphere_point", ["theta", "phi"],
-                    (theta_dot**2 + sp.sin(theta) ** 2 * phi_dot**2) / 2
-                    + 4 * sp.cos(theta), {},
-                    {"theta": (0.5, 2.6), "phi": (-3.1, 3.1), "theta_dot": (-2, 2),
-                     "phi_dot": (-2, 2)}, periodic=["phi"])
-    well = System("exp_well", ["x"], x_dot**2 / 2
-                  - 2 * (1 - sp.exp(-sp.Rational(6, 5) * x)) ** 2, {},
-                  {"x": (-0.4, 1.5), "x_dot": (-1.5, 1.5)})
-    block = System("block_pendulum", ["x", "theta"],
-                   (3 * x_dot**2 + 2 * x_dot * theta_dot * sp.cos(theta) + theta_dot**2) / 2
-                   + 5 * sp.cos(theta) - x**2, {},
-                   {"x": (-1, 1), "theta": (-2.4, 2.4), "x_dot": (-1, 1),
-                    "theta_dot": (-2, 2)})
+    theta, x, theta_dot, phi_dot, x_dot = sp.symbols("theta x theta_dot phi_dot x_dot", real=True)
+    sphere = System(
+        "sphere_point",
+        ["theta", "phi"],
+        (theta_dot**2 + sp.sin(theta) ** 2 * phi_dot**2) / 2 + 4 * sp.cos(theta),
+        {},
+        {"theta": (0.5, 2.6), "phi": (-3.1, 3.1), "theta_dot": (-2, 2), "phi_dot": (-2, 2)},
+        periodic=["phi"],
+    )
+    well = System(
+        "exp_well",
+        ["x"],
+        x_dot**2 / 2 - 2 * (1 - sp.exp(-sp.Rational(6, 5) * x)) ** 2,
+        {},
+        {"x": (-0.4, 1.5), "x_dot": (-1.5, 1.5)},
+    )
+    block = System(
+        "block_pendulum",
+        ["x", "theta"],
+        (3 * x_dot**2 + 2 * x_dot * theta_dot * sp.cos(theta) + theta_dot**2) / 2
+        + 5 * sp.cos(theta)
+        - x**2,
+        {},
+        {"x": (-1, 1), "theta": (-2.4, 2.4), "x_dot": (-1, 1), "theta_dot": (-2, 2)},
+    )
     return {s.name: s for s in (sphere, well, block)}
 
 
@@ -44,8 +54,9 @@ def _forms() -> dict[str, System]:
 def test_trained_network_of_a_new_form_is_recovered_exactly(name, tmp_path):
     system = _forms()[name]
     stages = [s for s in pipeline.STAGES if s.name in ("data", "train", "evaluate")]
-    run = pipeline.fit(system, tmp_path / "run", samples=6000, epochs=40, stages=stages,
-                       progress=False)
+    run = pipeline.fit(
+        system, tmp_path / "run", samples=6000, epochs=40, stages=stages, progress=False
+    )
     with np.load(tmp_path / "run" / "data.npz") as data:
         train, test = data["train_index"], data["test_index"]
         states, accelerations = data["states"], data["accelerations"]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,10 +24,10 @@ import sympy as sp
 from physym.comparison._latex import parse_lagrangian
 from physym.comparison._result import Comparison
 from physym.comparison._symbolic import (
-    numeric_coefficients,
     as_rational,
     decide_zero,
     euler_lagrange_rows,
+    numeric_coefficients,
     rationalise,
     simple_rational,
     snap_coefficients,

@@ -59,7 +59,7 @@ def _contribution(kind: tuple, expr: sp.Expr, space: StateSpace) -> sp.Expr:
         i, j = kind[1:]
         return expr * v[i] ** 2 / 2 if i == j else expr * v[i] * v[j]
     if kind[0] == "curl":
-        potential = vector_potential({kind[1:]: expr}, q, space.q_reference)
+        potential = vector_potential({kind[1:]: expr}, q, list(space.q_reference))
         return sum((a * s for a, s in zip(potential, v, strict=True)), sp.Integer(0))
     if kind[0] == "T":
         at_rest = {s: 0 for s in v}

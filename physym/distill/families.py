@@ -65,23 +65,43 @@ FAMILIES: tuple[Family, ...] = (
     Family("exp2", lambda u, p: [sp.exp(p * u), sp.exp(2 * p * u)], _rates, lambda a: True),
     Family("uexp", lambda u, p: [sp.exp(p * u), u * sp.exp(p * u)], _rates, lambda a: True),
     Family("pole", lambda u, p: [1 / (u + p)], _poles, lambda a: True),
-    Family("soft", lambda u, p: [1 / sp.sqrt(u**2 + p)],
-           lambda a: max(abs(a.low), abs(a.high)) ** 2 * np.geomspace(1e-3, 10.0, 14),
-           lambda a: True),
-    Family("log", lambda u, p: [sp.log(u + p)], lambda a: _poles(a, "below"),
-           lambda a: True),
-    Family("power", lambda u, p: [u**p], lambda a: np.setdiff1d(np.linspace(-4, 4, 33), [0]),
-           lambda a: a.low > 0),
-    Family("power2", lambda u, p: [u**p, u ** (2 * p)],
-           lambda a: np.setdiff1d(np.linspace(-8, 8, 33), [0]), lambda a: a.low > 0),
-    Family("sech2", lambda u, p: [1 / sp.cosh(p * u) ** 2],
-           lambda a: _rates(a)[_rates(a) > 0], lambda a: True),
-    Family("logsoft", lambda u, p: [sp.log(u**2 + p)],
-           lambda a: max(abs(a.low), abs(a.high)) ** 2 * np.geomspace(1e-3, 10.0, 14),
-           lambda a: True),
-    Family("wave", lambda u, p: [sp.cos(p * u), sp.sin(p * u)],
-           lambda a: 2 * np.pi / max(a.span, 1e-12) * np.geomspace(0.25, 6.0, 16),
-           lambda a: not a.periodic),
+    Family(
+        "soft",
+        lambda u, p: [1 / sp.sqrt(u**2 + p)],
+        lambda a: max(abs(a.low), abs(a.high)) ** 2 * np.geomspace(1e-3, 10.0, 14),
+        lambda a: True,
+    ),
+    Family("log", lambda u, p: [sp.log(u + p)], lambda a: _poles(a, "below"), lambda a: True),
+    Family(
+        "power",
+        lambda u, p: [u**p],
+        lambda a: np.setdiff1d(np.linspace(-4, 4, 33), [0]),
+        lambda a: a.low > 0,
+    ),
+    Family(
+        "power2",
+        lambda u, p: [u**p, u ** (2 * p)],
+        lambda a: np.setdiff1d(np.linspace(-8, 8, 33), [0]),
+        lambda a: a.low > 0,
+    ),
+    Family(
+        "sech2",
+        lambda u, p: [1 / sp.cosh(p * u) ** 2],
+        lambda a: _rates(a)[_rates(a) > 0],
+        lambda a: True,
+    ),
+    Family(
+        "logsoft",
+        lambda u, p: [sp.log(u**2 + p)],
+        lambda a: max(abs(a.low), abs(a.high)) ** 2 * np.geomspace(1e-3, 10.0, 14),
+        lambda a: True,
+    ),
+    Family(
+        "wave",
+        lambda u, p: [sp.cos(p * u), sp.sin(p * u)],
+        lambda a: 2 * np.pi / max(a.span, 1e-12) * np.geomspace(0.25, 6.0, 16),
+        lambda a: not a.periodic,
+    ),
 )
 
 
@@ -146,16 +166,16 @@ class View:
 _T = sp.Dummy("t")
 
 
-def _columns(family: Family, argument: Argument, symbol: sp.Symbol, order: int
-             ) -> list[sp.Expr]:
+def _columns(family: Family, argument: Argument, symbol: sp.Symbol, order: int) -> list[sp.Expr]:
     """The family's columns differentiated ``order`` times with respect to the argument."""
     columns = family.columns(_T, symbol)
-    return [sp.diff(c, _T, order).subs(_T, argument.expr) if order else
-            c.subs(_T, argument.expr) for c in columns]
+    return [
+        sp.diff(c, _T, order).subs(_T, argument.expr) if order else c.subs(_T, argument.expr)
+        for c in columns
+    ]
 
 
-def derivative_terms(terms: Sequence[sp.Expr], argument: Argument, order: int
-                     ) -> list[sp.Expr]:
+def derivative_terms(terms: Sequence[sp.Expr], argument: Argument, order: int) -> list[sp.Expr]:
     """``d^order/du^order`` of terms written in the argument ``u`` (zeros dropped)."""
     out = []
     for term in terms:
@@ -166,19 +186,27 @@ def derivative_terms(terms: Sequence[sp.Expr], argument: Argument, order: int
     return out
 
 
-def _fit_one(family: Family, argument: Argument, symbol: sp.Symbol, view: View,
-             inputs: np.ndarray, symbols: Sequence[sp.Symbol], projector: _Projector
-             ) -> tuple[float, float]:
-    columns = [c.xreplace(dict(argument.params))
-               for c in _columns(family, argument, symbol, view.order)]
+def _fit_one(
+    family: Family,
+    argument: Argument,
+    symbol: sp.Symbol,
+    view: View,
+    inputs: np.ndarray,
+    symbols: Sequence[sp.Symbol],
+    projector: _Projector,
+) -> tuple[float, float]:
+    columns = [
+        c.xreplace(dict(argument.params)) for c in _columns(family, argument, symbol, view.order)
+    ]
     compiled = sp.lambdify((*symbols, symbol), columns, "numpy")
     values = list(inputs.T)
 
     def residual(p: float) -> float:
         with np.errstate(all="ignore"):
             out = compiled(*values, p)
-        design = np.column_stack([np.broadcast_to(np.asarray(c, dtype=np.float64),
-                                                  (inputs.shape[0],)) for c in out])
+        design = np.column_stack(
+            [np.broadcast_to(np.asarray(c, dtype=np.float64), (inputs.shape[0],)) for c in out]
+        )
         return projector.residual(design)
 
     grid = family.grid(argument)
@@ -188,16 +216,27 @@ def _fit_one(family: Family, argument: Argument, symbol: sp.Symbol, view: View,
         return float(grid[k]), np.inf
     lo, hi = sorted((grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]))
     if hi > lo and np.sign(lo) == np.sign(hi):  # never across p = 0 (a degenerate column)
-        best = minimize_scalar(residual, bounds=(lo, hi), method="bounded",
-                               options={"xatol": 1e-10 * max(abs(lo), abs(hi))})
+        best = minimize_scalar(
+            residual,
+            bounds=(lo, hi),
+            method="bounded",
+            options={"xatol": 1e-10 * max(abs(lo), abs(hi))},
+        )
         if best.fun < scores[k]:
             return float(best.x), float(best.fun)
     return float(grid[k]), float(scores[k])
 
 
-def fit_families(arguments: Sequence[Argument], views: Sequence[View], inputs: np.ndarray,
-                 symbols: Sequence[sp.Symbol], new_symbol: Callable[[], sp.Symbol], *,
-                 keep: int = 3, rounds: int = 2) -> list[FittedFamily]:
+def fit_families(
+    arguments: Sequence[Argument],
+    views: Sequence[View],
+    inputs: np.ndarray,
+    symbols: Sequence[sp.Symbol],
+    new_symbol: Callable[[], sp.Symbol],
+    *,
+    keep: int = 3,
+    rounds: int = 2,
+) -> list[FittedFamily]:
     """Fit every family that applies on every argument (see the module docstring).
 
     Parameters
@@ -231,12 +270,17 @@ def fit_families(arguments: Sequence[Argument], views: Sequence[View], inputs: n
             argument, view = arguments[a], views[a]
             if view.order and round_:
                 continue
-            base = evaluate_terms(view.base, symbols, inputs, known) if view.base else \
-                np.zeros((inputs.shape[0], 0))
+            base = (
+                evaluate_terms(view.base, symbols, inputs, known)
+                if view.base
+                else np.zeros((inputs.shape[0], 0))
+            )
             if not view.order:
-                extra = [evaluate_terms(list(f.terms), symbols, inputs,
-                                        {**known, f.symbol: f.value})
-                         for b, f in best.items() if b != a]
+                extra = [
+                    evaluate_terms(list(f.terms), symbols, inputs, {**known, f.symbol: f.value})
+                    for b, f in best.items()
+                    if b != a
+                ]
                 base = np.column_stack([base, *extra]) if extra else base
             projector = _Projector(base, view.target)
             scale = max(float(np.sqrt(np.mean(view.target**2))), 1e-300)
@@ -245,12 +289,20 @@ def fit_families(arguments: Sequence[Argument], views: Sequence[View], inputs: n
                 if not family.applies(argument):
                     continue
                 symbol = new_symbol()
-                value, residual = _fit_one(family, argument, symbol, view, inputs, symbols,
-                                           projector)
+                value, residual = _fit_one(
+                    family, argument, symbol, view, inputs, symbols, projector
+                )
                 if np.isfinite(residual):
-                    results.append(FittedFamily(family.name, argument,
-                                                tuple(_columns(family, argument, symbol, 0)),
-                                                symbol, value, residual / scale))
+                    results.append(
+                        FittedFamily(
+                            family.name,
+                            argument,
+                            tuple(_columns(family, argument, symbol, 0)),
+                            symbol,
+                            value,
+                            residual / scale,
+                        )
+                    )
             results.sort(key=lambda f: f.residual)
             fitted[a] = results[:keep]
             if results:

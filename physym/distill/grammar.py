@@ -34,7 +34,7 @@ from physym.distill.library import LibraryConfig, q_terms
 from physym.distill.space import StateSpace
 from physym.distill.structure import Structure
 
-__all__ = ["TRIG_SPAN", "Argument", "arguments", "argument_terms", "form_terms"]
+__all__ = ["TRIG_SPAN", "Argument", "argument_terms", "arguments", "form_terms"]
 
 #: Smallest range (in radians) over which a coordinate that is not declared periodic
 #: may carry trigonometric terms.
@@ -83,16 +83,24 @@ def arguments(space: StateSpace, structure: Structure) -> list[Argument]:
     """The arguments of a target with this structure (coordinates first)."""
     q = space.q_symbols
     low, high = _box(space)
-    out = [Argument(q[i], float(low[i]), float(high[i]), space.periodic[i], (i,))
-           for i in structure.variables]
+    out = [
+        Argument(q[i], float(low[i]), float(high[i]), space.periodic[i], (i,))
+        for i in structure.variables
+    ]
     for (i, j), kind in structure.pairs.items():
         periodic = space.periodic[i] and space.periodic[j]
         if kind == "difference":
-            out.append(Argument(q[i] - q[j], float(low[i] - high[j]), float(high[i] - low[j]),
-                                periodic, (i, j)))
+            out.append(
+                Argument(
+                    q[i] - q[j], float(low[i] - high[j]), float(high[i] - low[j]), periodic, (i, j)
+                )
+            )
         elif kind == "sum":
-            out.append(Argument(q[i] + q[j], float(low[i] + low[j]), float(high[i] + high[j]),
-                                periodic, (i, j)))
+            out.append(
+                Argument(
+                    q[i] + q[j], float(low[i] + low[j]), float(high[i] + high[j]), periodic, (i, j)
+                )
+            )
     if structure.radial:
         out.append(_radius(space, structure))
     return out
@@ -113,12 +121,21 @@ def _radius(space: StateSpace, structure: Structure) -> Argument:
             symbol = sp.Symbol(f"w_{space.coordinates[i]}", positive=True)
             params[symbol] = weight
             squares.append(symbol * q[i] ** 2)
-    nearest = np.where((low[group] <= 0) & (high[group] >= 0), 0.0,
-                       np.minimum(np.abs(low[group]), np.abs(high[group])))
+    nearest = np.where(
+        (low[group] <= 0) & (high[group] >= 0),
+        0.0,
+        np.minimum(np.abs(low[group]), np.abs(high[group])),
+    )
     farthest = np.maximum(np.abs(low[group]), np.abs(high[group]))
     w = np.asarray(weights)
-    return Argument(sp.sqrt(sp.Add(*squares)), float(np.sqrt(np.sum(w * nearest**2))),
-                    float(np.sqrt(np.sum(w * farthest**2))), False, tuple(group), params)
+    return Argument(
+        sp.sqrt(sp.Add(*squares)),
+        float(np.sqrt(np.sum(w * nearest**2))),
+        float(np.sqrt(np.sum(w * farthest**2))),
+        False,
+        tuple(group),
+        params,
+    )
 
 
 def argument_terms(argument: Argument, harmonics: int = 3) -> list[sp.Expr]:
@@ -136,8 +153,12 @@ def argument_terms(argument: Argument, harmonics: int = 3) -> list[sp.Expr]:
     if argument.low > 0 or argument.high < 0:
         out += [1 / u, 1 / u**2, 1 / u**3]
         positive = u if argument.low > 0 else -u
-        out += [sp.sqrt(positive), 1 / sp.sqrt(positive), positive ** sp.Rational(3, 2),
-                sp.log(positive)]
+        out += [
+            sp.sqrt(positive),
+            1 / sp.sqrt(positive),
+            positive ** sp.Rational(3, 2),
+            sp.log(positive),
+        ]
     return out
 
 
@@ -152,8 +173,9 @@ def _basic_terms(argument: Argument) -> list[sp.Expr]:
     return out
 
 
-def form_terms(space: StateSpace, structure: Structure, library: LibraryConfig,
-               harmonics: int = 3) -> list[sp.Expr]:
+def form_terms(
+    space: StateSpace, structure: Structure, library: LibraryConfig, harmonics: int = 3
+) -> list[sp.Expr]:
     """Linear candidate terms of a target: the library's, then the grammar's (unique)."""
     args = arguments(space, structure)
     terms: list[sp.Expr] = list(q_terms(space, library))

@@ -58,8 +58,9 @@ def apply_outcome(summary: MutableMapping[str, Any], distillation: Any) -> None:
         comparison["exact"] = False
         comparison["equivalent"] = False
         reason = comparison.get("reason")
-        comparison["reason"] = NO_CLOSED_FORM + (f"; the best candidate: {reason}"
-                                                 if reason else "")
+        comparison["reason"] = NO_CLOSED_FORM + (
+            f"; the best candidate: {reason}" if reason else ""
+        )
 
 
 def _errors(candidate: Mapping[str, Any]) -> str:
@@ -76,8 +77,8 @@ def outcome_line(summary: Mapping[str, Any] | None) -> str | None:
 
     Examples
     --------
-    >>> outcome_line({"best_candidate": {"accel_rel_error": 1e-4}})
-    'physym: no closed form found that explains the data better than the network (best candidate: held-out ‖â−a‖/‖a‖ = 0.0001)'
+    >>> print(outcome_line({"best_candidate": {"accel_rel_error": 1e-4}})[:60])
+    physym: no closed form found that explains the data better t
     """
     candidate = (summary or {}).get("best_candidate")
     if not isinstance(candidate, Mapping):
@@ -90,9 +91,11 @@ def outcome_markdown(summary: Mapping[str, Any] | None) -> str | None:
     candidate = (summary or {}).get("best_candidate")
     if not isinstance(candidate, Mapping):
         return None
-    parts = [f"**{NO_CLOSED_FORM.capitalize()}** (`closed_form = "
-             f"\"{candidate.get('closed_form')}\"`). The best candidate, "
-             f"{_errors(candidate)}, is not a recovered Lagrangian:"]
+    parts = [
+        f"**{NO_CLOSED_FORM.capitalize()}** (`closed_form = "
+        f'"{candidate.get("closed_form")}"`). The best candidate, '
+        f"{_errors(candidate)}, is not a recovered Lagrangian:"
+    ]
     text = candidate.get("lagrangian")
     try:
         from physym.comparison import lagrangian_latex, parse_lagrangian

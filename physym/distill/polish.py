@@ -272,14 +272,16 @@ class Polisher:
             return vector if np.all(np.isfinite(vector)) else np.full_like(vector, 1e150)
 
         before = float(np.linalg.norm(residuals(start)))
+        best = start
         try:
             fit = least_squares(residuals, start, bounds=(low, np.full_like(start, np.inf)),
                                 method="trf", x_scale="jac", xtol=1e-15, ftol=1e-15,
                                 gtol=1e-15, max_nfev=60 * len(symbols))
-            better = np.all(np.isfinite(fit.x)) and np.linalg.norm(fit.fun) < before
+            if np.all(np.isfinite(fit.x)) and np.linalg.norm(fit.fun) < before:
+                best = fit.x
         except (ValueError, np.linalg.LinAlgError):
-            better = False
-        residuals(fit.x if better else start)
+            pass
+        residuals(best)
 
     def _refine_speed(self, symbol: sp.Symbol, start: float, fastest: float, span: float,
                       points: int) -> None:

@@ -30,10 +30,20 @@ from physym.distill.acceptance import Acceptance
 from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.pareto import Candidate, SelectionRule, complexity, pareto_front
 from physym.distill.recover import RouteResult, recover
-from physym.distill.regress import alternatives
 from physym.distill.space import StateSpace
 
-__all__ = ["Attempt", "Level", "Search"]
+__all__ = ["Attempt", "Level", "Search", "alternatives"]
+
+#: Richer front models offered to the polish besides the chosen one.
+ALTERNATIVES = 5
+
+
+def alternatives(front: Sequence[Candidate], choice: Candidate) -> list[Candidate]:
+    """The simpler front models and a few richer ones (up to ``2 × complexity + 20``)."""
+    simpler = [c for c in front if c.complexity < choice.complexity]
+    budget = 2 * choice.complexity + 20
+    richer = [c for c in front if choice.complexity < c.complexity <= budget]
+    return simpler + richer[:ALTERNATIVES]
 
 
 @dataclass(frozen=True)
@@ -71,10 +81,15 @@ class Attempt:
         return complexity(self.result.lagrangian)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "route": self.result.route,
-                "lagrangian": sp.sstr(self.result.lagrangian), "error": self.error,
-                "verdict": self.acceptance["verdict"], "n_terms": self.n_terms,
-                "complexity": self.complexity}
+        return {
+            "level": self.level,
+            "route": self.result.route,
+            "lagrangian": sp.sstr(self.result.lagrangian),
+            "error": self.error,
+            "verdict": self.acceptance["verdict"],
+            "n_terms": self.n_terms,
+            "complexity": self.complexity,
+        }
 
 
 class Search:
@@ -101,10 +116,20 @@ class Search:
         target) is started: CPU time, so that a busy machine does not cut the search short.
     """
 
-    def __init__(self, routes: Mapping[str, Sequence[Problem]], space: StateSpace,
-                 data: tuple[np.ndarray, np.ndarray], acceptance: Acceptance,
-                 rule: SelectionRule, *, polish: bool, slack: float,
-                 offer_alternatives: bool, seed: int, budget: float):
+    def __init__(
+        self,
+        routes: Mapping[str, Sequence[Problem]],
+        space: StateSpace,
+        data: tuple[np.ndarray, np.ndarray],
+        acceptance: Acceptance,
+        rule: SelectionRule,
+        *,
+        polish: bool,
+        slack: float,
+        offer_alternatives: bool,
+        seed: int,
+        budget: float,
+    ):
         self.routes = routes
         self.space = space
         self.states, self.accelerations = data
@@ -137,8 +162,9 @@ class Search:
         if any(a.passed for a in self.attempts):
             return True
         if self.acceptance.network_error is None and self.attempts:
-            return min(a.error for a in self.attempts) <= max(self.rule.noise,
-                                                              self.acceptance.threshold)
+            return min(a.error for a in self.attempts) <= max(
+                self.rule.noise, self.acceptance.threshold
+            )
         return False
 
     def run(self, levels: Sequence[Level]) -> Attempt:
@@ -154,10 +180,15 @@ class Search:
             end = time.perf_counter()
             self.seconds["regression"] += middle - begin
             self.seconds["polish"] += end - middle
-            self.levels.append({"level": level.name, "backend": level.backend.name,
-                                "targets": fitted, "seconds": end - begin,
-                                "passed": any(a.passed and a.level == level.name
-                                              for a in self.attempts)})
+            self.levels.append(
+                {
+                    "level": level.name,
+                    "backend": level.backend.name,
+                    "targets": fitted,
+                    "seconds": end - begin,
+                    "passed": any(a.passed and a.level == level.name for a in self.attempts),
+                }
+            )
         if not self.attempts:
             raise ValueError("distillation failed: " + "; ".join(self.failures))
         return self.outcome()
@@ -168,8 +199,10 @@ class Search:
         if passed:
             first = min(self.attempts.index(a) for a in passed)
             level = self.attempts[first].level
-            return min((a for a in passed if a.level == level),
-                       key=lambda a: (a.n_terms, a.complexity, a.error))
+            return min(
+                (a for a in passed if a.level == level),
+                key=lambda a: (a.n_terms, a.complexity, a.error),
+            )
         return min(self.attempts, key=lambda a: (a.error, a.n_terms, a.complexity))
 
     # ---------------------------------------------------------------- levels
@@ -193,7 +226,7 @@ class Search:
         except BackendUnavailableError as exc:
             warnings.warn(f"search level {level.name!r} skipped: {exc}", stacklevel=3)
             return []
-        fitted = []
+        fitted: list[str] = []
         for problem in self._targets_for(level):
             if level.expensive and fitted and self.elapsed > self.budget:
                 break
@@ -215,18 +248,33 @@ class Search:
             if any(name not in self.fronts for name in names):
                 continue
             chosen = {name: self.rule.choose(self.fronts[name]) for name in names}
-            extras = ({name: alternatives(self.fronts[name], chosen[name]) for name in names}
-                      if self.polish and self.offer_alternatives else {})
-            key = (route, tuple(sp.srepr(chosen[n].expr) for n in names),
-                   tuple(sp.srepr(c.expr) for n in names for c in extras.get(n, [])))
+            extras = (
+                {name: alternatives(self.fronts[name], chosen[name]) for name in names}
+                if self.polish and self.offer_alternatives
+                else {}
+            )
+            key = (
+                route,
+                tuple(sp.srepr(chosen[n].expr) for n in names),
+                tuple(sp.srepr(c.expr) for n in names for c in extras.get(n, [])),
+            )
             if key in self._tried:
                 continue
             self._tried.add(key)
             try:
-                result = recover(route, chosen, self.space, self.states, self.accelerations,
-                                 self.polish, extras, self.slack)
+                result = recover(
+                    route,
+                    chosen,
+                    self.space,
+                    self.states,
+                    self.accelerations,
+                    self.polish,
+                    extras,
+                    self.slack,
+                )
             except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
                 self.failures.append(f"{level} route {route}: {exc}")
                 continue
-            self.attempts.append(Attempt(level, result,
-                                         self.acceptance.judge(result.lagrangian), chosen))
+            self.attempts.append(
+                Attempt(level, result, self.acceptance.judge(result.lagrangian), chosen)
+            )

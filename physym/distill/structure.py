@@ -65,8 +65,7 @@ class Structure:
 def full_structure(space: StateSpace) -> Structure:
     """No knowledge: every coordinate, every pair jointly."""
     n = space.n_dof
-    return Structure(tuple(range(n)), dict.fromkeys(itertools.combinations(range(n), 2),
-                                                    "joint"))
+    return Structure(tuple(range(n)), dict.fromkeys(itertools.combinations(range(n), 2), "joint"))
 
 
 def _rms(values: np.ndarray) -> float:
@@ -76,8 +75,9 @@ def _rms(values: np.ndarray) -> float:
 class _Differences:
     """Central differences of ``function`` at base points, with one batched call per use."""
 
-    def __init__(self, function: Callable[[np.ndarray], np.ndarray], points: np.ndarray,
-                 steps: np.ndarray):
+    def __init__(
+        self, function: Callable[[np.ndarray], np.ndarray], points: np.ndarray, steps: np.ndarray
+    ):
         self.function, self.points, self.steps = function, points, steps
 
     def values(self, shifts: list[np.ndarray]) -> list[np.ndarray]:
@@ -94,8 +94,9 @@ class _Differences:
         n = self.points.shape[1]
         shifts = [s * self.unit(i) for i in range(n) for s in (1.0, -1.0)]
         values = self.values(shifts)
-        return np.stack([(values[2 * i] - values[2 * i + 1]) / (2 * self.steps[i])
-                         for i in range(n)], axis=1)
+        return np.stack(
+            [(values[2 * i] - values[2 * i + 1]) / (2 * self.steps[i]) for i in range(n)], axis=1
+        )
 
     def mixed(self, i: int, j: int, offset: np.ndarray | None = None) -> np.ndarray:
         """``∂_i∂_j f`` at the base points (shifted by ``offset``)."""
@@ -105,9 +106,15 @@ class _Differences:
         return (pp - pm - mp + mm) / (4 * self.steps[i] * self.steps[j])
 
 
-def analyse_structure(function: Callable[[np.ndarray], np.ndarray], space: StateSpace,
-                      scale: float, rng: np.random.Generator, *, n_points: int = 48,
-                      noise: float = 0.0) -> Structure:
+def analyse_structure(
+    function: Callable[[np.ndarray], np.ndarray],
+    space: StateSpace,
+    scale: float,
+    rng: np.random.Generator,
+    *,
+    n_points: int = 48,
+    noise: float = 0.0,
+) -> Structure:
     """Probe ``function`` ``(batch, n) -> (batch,)`` (see the module docstring).
 
     Parameters
@@ -174,9 +181,13 @@ def _interaction_kind(probes: _Differences, i: int, j: int) -> str:
     return "joint"
 
 
-def _radial_group(space: StateSpace, variables: tuple[int, ...],
-                  pairs: Mapping[tuple[int, int], str], points: np.ndarray,
-                  gradient: np.ndarray) -> tuple[tuple[int, ...], tuple[float, ...]]:
+def _radial_group(
+    space: StateSpace,
+    variables: tuple[int, ...],
+    pairs: Mapping[tuple[int, int], str],
+    points: np.ndarray,
+    gradient: np.ndarray,
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """Non-periodic coordinates joined by joint interactions that enter through an
     ellipsoidal radius ``Σ w_i q_i²`` (``w_0 = 1``), and the weights; ``((), ())`` if not.
 
@@ -184,8 +195,15 @@ def _radial_group(space: StateSpace, variables: tuple[int, ...],
     is the median of that ratio, and the group counts when the generalised rotations
     ``w_j q_j ∂_0 f − q_0 ∂_j f`` vanish. Weights within 1 % of 1 are taken as 1.
     """
-    group = sorted({k for (i, j), kind in pairs.items() if kind == "joint"
-                    for k in (i, j) if not space.periodic[k]})
+    group = sorted(
+        {
+            k
+            for (i, j), kind in pairs.items()
+            if kind == "joint"
+            for k in (i, j)
+            if not space.periodic[k]
+        }
+    )
     group = [k for k in group if k in variables]
     if len(group) < 2:
         return (), ()
@@ -204,8 +222,9 @@ def _radial_group(space: StateSpace, variables: tuple[int, ...],
     scaled = points[:, group] * np.sqrt(weights)
     size = _rms(np.linalg.norm(scaled, axis=1) * np.linalg.norm(gradient[:, group], axis=1))
     for a, j in enumerate(group[1:], start=1):
-        rotation = weights[a] * points[:, j] * gradient[:, first] \
-            - points[:, first] * gradient[:, j]
+        rotation = (
+            weights[a] * points[:, j] * gradient[:, first] - points[:, first] * gradient[:, j]
+        )
         if _rms(rotation) > INVARIANCE * size:
             return (), ()
     return tuple(group), tuple(weights)

@@ -49,8 +49,13 @@ class FormsBackend(SparseBackend):
 
     name = "forms"
 
-    def __init__(self, library: LibraryConfig | Mapping[str, Any] | None = None,
-                 harmonics: int = 3, families: bool = True, probe_structure: bool = True):
+    def __init__(
+        self,
+        library: LibraryConfig | Mapping[str, Any] | None = None,
+        harmonics: int = 3,
+        families: bool = True,
+        probe_structure: bool = True,
+    ):
         super().__init__(library)
         self.harmonics = harmonics
         self.families = families
@@ -63,8 +68,9 @@ class FormsBackend(SparseBackend):
         if not self.probe_structure or problem.function is None:
             return full_structure(problem.space)
         rng = np.random.default_rng(seed + 101)
-        return analyse_structure(problem.function, problem.space, problem.scale, rng,
-                                 noise=problem.noise)
+        return analyse_structure(
+            problem.function, problem.space, problem.scale, rng, noise=problem.noise
+        )
 
     def fit(self, problem: Problem, *, seed: int = 0) -> list[Candidate]:
         if problem.domain != "q":
@@ -73,7 +79,8 @@ class FormsBackend(SparseBackend):
         self.structures[problem.name] = structure
         terms = form_terms(problem.space, structure, self.library, self.harmonics)
         params: dict[sp.Symbol, float] = {
-            s: v for a in arguments(problem.space, structure) for s, v in a.params.items()}
+            s: v for a in arguments(problem.space, structure) for s, v in a.params.items()
+        }
         supports: list[list[int]] = []
         if self.families:
             best: dict[tuple[int, ...], list[int]] = {}
@@ -90,8 +97,9 @@ class FormsBackend(SparseBackend):
         out = []
         for candidate in self._build(problem, terms, rows, params):
             used = {s: v for s, v in params.items() if s in candidate.expr.free_symbols}
-            out.append(Candidate(candidate.expr, candidate.error, candidate.complexity,
-                                 self.name, used))
+            out.append(
+                Candidate(candidate.expr, candidate.error, candidate.complexity, self.name, used)
+            )
         return out
 
     def _families(self, problem: Problem, structure: Structure) -> list[FittedFamily]:
@@ -99,14 +107,18 @@ class FormsBackend(SparseBackend):
         views = [self._view(problem, structure, a, args) for a in args]
         return fit_families(args, views, problem.inputs, problem.symbols, self._new_symbol)
 
-    def _view(self, problem: Problem, structure: Structure, argument: Argument,
-              args: list[Argument]) -> View:
+    def _view(
+        self, problem: Problem, structure: Structure, argument: Argument, args: list[Argument]
+    ) -> View:
         """The target, or the derivative of it that isolates ``argument``'s part."""
         coordinates = argument.coordinates
         in_pairs = {k for pair in structure.pairs for k in pair}
         pair = len(coordinates) == 2 and argument.expr.is_Add
-        if problem.function is not None and (pair or coordinates[0] not in in_pairs) \
-                and len(coordinates) <= 2:
+        if (
+            problem.function is not None
+            and (pair or coordinates[0] not in in_pairs)
+            and len(coordinates) <= 2
+        ):
             # Only low powers beside the family: a rich base (trig, Laurent, roots) spans
             # any smooth function of one variable on a short range to 1e-9 and would
             # leave the family's parameter nothing to decide.

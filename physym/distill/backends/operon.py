@@ -106,7 +106,8 @@ class OperonBackend(Backend):
     def _parametrise(self, expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Symbol, float]]:
         """Inner constants (``cos(0.9996 θ)``) as parameters that the polish refines on the
         data and snaps where the data allow; the outer coefficients stay linear."""
-        pieces, params = [], {}
+        pieces: list[sp.Expr] = []
+        params: dict[sp.Symbol, float] = {}
         for term in sp.Add.make_args(expr):
             coefficient, monic = term.as_coeff_Mul()
             for number in sorted(monic.atoms(sp.Float), key=lambda f: -abs(float(f))):

@@ -78,7 +78,7 @@ class SparseBackend(Backend):
         normalised, norms = normalise(np.where(np.isfinite(design), design, 0.0))
         kept = [k for k in independent_columns(normalised) if finite[k]]
         fit = SubsetLeastSquares(normalised[:, kept], problem.target / problem.scale)
-        supports = fit.stlsq_path(_THRESHOLDS) | {frozenset()}
+        supports: set[frozenset[int]] = fit.stlsq_path(_THRESHOLDS) | {frozenset()}
         if kept:
             supports |= set(fit.backward_path()) | fit.small_supports()
             supports |= set(fit.forward_path())
@@ -90,8 +90,8 @@ class SparseBackend(Backend):
             ordered = sorted(support)
             rows.append(_Row(size, rms, tuple(kept[s] for s in ordered),
                              tuple(coef[s] * problem.scale / norms[kept[s]] for s in ordered)))
-        for support in extra:  # fitted alone: their columns may be near earlier ones
-            ordered = sorted(set(support))
+        for chosen in extra:  # fitted alone: their columns may be near earlier ones
+            ordered = sorted(set(chosen))
             if not ordered or not all(finite[k] for k in ordered):
                 continue
             own = SubsetLeastSquares(normalised[:, ordered], problem.target / problem.scale)
