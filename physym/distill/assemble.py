@@ -17,7 +17,10 @@ import sympy as sp
 from physym.distill.pareto import Candidate, complexity
 from physym.distill.space import StateSpace
 
-__all__ = ["assemble", "scale_term", "target_terms", "vector_potential"]
+__all__ = ["MAX_PARAMETERS", "assemble", "scale_term", "target_terms", "vector_potential"]
+
+#: Nonlinear parameters the polish refines at most (those of the chosen models always).
+MAX_PARAMETERS = 8
 
 
 def vector_potential(curl: Mapping[tuple[int, int], sp.Expr], q: Sequence[sp.Symbol],
@@ -90,7 +93,9 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     """Terms ``φ_k`` and coefficients ``c_k`` of ``L = Σ c_k φ_k`` from the target models.
 
     ``L = ½ q̇ᵀ M q̇ + A·q̇ − V`` or ``T + A·q̇ − V``, depending on which targets are given.
-    The terms of the ``extras`` (alternative models) are offered with coefficient 0.
+    The terms of the ``extras`` (alternative models) are offered with coefficient 0; their
+    nonlinear parameters are refined too, up to :data:`MAX_PARAMETERS` in all (beyond,
+    they stay at their fitted values).
     Constants (null Lagrangians) are dropped; terms are ordered by complexity.
     """
     kinds = _target_kinds(space)
@@ -110,6 +115,8 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     for name, candidates in (extras or {}).items():
         for candidate in candidates:
             clash = any(params.get(s, v) != v for s, v in candidate.params.items())
+            new = set(candidate.params) - set(params)
+            clash = clash or len(params) + len(new) > MAX_PARAMETERS
             expr = candidate.numeric() if clash else candidate.expr
             if not clash:
                 params.update(candidate.params)

@@ -2,7 +2,8 @@
 
 A *family* is a few columns of one argument ``u`` with one nonlinear parameter ``p``:
 ``exp(p u)``; ``exp(p u), exp(2 p u)`` (which spans ``(1 − exp(−a u))²``);
-``exp(p u), u exp(p u)``; ``1/(u + p)``; ``1/√(u² + p)``; ``log(u + p)``; ``log(u² + p)``;
+``exp(p u), exp(−p u)`` (``cosh``, ``sinh``);
+``exp(p u), u exp(p u)``; ``exp(p u)/u``; ``1/(u + p)``; ``1/√(u² + p)``; ``log(u + p)``; ``log(u² + p)``;
 ``u^p``; ``u^p, u^{2p}``; ``1/cosh²(p u)``; and ``cos(p u), sin(p u)`` with a free
 frequency for arguments that are not angles. For a
 trial ``p`` the linear coefficients are solved by least squares (variable projection), so
@@ -63,7 +64,10 @@ def _one_sign(argument: Argument) -> bool:
 FAMILIES: tuple[Family, ...] = (
     Family("exp", lambda u, p: [sp.exp(p * u)], _rates, lambda a: True),
     Family("exp2", lambda u, p: [sp.exp(p * u), sp.exp(2 * p * u)], _rates, lambda a: True),
+    Family("exppm", lambda u, p: [sp.exp(p * u), sp.exp(-p * u)],
+           lambda a: _rates(a)[_rates(a) > 0], lambda a: True),
     Family("uexp", lambda u, p: [sp.exp(p * u), u * sp.exp(p * u)], _rates, lambda a: True),
+    Family("expinv", lambda u, p: [sp.exp(p * u) / u], _rates, _one_sign),
     Family("pole", lambda u, p: [1 / (u + p)], _poles, lambda a: True),
     Family(
         "soft",

@@ -26,7 +26,12 @@ from physym.distill.euler_lagrange import TermDynamics
 from physym.distill.library import LORENTZ_SPEED
 from physym.distill.stlsq import independent_columns, normalise
 
-__all__ = ["Polisher", "ScaleFix", "polish_terms"]
+__all__ = ["DEPENDENT", "Polisher", "ScaleFix", "polish_terms"]
+
+#: Relative residual below which a term's equations count as a combination of earlier
+#: ones: exact dependence (null Lagrangians, gauge duplicates) shows at round-off; a
+#: looser bound would also drop a fitted form that smooth simpler terms only imitate.
+DEPENDENT = 1e-10
 
 
 @dataclass(frozen=True)
@@ -90,15 +95,16 @@ class Polisher:
                 self.mass[:, changed], self.force[:, changed] = mass, force
         elif hasattr(self, "design"):
             changed = []
-        if changed is None:  # every column: (batch, n, K), weighted by the inverse mass
-            weighted = self._weights @ np.swapaxes(self.dynamics.columns(
-                self.mass, self.force, self.targets), 1, 2)
-            self.design = np.nan_to_num(weighted.reshape(-1, weighted.shape[-1]))
-        elif changed:  # only the columns of terms whose parameters moved
-            columns = self.dynamics.columns(self.mass[:, changed], self.force[:, changed],
-                                            self.targets)
-            weighted = self._weights @ np.swapaxes(columns, 1, 2)
-            self.design[:, changed] = np.nan_to_num(weighted.reshape(-1, len(changed)))
+        with np.errstate(all="ignore"):  # a term undefined somewhere: its column is 0 there
+            if changed is None:  # every column: (batch, n, K), weighted by the inverse mass
+                weighted = self._weights @ np.swapaxes(self.dynamics.columns(
+                    self.mass, self.force, self.targets), 1, 2)
+                self.design = np.nan_to_num(weighted.reshape(-1, weighted.shape[-1]))
+            elif changed:  # only the columns of terms whose parameters moved
+                columns = self.dynamics.columns(self.mass[:, changed], self.force[:, changed],
+                                                self.targets)
+                weighted = self._weights @ np.swapaxes(columns, 1, 2)
+                self.design[:, changed] = np.nan_to_num(weighted.reshape(-1, len(changed)))
         if self.scale.kind == "term":
             self.vector = np.eye(len(self.dynamics.terms))[self.scale.index]
         else:
@@ -118,7 +124,7 @@ class Polisher:
                                   self.force], axis=-1)
         stacked = np.nan_to_num(np.moveaxis(stacked, 1, -1).reshape(-1, len(self.vector)))
         normalised = normalise(stacked[:, order])[0]
-        self.active = sorted(order[i] for i in independent_columns(normalised, 1e-8))
+        self.active = sorted(order[i] for i in independent_columns(normalised, DEPENDENT))
 
     def blocks(self) -> list[set[int]]:
         """Coordinates of the independent subsystems the active terms describe.
@@ -236,7 +242,7 @@ class Polisher:
         searched within 10 % (plus 0.02) of its value.
         """
         for round_ in range(rounds if len(self.params) > 1 else 1):
-            for symbol in [s for s in self.params if self.dynamics.terms_with(s)]:
+            for symbol in self._active_params():
                 start = float(self.params[symbol])
                 if symbol == LORENTZ_SPEED:
                     if round_ == 0:
@@ -257,7 +263,7 @@ class Polisher:
         rates of a lattice, say) and leave errors of 1e-7 that spurious terms then absorb;
         least squares on the residual vector converges to round-off in a few steps.
         """
-        symbols = [s for s in self.params if self.dynamics.terms_with(s)]
+        symbols = self._active_params()
         if not symbols:
             return
         start = np.array([float(self.params[s]) for s in symbols])

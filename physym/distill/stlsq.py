@@ -22,8 +22,9 @@ __all__ = ["SubsetLeastSquares", "independent_columns", "normalise"]
 
 def normalise(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Columns divided by their RMS; returns the normalised design and the RMS values."""
-    norms = np.sqrt(np.mean(design**2, axis=0))
-    norms[norms == 0] = 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.sqrt(np.mean(design**2, axis=0))
+    norms[(norms == 0) | ~np.isfinite(norms)] = 1.0
     return design / norms, norms
 
 
