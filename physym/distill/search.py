@@ -172,7 +172,7 @@ class Search:
         for index, level in enumerate(levels):
             if index and (self.satisfied() or self.elapsed > self.budget):
                 break
-            begin = time.perf_counter()
+            begin, cpu = time.perf_counter(), time.process_time()
             fitted = self._fit(level)
             middle = time.perf_counter()
             if fitted:
@@ -186,6 +186,7 @@ class Search:
                     "backend": level.backend.name,
                     "targets": fitted,
                     "seconds": end - begin,
+                    "cpu_seconds": time.process_time() - cpu,
                     "passed": any(a.passed and a.level == level.name for a in self.attempts),
                 }
             )
