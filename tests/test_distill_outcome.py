@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from test_distill_recovery import perturbed_lagrangian
+from test_report import make_run
+
 import physym
 from physym.distill import ExpressionModel, distill
 from physym.distill.outcome import NO_CLOSED_FORM, apply_outcome, outcome_line
 from physym.io import write_json
 from physym.report import build_report
-from test_distill_recovery import perturbed_lagrangian
-from test_report import make_run
 
 
 def test_a_run_without_a_closed_form_says_so_in_summary_report_and_cli(tmp_path):
@@ -46,11 +47,17 @@ def test_a_run_without_a_closed_form_says_so_in_summary_report_and_cli(tmp_path)
 
 def test_a_found_closed_form_keeps_the_summary_and_has_no_best_candidate(tmp_path):
     pendulum = physym.load_system("pendulum")
-    result = distill(ExpressionModel.from_system(pendulum), pendulum, n_states=300,
-                     fallback_backend=None)
+    result = distill(
+        ExpressionModel.from_system(pendulum), pendulum, n_states=300, fallback_backend=None
+    )
     assert result.found
     summary = {"exact": True, "equivalent": True, "recovered_lagrangian": "L"}
     apply_outcome(summary, result)
-    assert summary == {"exact": True, "equivalent": True, "recovered_lagrangian": "L",
-                       "closed_form": "found", "best_candidate": None}
+    assert summary == {
+        "exact": True,
+        "equivalent": True,
+        "recovered_lagrangian": "L",
+        "closed_form": "found",
+        "best_candidate": None,
+    }
     assert outcome_line(summary) is None
