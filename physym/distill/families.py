@@ -3,9 +3,9 @@
 A *family* is a few columns of one argument ``u`` with one nonlinear parameter ``p``:
 ``exp(p u)``; ``exp(p u), exp(2 p u)`` (which spans ``(1 − exp(−a u))²``);
 ``exp(p u), exp(−p u)`` (``cosh``, ``sinh``);
-``exp(p u), u exp(p u)``; ``exp(p u)/u``; ``1/(u + p)``; ``1/√(u² + p)``; ``log(u + p)``; ``log(u² + p)``;
-``u^p``; ``u^p, u^{2p}``; ``1/cosh²(p u)``; and ``cos(p u), sin(p u)`` with a free
-frequency for arguments that are not angles. For a
+``exp(p u), u exp(p u)``; ``exp(p u)/u``; ``1/(u + p)``; ``1/√(u² + p)``; ``log(u + p)``;
+``log(u² + p)``; ``u^p``; ``u^p, u^{2p}``; ``1/cosh²(p u)``; and ``cos(p u), sin(p u)``
+with a free frequency for arguments that are not angles. For a
 trial ``p`` the linear coefficients are solved by least squares (variable projection), so
 the fit is a search over ``p`` alone: a coarse grid from the argument's range, then a
 bounded one-dimensional refinement between the grid neighbours of the best point.
