@@ -32,6 +32,8 @@ __all__ = ["DEPENDENT", "Polisher", "ScaleFix", "polish_terms"]
 #: ones: exact dependence (null Lagrangians, gauge duplicates) shows at round-off; a
 #: looser bound would also drop a fitted form that smooth simpler terms only imitate.
 DEPENDENT = 1e-10
+#: Drops the prune retries with the parameters refitted (each a short Gauss–Newton run).
+PRUNE_REFITS = 4
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ class Polisher:
                 self._objective(symbol, best.x if best.fun <= before else start)
         self.refine_jointly(fastest)
 
-    def refine_jointly(self, fastest: float) -> None:
+    def refine_jointly(self, fastest: float, evaluations: int = 60) -> None:
         """All parameters at once by Gauss–Newton on the projected residual vector.
 
         One-at-a-time searches crawl where parameters are coupled (three exponential
@@ -282,7 +284,7 @@ class Polisher:
         try:
             fit = least_squares(residuals, start, bounds=(low, np.full_like(start, np.inf)),
                                 method="trf", x_scale="jac", xtol=1e-15, ftol=1e-15,
-                                gtol=1e-15, max_nfev=60 * len(symbols))
+                                gtol=1e-15, max_nfev=evaluations * len(symbols))
             if np.all(np.isfinite(fit.x)) and np.linalg.norm(fit.fun) < before:
                 best = fit.x
         except (ValueError, np.linalg.LinAlgError):
@@ -321,6 +323,7 @@ class Polisher:
         a parameter that is slightly off.
         """
         limit = self.error(coefficients) * (1 + slack) + absolute
+        refits = PRUNE_REFITS
         sizes = np.abs(coefficients) * np.linalg.norm(self.design, axis=0)
         velocities = set(self.dynamics.v_symbols)
         static = [not (term.free_symbols & velocities) for term in self.dynamics.terms]
@@ -331,9 +334,10 @@ class Polisher:
             trial = self.solve()
             error = self.error(trial)
             if error > limit and fastest is not None and error <= max(100 * limit, 1e-8) \
-                    and self._active_params():
+                    and refits > 0 and self._active_params():
+                refits -= 1
                 saved = dict(self.params)
-                self.refine_jointly(fastest)
+                self.refine_jointly(fastest, evaluations=15)
                 trial = self.solve()
                 error = self.error(trial)
                 if error > limit:
