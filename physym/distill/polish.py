@@ -327,6 +327,19 @@ class Polisher:
         sizes = np.abs(coefficients) * np.linalg.norm(self.design, axis=0)
         velocities = set(self.dynamics.v_symbols)
         static = [not (term.free_symbols & velocities) for term in self.dynamics.terms]
+        # Terms the fit already gave nothing go first, all at once: while they are active
+        # they may couple coordinates that are otherwise independent blocks.
+        idle = [k for k in self.active if sizes[k] <= 1e-9 * max(float(np.max(sizes)), 1e-300)
+                and any(self.vector[j] != 0 for j in self.active if j != k)]
+        if idle:
+            kept = list(self.active)
+            self.active = [k for k in self.active if k not in idle]
+            trial = self.solve()
+            if self.error(trial) <= limit and (not self.definite or
+                                               self.definiteness(trial) == self.definite):
+                coefficients = trial
+            else:
+                self.active = kept
         for k in sorted(self.active, key=lambda k: (static[k], sizes[k])):
             if not any(self.vector[j] != 0 for j in self.active if j != k):
                 continue  # the scale condition needs one of the remaining terms
