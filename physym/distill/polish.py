@@ -61,6 +61,7 @@ class Polisher:
         self.scale = scale
         self.active = list(range(len(dynamics.terms)))
         self.params = dict(params)
+        self._origin = {s: float(v) for s, v in params.items()}
         q_index = {s: i for i, s in enumerate(dynamics.q_symbols)}
         q_index |= {s: i for i, s in enumerate(dynamics.v_symbols)}
         self._coordinates = [frozenset(q_index[s] for s in t.free_symbols if s in q_index)
@@ -250,10 +251,9 @@ class Polisher:
                     if round_ == 0:
                         self._refine_speed(symbol, start, fastest, span, points)
                     continue
-                width = 0.1 * abs(start) + 0.02
                 before = self._objective(symbol, start)
                 best = minimize_scalar(lambda x, s=symbol: self._objective(s, x),
-                                       bounds=(start - width, start + width), method="bounded",
+                                       bounds=self._bounds(symbol, fastest), method="bounded",
                                        options={"xatol": 1e-14 * max(abs(start), 1.0)})
                 self._objective(symbol, best.x if best.fun <= before else start)
         self.refine_jointly(fastest)
@@ -269,8 +269,8 @@ class Polisher:
         if not symbols:
             return
         start = np.array([float(self.params[s]) for s in symbols])
-        low = np.array([fastest * (1 + 1e-9) if s == LORENTZ_SPEED else -np.inf
-                        for s in symbols])
+        low, high = np.transpose([self._bounds(s, fastest) for s in symbols])
+        start = np.clip(start, low, high)
 
         def residuals(values: np.ndarray) -> np.ndarray:
             for symbol, value in zip(symbols, values, strict=True):
@@ -282,7 +282,7 @@ class Polisher:
         before = float(np.linalg.norm(residuals(start)))
         best = start
         try:
-            fit = least_squares(residuals, start, bounds=(low, np.full_like(start, np.inf)),
+            fit = least_squares(residuals, start, bounds=(low, high),
                                 method="trf", x_scale="jac", xtol=1e-15, ftol=1e-15,
                                 gtol=1e-15, max_nfev=evaluations * len(symbols))
             if np.all(np.isfinite(fit.x)) and np.linalg.norm(fit.fun) < before:
@@ -290,6 +290,16 @@ class Polisher:
         except (ValueError, np.linalg.LinAlgError):
             pass
         residuals(best)
+
+    def _bounds(self, symbol: sp.Symbol, fastest: float) -> tuple[float, float]:
+        """Where a parameter may move: the Lorentz speed above ``fastest``; any other
+        within 10 % (plus 0.02) of the value it came with, which a fit to the network's
+        target gave. On noisy data a wider search would let it wander off to fit noise."""
+        if symbol == LORENTZ_SPEED:
+            return fastest * (1 + 1e-9), np.inf
+        origin = self._origin.get(symbol, float(self.params[symbol]))
+        width = 0.1 * abs(origin) + 0.02
+        return origin - width, origin + width
 
     def _refine_speed(self, symbol: sp.Symbol, start: float, fastest: float, span: float,
                       points: int) -> None:
@@ -340,7 +350,8 @@ class Polisher:
                 coefficients = trial
             else:
                 self.active = kept
-        for k in sorted(self.active, key=lambda k: (static[k], sizes[k])):
+        offered = [w == 0 for w in self._weights_from]  # alternatives' terms, not the choice
+        for k in sorted(self.active, key=lambda k: (static[k], not offered[k], sizes[k])):
             if not any(self.vector[j] != 0 for j in self.active if j != k):
                 continue  # the scale condition needs one of the remaining terms
             self.active.remove(k)
