@@ -34,6 +34,8 @@ __all__ = ["DEPENDENT", "Polisher", "ScaleFix", "polish_terms"]
 DEPENDENT = 1e-10
 #: Drops the prune retries with the parameters refitted (each a short Gauss–Newton run).
 PRUNE_REFITS = 4
+#: Residual evaluations of one joint refinement at most (a Jacobian costs one per parameter).
+MAX_EVALUATIONS = 200
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,8 @@ class Polisher:
         try:
             fit = least_squares(residuals, start, bounds=(low, high),
                                 method="trf", x_scale="jac", xtol=1e-15, ftol=1e-15,
-                                gtol=1e-15, max_nfev=evaluations * len(symbols))
+                                gtol=1e-15,
+                                max_nfev=min(evaluations * len(symbols), MAX_EVALUATIONS))
             if np.all(np.isfinite(fit.x)) and np.linalg.norm(fit.fun) < before:
                 best = fit.x
         except (ValueError, np.linalg.LinAlgError):

@@ -36,6 +36,8 @@ __all__ = ["Attempt", "Level", "Search", "alternatives"]
 
 #: Richer front models offered to the polish besides the chosen one.
 ALTERNATIVES = 5
+#: Relative target error that counts as unexplained when the network has no measured noise.
+UNEXPLAINED = 1e-6
 
 
 def alternatives(front: Sequence[Candidate], choice: Candidate) -> list[Candidate]:
@@ -213,12 +215,17 @@ class Search:
         if not level.expensive or not self.fronts:
             return problems
 
+        # A target is unexplained when even its best model misses the network's noise;
+        # genetic programming is spent on those (or, if there are none, on the worst one).
+        floor = self.rule.noise if self.rule.noise > 0 else UNEXPLAINED
+
         def misfit(problem: Problem) -> float:
             front = self.fronts.get(problem.name, [])
-            best = min((c.error for c in front), default=np.inf)
-            return best / max(self.rule.threshold(front) if front else 1.0, 1e-300)
+            return min((c.error for c in front), default=np.inf) / floor
 
-        return sorted(problems, key=misfit, reverse=True)
+        ranked = sorted(problems, key=misfit, reverse=True)
+        unexplained = [p for p in ranked if misfit(p) > 1.0]
+        return unexplained or ranked[:1]
 
     def _fit(self, level: Level) -> list[str]:
         """Regress the level's targets; merge into the fronts; the names fitted."""
