@@ -61,6 +61,7 @@ def distill_stage(ctx: Any) -> None:
         "alpha": result.scale.get("alpha"), "polish": result.polish,
         "quadratic_check": result.quadratic_check, "curl_check": result.curl_check,
         "timings": result.timings,
+        "search": {"level": result.search.get("level"), "levels": result.search.get("levels")},
     }
 
 
