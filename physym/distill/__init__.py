@@ -2,9 +2,16 @@
 
 ``distill(model, system)`` reads gauge-invariant targets off the network (mass matrix,
 curl of the vector potential, potential; or the velocity part when ``L_θ`` is not
-quadratic in ``q̇``), regresses each with a backend chosen by name (``"sparse"``,
-``"operon"``, ``"pysr"``), assembles ``L``, fixes its scale, refits the constants on data
-through the Euler–Lagrange equations and rationalises them where the data agree.
+quadratic in ``q̇``) and searches forms for them, cheap ones first: the sparse library,
+then a grammar of forms built for each target from its probed structure
+(:mod:`~physym.distill.structure`, :mod:`~physym.distill.grammar`,
+:mod:`~physym.distill.families`), then genetic programming. Each candidate ``L`` is
+assembled, its constants refit on data through the Euler–Lagrange equations and
+rationalised where the data agree, and judged on held-out data
+(:mod:`~physym.distill.acceptance`); the search stops at the first that explains them
+better than the network. When none does, the result says so
+(:mod:`~physym.distill.outcome`). Backends are named in :mod:`~physym.distill.registry`
+(``"sparse"``, ``"forms"``, ``"operon"``, ``"pysr"``).
 """
 
 from physym.distill.base import Backend, BackendUnavailableError, Problem
