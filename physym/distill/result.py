@@ -125,8 +125,12 @@ class Distillation:
     # ------------------------------------------------------------------ display
 
     def __str__(self) -> str:
+        label = "L" if self.found else "best candidate (no closed form found)"
         lines = [f"Distillation ({self.backend}, targets {self.targets})",
-                 f"  L = {sp.sstr(self.lagrangian)}",
+                 f"  {label} = {sp.sstr(self.lagrangian)}",
+                 f"  closed form: {self.closed_form}{_acceptance(self.acceptance)}"
+                 + (f"; search level {self.search['level']}" if self.search.get("level")
+                    else ""),
                  f"  scale: {self.scale.get('convention', '')}; alpha = "
                  f"{self.scale.get('alpha', float('nan')):.6g}",
                  f"  quadratic check: {_check(self.quadratic_check, 'passed')}",
@@ -147,6 +151,15 @@ class Distillation:
             lines.append(f" {mark}{row['target']:<18} {row['complexity']:>10d} "
                          f"{row['error']:>10.3g}  {row['expression'][:60]}")
         return "\n".join(lines)
+
+
+def _acceptance(acceptance: Mapping[str, Any]) -> str:
+    if "error" not in acceptance:
+        return ""
+    network = acceptance.get("network_error")
+    return (f" (held-out accel error {acceptance['error']:.3g}"
+            + ("" if network is None else f", network {network:.3g}")
+            + f", threshold {acceptance.get('threshold', float('nan')):.3g})")
 
 
 def _check(check: Mapping[str, Any], flag: str) -> str:
