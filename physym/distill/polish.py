@@ -241,8 +241,9 @@ class Polisher:
         return residual if np.isfinite(residual) else 1e300
 
     def refine_params(self, fastest: float, span: float = 4.0, points: int = 25,
-                      rounds: int = 3) -> None:
-        """Refine the nonlinear parameters, one at a time, ``rounds`` times round.
+                      rounds: int = 1) -> None:
+        """Refine the nonlinear parameters, one at a time, ``rounds`` times round, then
+        all together (:meth:`refine_jointly`).
 
         The Lorentz speed is searched over ``[c/span, span·c]`` (above ``fastest``): the
         network's target can put its start tens of per cent off (the Lorentz speed of a
@@ -251,7 +252,7 @@ class Polisher:
         point finishes. Every other parameter was fitted on a target already and is
         searched near its value (see :meth:`_bounds`).
         """
-        for round_ in range(rounds if len(self.params) > 1 else 1):
+        for round_ in range(rounds):
             for symbol in self._active_params():
                 start = float(self.params[symbol])
                 if symbol == LORENTZ_SPEED:
