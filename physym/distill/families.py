@@ -4,8 +4,8 @@ A *family* is a few columns of one argument ``u`` with one nonlinear parameter `
 ``exp(p u)``; ``exp(p u), exp(2 p u)`` (which spans ``(1 − exp(−a u))²``);
 ``exp(p u), exp(−p u)`` (``cosh``, ``sinh``);
 ``exp(p u), u exp(p u)``; ``exp(p u)/u``; ``1/(u + p)``; ``1/√(u² + p)``; ``log(u + p)``;
-``log(u² + p)``; ``u^p``; ``u^p, u^{2p}``; ``1/cosh²(p u)``; and ``cos(p u), sin(p u)``
-with a free frequency for arguments that are not angles. For a
+``log(u² + p)``; ``u^p``; ``u^p, u^{2p}``; ``exp(p u²)``; ``1/cosh²(p u)``; and
+``cos(p u), sin(p u)`` with a free frequency for arguments that are not angles. For a
 trial ``p`` the linear coefficients are solved by least squares (variable projection), so
 the fit is a search over ``p`` alone: a coarse grid from the argument's range, then a
 bounded one-dimensional refinement between the grid neighbours of the best point.
@@ -87,6 +87,12 @@ FAMILIES: tuple[Family, ...] = (
         lambda u, p: [u**p, u ** (2 * p)],
         lambda a: np.setdiff1d(np.linspace(-8, 8, 33), [0]),
         lambda a: a.low > 0,
+    ),
+    Family(
+        "gauss",
+        lambda u, p: [sp.exp(p * u**2)],
+        lambda a: -np.geomspace(0.1, 10.0, 14) / max(abs(a.low), abs(a.high)) ** 2,
+        lambda a: True,
     ),
     Family(
         "sech2",
