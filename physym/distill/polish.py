@@ -106,12 +106,12 @@ class Polisher:
             if changed is None:  # every column: (batch, n, K), weighted by the inverse mass
                 weighted = self._weights @ np.swapaxes(self.dynamics.columns(
                     self.mass, self.force, self.targets), 1, 2)
-                self.design = np.nan_to_num(weighted.reshape(-1, weighted.shape[-1]))
+                self.design = _finite(weighted.reshape(-1, weighted.shape[-1]))
             elif changed:  # only the columns of terms whose parameters moved
                 columns = self.dynamics.columns(self.mass[:, changed], self.force[:, changed],
                                                 self.targets)
                 weighted = self._weights @ np.swapaxes(columns, 1, 2)
-                self.design[:, changed] = np.nan_to_num(weighted.reshape(-1, len(changed)))
+                self.design[:, changed] = _finite(weighted.reshape(-1, len(changed)))
         if self.scale.kind == "term":
             self.vector = np.eye(len(self.dynamics.terms))[self.scale.index]
         else:
@@ -132,7 +132,7 @@ class Polisher:
         batch = self.mass.shape[0]
         stacked = np.concatenate([self.mass.reshape(batch, len(self.vector), -1),
                                   self.force], axis=-1)
-        stacked = np.nan_to_num(np.moveaxis(stacked, 1, -1).reshape(-1, len(self.vector)))
+        stacked = _finite(np.moveaxis(stacked, 1, -1).reshape(-1, len(self.vector)))
         normalised = normalise(stacked[:, order])[0]
         self.active = sorted(order[i] for i in independent_columns(normalised, tolerance))
 
@@ -203,7 +203,10 @@ class Polisher:
             unknown = rest
         if unknown:
             normalised, norms = normalise(matrix)
-            coefficients[unknown] = np.linalg.lstsq(normalised, rhs, rcond=None)[0] / norms
+            try:
+                coefficients[unknown] = np.linalg.lstsq(normalised, rhs, rcond=None)[0] / norms
+            except np.linalg.LinAlgError:  # overflowing columns (a parameter gone too far)
+                coefficients[unknown] = np.nan
         if abs(a[pivot]) > 0:
             coefficients[pivot] = (self.scale.value - a @ coefficients) / a[pivot]
         return coefficients
@@ -388,6 +391,12 @@ class Polisher:
     def _active_params(self) -> list[sp.Symbol]:
         return [s for s in self.params if any(k in self.active
                                               for k in self.dynamics.terms_with(s))]
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Non-finite entries (a term undefined or overflowing at a sample) as 0: the column
+    then says nothing there, and the error of a Lagrangian using it is judged apart."""
+    return np.where(np.isfinite(values), values, 0.0)
 
 
 def _square_velocity(term: sp.Expr, velocities: tuple[sp.Symbol, ...]) -> int | None:
