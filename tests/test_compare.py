@@ -47,6 +47,57 @@ def charged_particle() -> System:
 
 
 # --------------------------------------------------------------- true positives
+def test_float_parameters_are_rationalised_before_they_multiply():
+    # m g R = 0.035 · 9.81 · 0.0425 is 0.014592375000000003 in floats: the truth must be
+    # built from the parameters as written, or an exact recovery written in other terms
+    # (cos 2θ for sin²θ) looks 2e-16 off.
+    m, g, radius, w = sp.symbols("m g R w", real=True)
+    truth = System("hoop", ["theta"], m * radius**2 / 2 * (THETA_DOT**2
+                                                          + w**2 * sp.sin(THETA) ** 2)
+                   + m * g * radius * sp.cos(THETA),
+                   {"m": 0.035, "g": 9.81, "R": 0.0425, "w": 3.1},
+                   {"theta": (-3, 3), "theta_dot": (-2, 2)}, periodic=["theta"])
+    w2, g_over_r = sp.Rational(31, 10) ** 2, sp.Rational(981, 100) / sp.Rational(17, 400)
+    recovered = THETA_DOT**2 / 2 + w2 / 4 * (1 - sp.cos(2 * THETA)) + g_over_r * sp.cos(THETA)
+    c = compare(truth, recovered)
+    assert c.equivalent and c.exact and c.exact_decided
+
+
+def test_transcendental_coefficients_are_matched_whole():
+    # A cone of half-angle α: L = m/2 (ṙ²/sin²α + r²φ̇²) − m g r / tan α. Recovered with
+    # float coefficients (sin²α/2, g sinα cosα): exact, the numeric factor sin(61/100)²
+    # of the truth's terms being matched as a whole coefficient.
+    r, r_dot, phi_dot = sp.symbols("r r_dot phi_dot", real=True)
+    m, alpha, g = sp.symbols("m alpha g", real=True)
+    truth = System("cone", ["r", "phi"], m / 2 * (r_dot**2 / sp.sin(alpha) ** 2
+                                                   + r**2 * phi_dot**2)
+                   - m * g * r / sp.tan(alpha), {"m": 0.2, "alpha": 0.61, "g": 9.81},
+                   {"r": (0.2, 1), "phi": (-3, 3), "r_dot": (-1, 1), "phi_dot": (-1, 1)},
+                   periodic=["phi"])
+    s, c = np.sin(0.61), np.cos(0.61)
+    recovered = r_dot**2 / 2 + s**2 / 2 * r**2 * phi_dot**2 - 9.81 * s * c * r
+    verdict = compare(truth, recovered)
+    assert verdict.equivalent and verdict.exact
+    # A coefficient 1e-4 off is neither.
+    wrong = compare(truth, recovered + 1e-4 * r**2 * phi_dot**2)
+    assert not wrong.equivalent and not wrong.exact
+
+
+def test_a_scale_that_is_no_simple_fraction_is_still_exact():
+    # L_true = 0.47775 θ̇² + 8.9271 cos θ recovered as θ̇²/2 + 327/35 cos θ, which is
+    # L_true/0.9555 exactly: the scale 2000/1911 is not the simplest fraction near 1.0466,
+    # but L_rec/α matches L_true coefficient by coefficient.
+    truth = System("decimal", ["theta"], sp.Float("0.47775") * THETA_DOT**2
+                   + sp.Float("8.9271") * sp.cos(THETA), {},
+                   {"theta": (-3, 3), "theta_dot": (-2, 2)}, periodic=["theta"])
+    c = compare(truth, THETA_DOT**2 / 2 + sp.Rational(327, 35) * sp.cos(THETA))
+    assert c.equivalent and c.exact and c.exact_decided
+    assert c.scale == pytest.approx(2000 / 1911, rel=1e-12)
+    # … and a recovered L that is off by a relative 1e-5 in one coefficient is neither.
+    off = compare(truth, THETA_DOT**2 / 2 + 9.3429 * sp.cos(THETA))
+    assert not off.equivalent and not off.exact
+
+
 
 
 def test_scale_plus_total_derivative_plus_constant_is_exact(pendulum):

@@ -45,6 +45,17 @@ def test_registry_names_the_builtin_backends():
         get_backend("magic")
 
 
+def test_the_registry_names_backends_without_importing_them():
+    # No import circle: the registry loads a backend module only when it is asked for.
+    code = ("import sys, physym.distill.registry as r; "
+            "print(sorted(r.BACKENDS), any(m.startswith('physym.distill.backends') "
+            "for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "['forms', 'operon', 'pysr', 'sparse'] False"
+    assert get_backend("forms").name == "forms"
+
+
 def test_importing_physym_distill_imports_no_optional_backend():
     code = ("import sys, physym.distill; "
             "print(any(m.split('.')[0] in ('pysr', 'juliacall', 'pyoperon') for m in sys.modules))")

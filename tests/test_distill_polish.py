@@ -109,3 +109,37 @@ def test_prune_prefers_the_simplest_kinetic_energy_among_equivalent_lagrangians(
     assert polisher.error(other) < 1e-12
     polished = polish_terms(polisher, 4.0, 0.05, 1e-12)
     np.testing.assert_allclose(polished, [0.5, 0.0, 0.5, -1.0, 1.0, -1.0], atol=1e-10)
+
+
+def test_independent_blocks_each_keep_a_scale():
+    # Two uncoupled oscillators: L_x + β L_y moves alike for every β, so the y block needs
+    # its own scale condition, or least squares sets its terms to zero.
+    x, y, vx, vy = sp.symbols("x y x_dot y_dot", real=True)
+    space = StateSpace(("x", "y"), (False, False), -np.ones(4), np.ones(4))
+    states = space.sample_states(300, np.random.default_rng(0))
+    accelerations = np.column_stack([-2 * states[:, 0], -5 * states[:, 1]])
+    dynamics = TermDynamics([vx**2, vy**2, x**2, y**2], space.q_symbols, space.v_symbols)
+    start = np.array([0.5, 0.3, -1.0, -0.7])
+    polisher = Polisher(dynamics, states, accelerations, ScaleFix("term", 0.5, 0), {}, start)
+    assert [sorted(b) for b in polisher.blocks()] == [[0], [1]]
+    solved = polisher.solve()
+    np.testing.assert_allclose(solved, [0.5, 0.5, -1.0, -2.5], rtol=1e-10)
+    assert polisher.error(solved) < 1e-12
+
+
+def test_prune_keeps_the_mass_matrix_definite():
+    # Constant accelerations: ½ẋ² + ẏ²·c + b·q and ½ẋ² + ẋẏ·c' + … explain them alike; the
+    # drop that leaves M indefinite is refused, the one that keeps it definite is taken.
+    x, y, vx, vy = sp.symbols("x y x_dot y_dot", real=True)
+    space = StateSpace(("x", "y"), (False, False), -np.ones(4), np.ones(4))
+    states = space.sample_states(300, np.random.default_rng(1))
+    mass = np.array([[3.0, 1.0], [1.0, 2.0]])
+    accelerations = np.tile(np.linalg.solve(mass, [1.0, -2.0]), (300, 1))
+    dynamics = TermDynamics([vx**2, vx * vy, vy**2, x, y], space.q_symbols, space.v_symbols)
+    start = np.array([1.5, 1.0, 1.0, 1.0, -2.0])
+    polisher = Polisher(dynamics, states, accelerations, ScaleFix("term", 1.5, 0), {}, start)
+    pruned = polisher.prune(polisher.solve(), 0.05, 1e-10)
+    assert polisher.error(pruned) < 1e-12
+    total = np.array([[2 * pruned[0], pruned[1]], [pruned[1], 2 * pruned[2]]])
+    assert np.all(np.linalg.eigvalsh(total) > 0)
+    assert pruned[1] == 0  # the coupling went, not a diagonal mass

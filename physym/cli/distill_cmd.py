@@ -18,7 +18,11 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from physym.distill.outcome import outcome_line
     from physym.run.redistill import redistill
 
-    print(redistill(args.run_dir, backend=args.backend, progress=args.progress))
+    result = redistill(args.run_dir, backend=args.backend, progress=args.progress)
+    print(result)
+    if note := outcome_line(result.summary):
+        print(note)
     return 0

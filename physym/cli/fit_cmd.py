@@ -130,4 +130,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     print(result)
+    from physym.distill.outcome import outcome_line
+
+    if note := outcome_line(result.summary):
+        print(note)
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,10 @@ import sympy as sp
 
 from physym.comparison._result import Comparison
 from physym.comparison._symbolic import (
+    as_rational,
     decide_zero,
     euler_lagrange_rows,
+    numeric_coefficients,
     rationalise,
     simple_rational,
     snap_coefficients,
@@ -179,10 +182,15 @@ def compare(
         return rejected(f"{evidence} exceeds the tolerance {tolerance:g}", **numbers)
 
     proportional = scale is not None and misfit is not None and misfit <= math.sqrt(tolerance)
-    alpha = None
+    alphas: list[sp.Expr] = []
     if proportional and scale is not None:
-        alpha = sp.Rational(scale_rational) if scale_rational else sp.Float(scale)
-    found = _symbolic_checks(true_system, truth, system.lagrangian, alpha, held_out,
+        # The simplest fraction near the fitted scale first; then the float scale itself,
+        # whose quotient's coefficients snap to the truth's: a scale such as 2000/1911
+        # (L_true = 0.47775 θ̇² + …, L_rec = θ̇²/2 + …) is not the simplest fraction
+        # within the tolerance, but L_rec/α matches L_true coefficient by coefficient.
+        alphas = [sp.Rational(scale_rational)] if scale_rational else []
+        alphas.append(sp.Float(scale))
+    found = _symbolic_checks(true_system, truth, system.lagrangian, alphas, held_out,
                              tolerance, symbolic_timeout)
     exact = found.exact == "zero"
     decided = exact or found.exact == "nonzero" or not proportional
@@ -227,10 +235,13 @@ def _fit_scale(
 
 
 def _symbolic_checks(
-    true_system: System, truth: sp.Expr, recovered: sp.Expr, alpha: sp.Expr | None,
+    true_system: System, truth: sp.Expr, recovered: sp.Expr, alphas: list[sp.Expr],
     states: np.ndarray, tolerance: float, seconds: float,
 ) -> _Symbolic:
-    """Exactness first (cheap when it holds), then equivalence of the accelerations."""
+    """Exactness first (cheap when it holds), then equivalence of the accelerations.
+
+    Exactness is tried with each candidate scale in ``alphas`` in turn.
+    """
     found = _Symbolic()
     q, v = true_system.q_symbols, true_system.qdot_symbols
     qdd = tuple(sp.Symbol(f"{name}_ddot", real=True) for name in true_system.coordinates)
@@ -240,17 +251,22 @@ def _symbolic_checks(
     symbols = (*q, *v, *qdd)
     try:
         with time_limit(seconds) as enforced:
-            truth_r = rationalise(truth, _TRUTH_RTOL)
+            truth_r = _exact_truth(true_system, truth)
             mass_t, force_t = euler_lagrange_rows(truth_r, q, v)
-            if alpha is not None:
-                found.normalised = snap_coefficients(recovered / alpha, truth_r, tolerance)
-                mass_d, force_d = euler_lagrange_rows(found.normalised - truth_r, q, v)
+            scale_rows = mass_t * sp.Matrix(qdd)
+            if alphas:
+                alphas = [*_ratio_scales(recovered, truth_r, v, float(alphas[-1]), tolerance),
+                          *alphas]
+            for alpha in alphas:
+                normalised = snap_coefficients(recovered / alpha, truth_r, tolerance)
+                mass_d, force_d = euler_lagrange_rows(normalised - truth_r, q, v)
                 rows = mass_d * sp.Matrix(qdd) - force_d
-                scale_rows = mass_t * sp.Matrix(qdd)
-                found.exact = _all_zero(
+                verdict = _all_zero(
                     [(rows[i], [scale_rows[i], force_t[i]]) for i in range(len(q))],
                     symbols, probes, enforced)
-                if found.exact == "zero":
+                if found.normalised is None or verdict == "zero":
+                    found.normalised, found.exact = normalised, verdict
+                if verdict == "zero":
                     return found
             # Accelerations do not depend on the scale, so L_rec/α serves where it exists.
             rational = found.normalised if found.normalised is not None else \
@@ -265,6 +281,46 @@ def _symbolic_checks(
     except SymbolicTimeoutError:
         found.timed_out = True
     return found
+
+
+def _ratio_scales(recovered: sp.Expr, truth: sp.Expr, velocities: Sequence[sp.Symbol],
+                  scale: float, tolerance: float) -> list[sp.Expr]:
+    """Exact scales ``c_rec / c_true`` of terms quadratic in the velocities that both
+    Lagrangians write alike (``θ̇²``), where they agree with the fitted scale.
+
+    A total derivative or a constant never changes such a term, so where ``L_rec`` is
+    ``α L_true`` plus those, this ratio is ``α`` exactly, whatever its denominator.
+    """
+    symbols = truth.free_symbols | recovered.free_symbols
+    true_terms = numeric_coefficients(truth, symbols)
+    out: list[sp.Expr] = []
+    for term, coefficient in numeric_coefficients(recovered, symbols).items():
+        reference = true_terms.get(term)
+        if reference is None or reference == 0 or not reference.is_Rational \
+                or not coefficient.is_number:
+            continue
+        poly = term.as_poly(*velocities)
+        if poly is None or poly.total_degree() != 2:
+            continue
+        value = as_rational(float(coefficient), tolerance) if coefficient.is_Float \
+            else coefficient
+        ratio = sp.nsimplify(value / reference)
+        if ratio.is_Rational and abs(float(ratio) - scale) <= tolerance * abs(scale) \
+                and ratio not in out:
+            out.append(ratio)
+    return out[:2]
+
+
+def _exact_truth(system: System, truth: sp.Expr) -> sp.Expr:
+    """The true Lagrangian with every parameter rationalised *before* it is substituted.
+
+    Products of float parameters carry round-off (``0.035·9.81·0.0425`` is
+    ``0.014592375000000003``), which would make an exact recovery look 2e-16 off; the
+    parameters as written (``7/200``, ``981/100``, ``17/400``) do not.
+    """
+    values = {s: as_rational(v, _TRUTH_RTOL) for s, v in system.parameter_symbols.items()}
+    exact = sp.expand(system.lagrangian.subs(values)) if values else truth
+    return rationalise(exact, _TRUTH_RTOL)
 
 
 def _all_zero(

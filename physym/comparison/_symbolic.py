@@ -18,6 +18,7 @@ __all__ = [
     "as_rational",
     "decide_zero",
     "euler_lagrange_rows",
+    "numeric_coefficients",
     "rationalise",
     "simple_rational",
     "snap_coefficients",
@@ -104,9 +105,12 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
     >>> snap_coefficients(1.23456780001 * x**2 + 1.0000000001 * sp.cos(x), truth, 1e-6)
     6172839*x**2/5000000 + cos(x)
     """
-    targets = sp.expand(reference).as_coefficients_dict()
+    symbols = expr.free_symbols | reference.free_symbols
+    targets = numeric_coefficients(reference, symbols)
     pieces = []
-    for term, coefficient in sp.expand(expr).as_coefficients_dict().items():
+    for term, coefficient in numeric_coefficients(expr, symbols).items():
+        if coefficient.has(sp.Float) and coefficient.is_number:
+            coefficient = sp.Float(coefficient)
         if isinstance(coefficient, sp.Float):
             target = targets.get(term)
             value = float(coefficient)
@@ -117,6 +121,19 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
                 coefficient = as_rational(value, rtol)
         pieces.append(coefficient * rationalise(term, rtol))
     return sp.Add(*pieces)
+
+
+def numeric_coefficients(expr: sp.Expr, symbols: set[sp.Symbol]) -> dict[sp.Expr, sp.Expr]:
+    """Monic term → its whole numeric factor (``exp(13/50)``, ``sin(61/100)**2`` included).
+
+    ``as_coefficients_dict`` keeps such factors inside the term, so ``2*exp(1/5)*exp(-x)``
+    and ``5.6*exp(-x)`` would look like different terms.
+    """
+    out: dict[sp.Expr, sp.Expr] = {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coefficient, monic = term.as_independent(*symbols, as_Add=False)
+        out[monic] = out.get(monic, sp.Integer(0)) + coefficient
+    return out
 
 
 def euler_lagrange_rows(

@@ -17,7 +17,10 @@ import sympy as sp
 from physym.distill.pareto import Candidate, complexity
 from physym.distill.space import StateSpace
 
-__all__ = ["assemble", "scale_term", "target_terms", "vector_potential"]
+__all__ = ["MAX_PARAMETERS", "assemble", "scale_term", "target_terms", "vector_potential"]
+
+#: Nonlinear parameters the polish refines at most (those of the chosen models always).
+MAX_PARAMETERS = 8
 
 
 def vector_potential(curl: Mapping[tuple[int, int], sp.Expr], q: Sequence[sp.Symbol],
@@ -59,7 +62,7 @@ def _contribution(kind: tuple, expr: sp.Expr, space: StateSpace) -> sp.Expr:
         i, j = kind[1:]
         return expr * v[i] ** 2 / 2 if i == j else expr * v[i] * v[j]
     if kind[0] == "curl":
-        potential = vector_potential({kind[1:]: expr}, q, space.q_reference)
+        potential = vector_potential({kind[1:]: expr}, q, list(space.q_reference))
         return sum((a * s for a, s in zip(potential, v, strict=True)), sp.Integer(0))
     if kind[0] == "T":
         at_rest = {s: 0 for s in v}
@@ -81,7 +84,7 @@ def _target_kinds(space: StateSpace) -> dict[str, tuple]:
 
 def target_terms(expr: sp.Expr) -> list[sp.Expr]:
     """The monic additive terms of a target model (``2.5*r**2 + 1`` -> ``[1, r**2]``)."""
-    return [t.as_coeff_Mul()[1] for t in sp.Add.make_args(sp.expand(expr))]
+    return [t.as_coeff_Mul()[1] for t in sp.Add.make_args(sp.expand(expr, power_exp=False))]
 
 
 def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
@@ -90,7 +93,9 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     """Terms ``φ_k`` and coefficients ``c_k`` of ``L = Σ c_k φ_k`` from the target models.
 
     ``L = ½ q̇ᵀ M q̇ + A·q̇ − V`` or ``T + A·q̇ − V``, depending on which targets are given.
-    The terms of the ``extras`` (alternative models) are offered with coefficient 0.
+    The terms of the ``extras`` (alternative models) are offered with coefficient 0; their
+    nonlinear parameters are refined too, up to :data:`MAX_PARAMETERS` in all (beyond,
+    they stay at their fitted values).
     Constants (null Lagrangians) are dropped; terms are ordered by complexity.
     """
     kinds = _target_kinds(space)
@@ -98,7 +103,7 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     collected: dict[sp.Expr, float] = {}
 
     def collect(piece: sp.Expr, weight: float) -> None:
-        for term in sp.Add.make_args(sp.expand(piece)):
+        for term in sp.Add.make_args(sp.expand(piece, power_exp=False)):
             coefficient, monic = term.as_coeff_Mul()
             if monic.free_symbols & variables:
                 collected[monic] = collected.get(monic, 0.0) + weight * float(coefficient)
@@ -110,6 +115,8 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     for name, candidates in (extras or {}).items():
         for candidate in candidates:
             clash = any(params.get(s, v) != v for s, v in candidate.params.items())
+            new = set(candidate.params) - set(params)
+            clash = clash or len(params) + len(new) > MAX_PARAMETERS
             expr = candidate.numeric() if clash else candidate.expr
             if not clash:
                 params.update(candidate.params)

@@ -4,7 +4,8 @@ A backend regresses one scalar *target* (an entry of the mass matrix, the potent
 component of the curl of ``A``, or the velocity part ``T``) sampled on a set of points, and
 returns its complexity–error front as :class:`~physym.distill.pareto.Candidate` objects.
 Which model of the front is used is decided outside the backend, by one
-:class:`~physym.distill.pareto.SelectionRule` for all of them.
+:class:`~physym.distill.pareto.SelectionRule` for all of them. Backends are named in
+:mod:`physym.distill.registry`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -21,14 +21,7 @@ from physym.distill.pareto import Candidate
 from physym.distill.space import StateSpace
 from physym.errors import PhysymError
 
-__all__ = [
-    "BACKENDS",
-    "Backend",
-    "BackendUnavailableError",
-    "Problem",
-    "get_backend",
-    "register_backend",
-]
+__all__ = ["Backend", "BackendUnavailableError", "Problem"]
 
 
 class BackendUnavailableError(PhysymError, RuntimeError):
@@ -52,6 +45,12 @@ class Problem:
     domain : {"q", "state"}
         Whether the target depends on the coordinates only or on the whole state.
     space : StateSpace
+    function : callable, optional
+        ``function(inputs) -> values``: the target evaluated afresh at any inputs
+        ``(batch, len(symbols))`` (the network probed again), for backends that probe the
+        target's structure; ``None`` when only the samples are known.
+    noise : float
+        The target's expected relative error (the network's inconsistency), 0 if unknown.
     """
 
     name: str
@@ -61,6 +60,8 @@ class Problem:
     scale: float
     domain: str
     space: StateSpace
+    function: Callable[[np.ndarray], np.ndarray] | None = None
+    noise: float = 0.0
 
     def error(self, prediction: np.ndarray) -> float:
         """RMS of ``prediction − target`` over :attr:`scale`."""
@@ -82,34 +83,3 @@ class Backend(abc.ABC):
     def check_available(self) -> None:
         """Raise :class:`BackendUnavailableError` if the backend cannot run here."""
         return None
-
-
-BACKENDS: dict[str, Callable[..., Backend]] = {}
-
-
-def register_backend(name: str) -> Callable[[type[Backend]], type[Backend]]:
-    """Class decorator adding a backend to :data:`BACKENDS` under ``name``."""
-
-    def decorate(cls: type[Backend]) -> type[Backend]:
-        cls.name = name
-        BACKENDS[name] = cls
-        return cls
-
-    return decorate
-
-
-def get_backend(name: str | Backend, **options: Any) -> Backend:
-    """The backend registered as ``name``, built with ``options`` (or ``name`` itself).
-
-    Examples
-    --------
-    >>> get_backend("sparse").name
-    'sparse'
-    """
-    if isinstance(name, Backend):
-        return name
-    import physym.distill.backends  # noqa: F401  (registers the built-in backends)
-
-    if name not in BACKENDS:
-        raise ValueError(f"unknown distillation backend {name!r}; known: {sorted(BACKENDS)}")
-    return BACKENDS[name](**options)

@@ -9,7 +9,9 @@ i.e. ``Σ_k c_k (H_k q̈ − f_k)`` with the term's own mass matrix ``H_k`` and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -43,35 +45,33 @@ class TermDynamics:
         self.v_symbols = tuple(v_symbols)
         self.params = tuple(params)
         self.n_dof = len(self.q_symbols)
-        args = (*self.q_symbols, *self.v_symbols, *self.params)
-        self._functions = [sp.lambdify(args, self._entries(t), modules="numpy", cse=True)
+        self._functions = [_compiled(t, self.q_symbols, self.v_symbols, self.params)
                            for t in self.terms]
 
-    def _entries(self, term: sp.Expr) -> list[sp.Expr]:
-        q, v = self.q_symbols, self.v_symbols
-        grad_v = [sp.diff(term, s) for s in v]
-        mass = [sp.diff(g, s) for g in grad_v for s in v]
-        force = [sp.diff(term, q[i]) - sum(sp.diff(grad_v[i], q[j]) * v[j]
-                                           for j in range(self.n_dof))
-                 for i in range(self.n_dof)]
-        return mass + force
+    def evaluate(self, states: np.ndarray, params: Mapping[sp.Symbol, float] | None = None,
+                 terms: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``H`` of shape ``(batch, K, n, n)`` and ``f`` of shape ``(batch, K, n)``.
 
-    def evaluate(self, states: np.ndarray, params: Mapping[sp.Symbol, float] | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """``H`` of shape ``(batch, K, n, n)`` and ``f`` of shape ``(batch, K, n)``."""
+        ``terms``: indices of the terms to evaluate (all by default; ``K`` is their number).
+        """
         params = params or {}
         n, batch = self.n_dof, states.shape[0]
         columns = [states[:, i] for i in range(2 * n)]
         values = [float(params[p]) for p in self.params]
-        mass = np.empty((batch, len(self.terms), n, n))
-        force = np.empty((batch, len(self.terms), n))
-        for k, fn in enumerate(self._functions):
+        chosen = range(len(self.terms)) if terms is None else list(terms)
+        mass = np.empty((batch, len(chosen), n, n))
+        force = np.empty((batch, len(chosen), n))
+        for slot, k in enumerate(chosen):
             with np.errstate(all="ignore"):
                 entries = [np.broadcast_to(np.asarray(e, dtype=np.float64), (batch,))
-                           for e in fn(*columns, *values)]
-            mass[:, k] = np.stack(entries[: n * n], axis=-1).reshape(batch, n, n)
-            force[:, k] = np.stack(entries[n * n:], axis=-1)
+                           for e in self._functions[k](*columns, *values)]
+            mass[:, slot] = np.stack(entries[: n * n], axis=-1).reshape(batch, n, n)
+            force[:, slot] = np.stack(entries[n * n:], axis=-1)
         return mass, force
+
+    def terms_with(self, symbol: sp.Symbol) -> list[int]:
+        """Indices of the terms that contain the parameter ``symbol``."""
+        return [k for k, term in enumerate(self.terms) if symbol in term.free_symbols]
 
     @staticmethod
     def columns(mass: np.ndarray, force: np.ndarray, accelerations: np.ndarray) -> np.ndarray:
@@ -91,3 +91,16 @@ class TermDynamics:
             ok = np.flatnonzero(regular)[det > 1e-300]
             out[ok] = np.linalg.solve(total_mass[ok], total_force[ok][..., None])[..., 0]
         return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(term: sp.Expr, q: tuple[sp.Symbol, ...], v: tuple[sp.Symbol, ...],
+              params: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
+    """Lambdified ``H`` (row-major) and ``f`` entries of one term (cached: the search
+    assembles the same terms many times)."""
+    n = len(q)
+    grad_v = [sp.diff(term, s) for s in v]
+    mass = [sp.diff(g, s) for g in grad_v for s in v]
+    force = [sp.diff(term, q[i]) - sum(sp.diff(grad_v[i], q[j]) * v[j] for j in range(n))
+             for i in range(n)]
+    return sp.lambdify((*q, *v, *params), mass + force, modules="numpy", cse=True)

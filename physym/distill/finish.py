@@ -17,10 +17,22 @@ _SLACK, _ABSOLUTE = 0.05, 1e-12
 
 def _snap_params(polisher: Polisher, coefficients: np.ndarray, refit: bool, limit: float
                  ) -> np.ndarray:
+    """Parameters to simple rationals: all at once first (coupled parameters only snap
+    together), then one at a time."""
+    simplest = {s: rational_candidates(v) for s, v in polisher.params.items()}
+    if len(simplest) > 1 and all(simplest.values()):
+        values = dict(polisher.params)
+        polisher.params.update({s: r[0] for s, r in simplest.items()})
+        polisher.refresh(list(simplest))
+        trial = polisher.solve() if refit else coefficients
+        if polisher.error(trial) <= limit:
+            return trial
+        polisher.params.update(values)
+        polisher.refresh(list(simplest))
     for symbol, value in list(polisher.params.items()):
         for rational in rational_candidates(value):
             polisher.params[symbol] = float(rational)
-            polisher.refresh()
+            polisher.refresh([symbol])
             trial = polisher.solve() if refit else coefficients
             if polisher.error(trial) <= limit:
                 polisher.params[symbol] = rational
@@ -28,7 +40,7 @@ def _snap_params(polisher: Polisher, coefficients: np.ndarray, refit: bool, limi
                 break
         else:
             polisher.params[symbol] = value
-            polisher.refresh()
+            polisher.refresh([symbol])
     return coefficients
 
 

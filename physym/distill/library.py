@@ -18,8 +18,9 @@ above, velocity monomials of degree 3 to ``velocity_degree``, and the Lorentz fo
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -196,14 +197,28 @@ def evaluate_terms(
     inputs: np.ndarray,
     params: Mapping[sp.Symbol, float] | None = None,
 ) -> np.ndarray:
-    """Columns ``terms[k](inputs)``, shape ``(batch, len(terms))``, float64."""
+    """Columns ``terms[k](inputs)``, shape ``(batch, len(terms))``, float64.
+
+    ``params`` gives the values of nonlinear parameters the terms contain. Compiled terms
+    are cached, so evaluating the same term again (another target, another trial value of
+    a parameter) costs no SymPy work.
+    """
     params = dict(params or {})
+    names = tuple(sorted(params, key=str))
+    values = [float(params[s]) for s in names]
     columns = [inputs[:, i] for i in range(inputs.shape[1])]
     out = np.empty((inputs.shape[0], len(terms)), dtype=np.float64)
     for k, term in enumerate(terms):
-        term = sp.sympify(term).subs(params) if params else sp.sympify(term)
-        fn = sp.lambdify(symbols, term, modules="numpy")
+        term = sp.sympify(term)
+        used = tuple(s for s in names if s in term.free_symbols)
+        fn = _compiled(term, tuple(symbols), used)
         with np.errstate(all="ignore"):
-            out[:, k] = np.broadcast_to(np.asarray(fn(*columns), dtype=np.float64),
-                                        (inputs.shape[0],))
+            value = fn(*columns, *(values[names.index(s)] for s in used))
+        out[:, k] = np.broadcast_to(np.asarray(value, dtype=np.float64), (inputs.shape[0],))
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(term: sp.Expr, symbols: tuple[sp.Symbol, ...], params: tuple[sp.Symbol, ...]
+              ) -> Callable[..., Any]:
+    return sp.lambdify((*symbols, *params), term, modules="numpy")

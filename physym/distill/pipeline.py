@@ -1,17 +1,19 @@
 """``distill(model, system)``: from a learned ``L_θ`` to a closed-form Lagrangian.
 
-Stages: gauge-invariant targets from the network (:mod:`~physym.distill.targets`), one
-regression per target by the chosen backend with a common selection rule
-(:mod:`~physym.distill.pareto`), then per route assembly, scale, Euler–Lagrange polish
-on data and rationalisation (:mod:`~physym.distill.recover`). When the quadratic check
-fails both routes run and the one whose equations of motion fit the data better wins.
+Stages: gauge-invariant targets from the network (:mod:`~physym.distill.targets`); then a
+search (:mod:`~physym.distill.search`) that regresses every target, level by level, with a
+common selection rule (:mod:`~physym.distill.pareto`), assembles each route, polishes its
+constants on the data, rationalises them (:mod:`~physym.distill.recover`) and judges the
+closed form on held-out data (:mod:`~physym.distill.acceptance`), until one passes. When
+the quadratic check fails both routes are tried.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -19,13 +21,13 @@ import sympy as sp
 from torch import nn
 
 from physym.distill._probe import model_accelerations
-from physym.distill.acceptance import accept
-from physym.distill.base import Backend, get_backend
+from physym.distill.acceptance import Acceptance
+from physym.distill.base import Backend
 from physym.distill.library import LibraryConfig
-from physym.distill.pareto import Candidate, SelectionRule
-from physym.distill.recover import RouteResult, recover
-from physym.distill.regress import alternatives, fit_target
+from physym.distill.pareto import SelectionRule
+from physym.distill.registry import get_backend
 from physym.distill.result import Distillation
+from physym.distill.search import Attempt, Level, Search
 from physym.distill.space import StateSpace
 from physym.distill.targets import build_targets
 from physym.systems.system import System
@@ -34,6 +36,7 @@ __all__ = ["distill"]
 
 _NOISE_CAP = 0.2
 _HELD_OUT = 2000
+_GP_SECONDS = 10  # operon's search time per target
 
 
 def distill(
@@ -45,7 +48,6 @@ def distill(
     library: LibraryConfig | Mapping[str, Any] | None = None,
     n_states: int = 800,
     seed: int = 0,
-    tolerance: float = 2e-2,
     polish: bool = True,
     quadratic_tolerance: float = 5e-2,
     curl_tolerance: float = 1e-3,
@@ -54,8 +56,14 @@ def distill(
     max_polish_samples: int = 4000,
     slack: float = 0.05,
     noise_floor: float = 0.0,
+    forms: bool = True,
+    time_budget: float = 60.0,
 ) -> Distillation:
     """Distil a learned Lagrangian into a closed form.
+
+    The targets are searched level by level (the ``backend``'s fit, then the grammar of
+    forms, then genetic programming) until a closed form passes the acceptance rule on
+    held-out data (:mod:`physym.distill.search`).
 
     Parameters
     ----------
@@ -65,28 +73,27 @@ def distill(
         Only its coordinates, periodic flags and sampling box are used (never its
         Lagrangian, name or parameters).
     data : (states, accelerations), optional
-        Samples ``(N, 2n)`` and ``(N, n)`` for the polish; without them the network's own
-        accelerations on sampled states are used.
+        Samples ``(N, 2n)`` and ``(N, n)`` for the polish and, held out, for the acceptance;
+        without them the network's own accelerations on sampled states are used.
     backend : str or Backend
-        ``"sparse"`` (default, offline), ``"operon"`` or ``"pysr"``.
+        First level of the search: ``"sparse"`` (default, offline), ``"operon"``,
+        ``"pysr"`` or ``"forms"``.
     library : LibraryConfig or mapping, optional
-        Candidate terms of the sparse backend (other backends ignore it).
+        Candidate terms of the sparse backend (the grammar of forms extends them).
     n_states : int
         Coordinates sampled for the targets (each probed at 5 velocities).
     seed : int
-    tolerance : float
-        Error (relative to the target's scale) above which a sparse fit counts as failed
-        (even its most accurate model misses) and ``fallback_backend`` is tried.
     polish : bool
         Refit the constants on the data through the Euler–Lagrange equations.
     quadratic_tolerance, curl_tolerance : float
         Thresholds of the quadratic-in-velocity check and of the curl check.
     fallback_backend : str or None
-        Tried for targets the sparse fit misses (skipped with a warning if unavailable).
+        The last level of the search (genetic programming; skipped with a warning if
+        unavailable, or with ``None``).
     selection : SelectionRule, optional
         Defaults to ``SelectionRule(noise=ν)`` with ``ν`` the larger of 3 × the network's
         non-quadratic inconsistency and, when ``data`` are given, 2 × the network's relative
-        acceleration error on them (capped at 0.2); ``tolerance`` is raised to ``ν`` too.
+        acceleration error on them (capped at 0.2).
     max_polish_samples : int
     slack : float
         Relative worsening of the fit to ``data`` accepted when the polish drops a term or
@@ -98,10 +105,16 @@ def distill(
         accelerations (0 for exact data). A closed form is accepted
         (``closed_form == "found"``) when its error on held-out data is at most
         ``max(1e-9, noise_floor)`` and below the network's there.
+    forms : bool
+        Search the grammar of forms after a sparse first level.
+    time_budget : float
+        CPU seconds after which no further level is started (the first always runs).
 
     Returns
     -------
     Distillation
+        ``lagrangian`` is the accepted closed form, or, when ``closed_form`` is not
+        ``"found"``, the best candidate (smallest held-out error).
 
     Examples
     --------
@@ -115,94 +128,98 @@ def distill(
     clock = {"start": time.perf_counter()}
     space = system if isinstance(system, StateSpace) else StateSpace.from_system(system)
     rng = np.random.default_rng(seed)
-    targets = build_targets(model, space, n_states, rng, quadratic_tolerance=quadratic_tolerance,
-                            curl_tolerance=curl_tolerance)
-    clock["targets"] = time.perf_counter()
-    regressor = get_backend(backend, library=library) if backend == "sparse" else \
-        get_backend(backend)
-    regressor.check_available()
-    states, accelerations, source, held_out = _polish_data(model, space, data, rng, n_states,
-                                                           max_polish_samples)
-    network_error = _network_error(model, states, accelerations) if source == "data" else None
-    noise = min(max(3.0 * targets.noise, 2.0 * (network_error or 0.0)), _NOISE_CAP)
-    rule = selection or SelectionRule(noise=noise)
-    tolerance = max(tolerance, rule.noise)
-    fronts: dict[str, list[Candidate]] = {}
-    for problems in targets.routes.values():
-        for problem in problems:
-            if problem.name not in fronts:
-                fronts[problem.name] = fit_target(regressor, problem, rule, tolerance,
-                                                  fallback_backend, seed)
-    accepted = {name: rule.accepted(front) for name, front in fronts.items()}
-    chosen = {name: models[0] for name, models in accepted.items()}
-    clock["regression"] = time.perf_counter()
-
-    # With independent data, the terms of the simpler and of the next richer models of each
-    # front are offered to the polish too: the data settle what the network could not.
-    extras = {name: alternatives(fronts[name], models[0]) for name, models in accepted.items()
-              } if polish and source == "data" else {}
-    results, failures = [], []
-    for route, problems in targets.routes.items():
-        try:
-            results.append(recover(route, {p.name: chosen[p.name] for p in problems}, space,
-                                   states, accelerations, polish,
-                                   {p.name: extras.get(p.name, []) for p in problems},
-                                   slack))
-        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
-            failures.append(f"route {route}: {exc}")
-    if not results:
-        raise ValueError("distillation failed: " + "; ".join(failures))
-    best = _better(results)
-    clock["polish"] = time.perf_counter()
-    used = {p.name for p in targets.routes[best.route]}
+    levels = _levels(backend, library, fallback_backend, forms)
+    with _one_blas_thread():
+        targets = build_targets(model, space, n_states, rng,
+                                quadratic_tolerance=quadratic_tolerance,
+                                curl_tolerance=curl_tolerance)
+        clock["targets"] = time.perf_counter()
+        states, accelerations, source, held_out = _polish_data(model, space, data, rng,
+                                                               n_states, max_polish_samples)
+        network_error = _network_error(model, states, accelerations) \
+            if source == "data" else None
+        noise = min(max(3.0 * targets.noise, 2.0 * (network_error or 0.0)), _NOISE_CAP)
+        rule = selection or SelectionRule(noise=noise)
+        acceptance = Acceptance(model, space, held_out, network_is_truth=source == "network",
+                                noise_floor=noise_floor)
+        search = Search(targets.routes, space, (states, accelerations), acceptance, rule,
+                        polish=polish, slack=slack, offer_alternatives=source == "data",
+                        seed=seed, budget=time_budget)
+        best = search.run(levels)
+    clock["regression"] = clock["targets"] + search.seconds["regression"]
+    clock["polish"] = clock["regression"] + search.seconds["polish"]
+    used = {p.name for p in targets.routes[best.result.route]}
     pareto = [{"target": name, "complexity": c.complexity, "error": c.error,
                "expression": sp.sstr(c.numeric()), "backend": c.backend,
-               "chosen": c is chosen[name]}
-              for name, front in fronts.items() if name in used for c in front]
+               "chosen": c is best.chosen.get(name)}
+              for name, front in search.fronts.items() if name in used for c in front]
     selection_info = {"ratio": rule.ratio, "floor": rule.floor, "noise": rule.noise,
-                      "network_accel_error": network_error, "tolerance": tolerance}
-    acceptance = accept(model, best.lagrangian, space, held_out,
-                        network_is_truth=source == "network", noise_floor=noise_floor)
-    return _result(best, regressor.name, space, pareto, targets, source, states.shape[0],
-                   clock, selection_info, acceptance)
+                      "network_accel_error": network_error}
+    record = {"levels": search.levels, "candidates": [a.to_dict() for a in search.attempts],
+              "failures": search.failures, "budget": time_budget}
+    return _result(best, levels[0].backend.name, space, pareto, targets, source,
+                   states.shape[0], clock, selection_info, record)
 
 
-def _better(results: list[RouteResult]) -> RouteResult:
-    """The quadratic route unless the other fits the data at least twice as well."""
-    best = results[0]
-    for other in results[1:]:
-        if not np.isfinite(best.errors[2]) or other.errors[2] < 0.5 * best.errors[2]:
-            best = other
-    return best
+def _levels(backend: str | Backend, library: LibraryConfig | Mapping[str, Any] | None,
+            fallback: str | None, forms: bool) -> list[Level]:
+    """The search levels: the backend asked for, the forms, genetic programming."""
+    first = get_backend(backend, library=library) if backend in ("sparse", "forms") else \
+        get_backend(backend)
+    first.check_available()
+    levels = [Level("library" if first.name == "sparse" else first.name, first)]
+    if forms and first.name == "sparse":
+        levels.append(Level("forms", get_backend("forms", library=library)))
+    if fallback and fallback != first.name:
+        options = {"max_time": _GP_SECONDS} if fallback == "operon" else {}
+        levels.append(Level("gp", get_backend(fallback, **options), expensive=True))
+    return levels
 
 
-def _result(best: RouteResult, backend: str, space: StateSpace, pareto: list, targets: Any,
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Small dense problems: one BLAS thread (threaded QR of a 800 × 50 matrix is ten
+    times slower on a busy machine); a no-op without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - it comes with scikit-learn and pyoperon
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
+def _result(best: Attempt, backend: str, space: StateSpace, pareto: list, targets: Any,
             source: str, n_samples: int, clock: dict[str, float], selection: dict,
-            acceptance: dict[str, Any]) -> Distillation:
-    names = best.names
+            record: dict[str, Any]) -> Distillation:
+    route = best.result
+    names = route.names
     timings = {key: clock[key] - clock[prev] for prev, key in itertools.pairwise(clock)}
     timings["total"] = time.perf_counter() - clock["start"]
-    before, after, final = best.errors
+    before, after, final = route.errors
+    acceptance = dict(best.acceptance)
+    verdict = acceptance.pop("verdict")
     return Distillation(
-        lagrangian=best.lagrangian,
+        lagrangian=route.lagrangian,
         coordinates=space.coordinates,
         backend=backend,
-        targets=best.route,
-        scale=best.scale,
+        targets=route.route,
+        scale=route.scale,
         pareto=pareto,
-        coefficients_before_polish=dict(zip(names, map(float, best.before), strict=True)),
-        coefficients_after_polish=({} if best.after is None else
-                                   dict(zip(names, map(float, best.after), strict=True))),
-        coefficients={names[k]: sp.sstr(v) for k, v in best.final.items()},
+        coefficients_before_polish=dict(zip(names, map(float, route.before), strict=True)),
+        coefficients_after_polish=({} if route.after is None else
+                                   dict(zip(names, map(float, route.after), strict=True))),
+        coefficients={names[k]: sp.sstr(v) for k, v in route.final.items()},
         quadratic_check=targets.quadratic_check,
         curl_check=targets.curl_check,
         polish={"source": source, "n_samples": int(n_samples), "accel_error_before": before,
                 "accel_error_after": after, "accel_error_final": final,
-                "params": {sp.sstr(s): sp.sstr(v) for s, v in best.params.items()}},
+                "params": {sp.sstr(s): sp.sstr(v) for s, v in route.params.items()}},
         selection=selection,
         timings=timings,
-        closed_form=acceptance.pop("verdict"),
+        closed_form=verdict,
         acceptance=acceptance,
+        search={**record, "level": best.level},
     )
 
 

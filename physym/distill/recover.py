@@ -15,7 +15,12 @@ from physym.distill.pareto import Candidate
 from physym.distill.polish import Polisher, ScaleFix, polish_terms
 from physym.distill.space import StateSpace
 
-__all__ = ["RouteResult", "recover"]
+__all__ = ["PRUNE_ABSOLUTE", "RouteResult", "recover"]
+
+#: Absolute acceleration error a dropped term may add on exact data: round-off of an
+#: ill-conditioned design of a few dozen terms reaches 1e-12, and the acceptance
+#: threshold (1e-9) is ten times above this.
+PRUNE_ABSOLUTE = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +74,8 @@ def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
                         params, start)
     error_before = polisher.error(start)
     fastest = float(np.max(np.linalg.norm(states[:, space.n_dof:], axis=1)))
-    polished = polish_terms(polisher, fastest, slack, 1e-12) if polish else start
-    anchor = scale_term(terms, space, polished, i) if route == "M,A,V" else None
+    polished = polish_terms(polisher, fastest, slack, PRUNE_ABSOLUTE) if polish else start
+    anchor = scale_term(terms, space, list(polished), i) if route == "M,A,V" else None
     if anchor is not None:
         factor = 0.5 / float(polished[anchor])
         # Same condition, rescaled: refits during rationalisation stay on this solution.

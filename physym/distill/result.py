@@ -59,6 +59,11 @@ class Distillation:
         The evidence: ``error`` (held-out relative acceleration error of the closed form),
         ``network_error`` (of the network, on the same states), ``noise_floor``,
         ``threshold`` and ``n_states``.
+    search : dict
+        The search behind it: ``levels`` (per level its name, backend, targets fitted,
+        seconds and whether a form passed), ``candidates`` (every closed form judged:
+        level, route, Lagrangian, held-out ``error``, verdict, number of terms,
+        complexity), ``level`` (where the result came from), ``failures`` and ``budget``.
     """
 
     lagrangian: sp.Expr
@@ -77,6 +82,7 @@ class Distillation:
     timings: dict[str, float] = field(default_factory=dict)
     closed_form: str = "none"
     acceptance: dict[str, Any] = field(default_factory=dict)
+    search: dict[str, Any] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -119,8 +125,12 @@ class Distillation:
     # ------------------------------------------------------------------ display
 
     def __str__(self) -> str:
+        label = "L" if self.found else "best candidate (no closed form found)"
         lines = [f"Distillation ({self.backend}, targets {self.targets})",
-                 f"  L = {sp.sstr(self.lagrangian)}",
+                 f"  {label} = {sp.sstr(self.lagrangian)}",
+                 f"  closed form: {self.closed_form}{_acceptance(self.acceptance)}"
+                 + (f"; search level {self.search['level']}" if self.search.get("level")
+                    else ""),
                  f"  scale: {self.scale.get('convention', '')}; alpha = "
                  f"{self.scale.get('alpha', float('nan')):.6g}",
                  f"  quadratic check: {_check(self.quadratic_check, 'passed')}",
@@ -141,6 +151,15 @@ class Distillation:
             lines.append(f" {mark}{row['target']:<18} {row['complexity']:>10d} "
                          f"{row['error']:>10.3g}  {row['expression'][:60]}")
         return "\n".join(lines)
+
+
+def _acceptance(acceptance: Mapping[str, Any]) -> str:
+    if "error" not in acceptance:
+        return ""
+    network = acceptance.get("network_error")
+    return (f" (held-out accel error {acceptance['error']:.3g}"
+            + ("" if network is None else f", network {network:.3g}")
+            + f", threshold {acceptance.get('threshold', float('nan')):.3g})")
 
 
 def _check(check: Mapping[str, Any], flag: str) -> str:

@@ -28,7 +28,7 @@ from physym.distill._probe import probe
 from physym.distill.base import Problem
 from physym.distill.space import StateSpace
 
-__all__ = ["TargetSet", "build_targets"]
+__all__ = ["NetworkTarget", "TargetSet", "build_targets"]
 
 _PAIRS = 2  # ±q̇ pairs per sampled q
 
@@ -103,16 +103,21 @@ def build_targets(
 
     q_symbols = space.q_symbols
     names = space.coordinates
+    noise = float(quadratic) if quadratic_ok else 0.0
     shared: list[Problem] = []
     if curl_kept:
         curl_scale = _rms(forces) / max(_rms(moving[:, n:]), 1e-300)
         for i, j in itertools.combinations(range(n), 2):
             shared.append(Problem(f"curl[{names[i]},{names[j]}]", q_symbols, q,
-                                  curl[:, i, j], curl_scale, "q", space))
-    shared.append(Problem("V", q_symbols, q, potential, energy_scale, "q", space))
+                                  curl[:, i, j], curl_scale, "q", space,
+                                  NetworkTarget(model, "curl", i, j, 0.0), noise))
+    shared.append(Problem("V", q_symbols, q, potential, energy_scale, "q", space,
+                          NetworkTarget(model, "V", 0, 0, probe(model, reference).value[0]),
+                          noise))
     mass_scale = _rms(mass) * np.sqrt(n)  # RMS eigenvalue size
     quadratic_problems = [
-        Problem(f"M[{names[i]},{names[j]}]", q_symbols, q, mass[:, i, j], mass_scale, "q", space)
+        Problem(f"M[{names[i]},{names[j]}]", q_symbols, q, mass[:, i, j], mass_scale, "q",
+                space, NetworkTarget(model, "M", i, j, 0.0), noise)
         for i, j in itertools.combinations_with_replacement(range(n), 2)]
     routes = {"M,A,V": quadratic_problems + shared}
     if not quadratic_ok:
@@ -129,5 +134,26 @@ def build_targets(
                          "tolerance": float(quadratic_tolerance)},
         curl_check={"kept": curl_kept, "measured": float(curl_measure),
                     "tolerance": float(curl_tolerance)},
-        noise=float(quadratic) if quadratic_ok else 0.0,
+        noise=noise,
     )
+
+
+class NetworkTarget:
+    """A target as a function of ``q`` ``(batch, n)``, read off the network at ``q̇ = 0``.
+
+    ``kind`` ``"M"`` (entry ``i, j`` of the velocity Hessian), ``"curl"`` (component
+    ``i, j`` of the curl of ``A``) or ``"V"`` (``reference − L_θ(q, 0)``).
+    """
+
+    def __init__(self, model: nn.Module, kind: str, i: int, j: int, reference: float):
+        self.model, self.kind, self.i, self.j = model, kind, i, j
+        self.reference = float(reference)
+
+    def __call__(self, q: np.ndarray) -> np.ndarray:
+        q = np.asarray(q, dtype=np.float64)
+        result = probe(self.model, np.hstack([q, np.zeros_like(q)]))
+        if self.kind == "M":
+            return result.h_vv[:, self.i, self.j]
+        if self.kind == "curl":
+            return result.h_vq[:, self.j, self.i] - result.h_vq[:, self.i, self.j]
+        return self.reference - result.value

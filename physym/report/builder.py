@@ -156,8 +156,10 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
         except ValueError as exc:
             run.notes.append(f"true_lagrangian cannot be read: {exc}")
     if recovered is None:
-        parts.append("**No recovered Lagrangian**: this run has no distillation result "
-                     "(the stage was not run, or it failed).")
+        from physym.distill.outcome import outcome_markdown
+
+        parts.append(outcome_markdown(run.summary) or "**No recovered Lagrangian**: this run "
+                     "has no distillation result (the stage was not run, or it failed).")
         return "\n\n".join(parts)
     backend = (run.summary or {}).get("backend")
     parts.append(f"Recovered (backend `{backend}`):" if backend else "Recovered:")

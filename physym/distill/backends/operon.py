@@ -6,18 +6,22 @@ description length) often prefers ``k·cos(εq)`` imitating ``q²``, so physym i
 applies its common selection rule (the simplest model within the error tolerance) to the
 front. Model strings are parsed with physym's safe expression parser (never ``eval``),
 variables ``x0, x1, …`` mapped to the coordinate (and velocity) symbols; constants that
-are within round-off of a simple rational are snapped when that does not worsen the fit.
+are within round-off of a simple rational are snapped when that does not worsen the fit,
+and the remaining inner constants become parameters that the polish refines on the data
+(and snaps to simple numbers where the data allow), so ``cos(0.9996 θ)`` ends as ``cos θ``;
+spurious additive terms are dropped by the polish's prune.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from physym.distill.base import Backend, BackendUnavailableError, Problem, register_backend
+from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.library import evaluate_terms
 from physym.distill.pareto import Candidate, complexity
 from physym.distill.rationalise import snap_inner_constants
@@ -26,6 +30,9 @@ from physym.systems.expression_parser import SpecError, parse_expression
 __all__ = ["OperonBackend", "parse_model_string"]
 
 _INSTALL = "the 'operon' backend needs pyoperon: pip install 'physym[operon]'"
+#: Inner constants of one model that become polish parameters (the rest stay numbers).
+MAX_INNER_PARAMETERS = 6
+_COUNTER = itertools.count()
 
 
 def parse_model_string(text: str, symbols: tuple[sp.Symbol, ...]) -> sp.Expr:
@@ -41,7 +48,6 @@ def parse_model_string(text: str, symbols: tuple[sp.Symbol, ...]) -> sp.Expr:
     return parse_expression(text, names, where="operon model")
 
 
-@register_backend("operon")
 class OperonBackend(Backend):
     """pyoperon's ``SymbolicRegressor``, one run per target.
 
@@ -54,6 +60,8 @@ class OperonBackend(Backend):
     n_threads : int
         Operon worker threads.
     """
+
+    name = "operon"
 
     def __init__(self, allowed_symbols: str = "add,sub,mul,div,constant,variable,sin,cos,sqrt",
                  generations: int = 200, population_size: int = 500, max_length: int = 40,
@@ -91,8 +99,25 @@ class OperonBackend(Backend):
             expr = snap_inner_constants(expr, lambda e: refit_linear(problem, e)[1])
             expr, error = refit_linear(problem, expr)
             if np.isfinite(error):
-                candidates.append(Candidate(expr, error, complexity(expr), self.name))
+                expr, params = self._parametrise(expr)
+                candidates.append(Candidate(expr, error, complexity(expr), self.name, params))
         return candidates
+
+    def _parametrise(self, expr: sp.Expr) -> tuple[sp.Expr, dict[sp.Symbol, float]]:
+        """Inner constants (``cos(0.9996 θ)``) as parameters that the polish refines on the
+        data and snaps where the data allow; the outer coefficients stay linear."""
+        pieces: list[sp.Expr] = []
+        params: dict[sp.Symbol, float] = {}
+        for term in sp.Add.make_args(expr):
+            coefficient, monic = term.as_coeff_Mul()
+            for number in sorted(monic.atoms(sp.Float), key=lambda f: -abs(float(f))):
+                if len(params) >= MAX_INNER_PARAMETERS:
+                    break
+                symbol = sp.Symbol(f"p_gp{next(_COUNTER)}", real=True)
+                params[symbol] = float(number)
+                monic = monic.xreplace({number: symbol})
+            pieces.append(coefficient * monic)
+        return sp.Add(*pieces), params
 
 
 def refit_linear(problem: Problem, expr: sp.Expr) -> tuple[sp.Expr, float]:

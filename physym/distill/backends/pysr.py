@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from physym.distill.base import Backend, BackendUnavailableError, Problem, register_backend
+from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.pareto import Candidate, complexity
 from physym.systems.expression_parser import SpecError, parse_expression
 
@@ -76,9 +76,10 @@ def front_from_table(table: Any, problem: Problem, backend: str = "pysr") -> lis
     return candidates
 
 
-@register_backend("pysr")
 class PySRBackend(Backend):
     """PySR's ``PySRRegressor``, one search per target (options passed through)."""
+
+    name = "pysr"
 
     def __init__(self, **options: Any):
         defaults: dict[str, Any] = dict(

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize_scalar
 
-from physym.distill.base import Backend, Problem, register_backend
+from physym.distill.base import Backend, Problem
 from physym.distill.library import (
     LORENTZ_SPEED,
     LibraryConfig,
@@ -36,7 +36,6 @@ _THRESHOLDS = np.logspace(-10, 0.5, 43)
 _SPEED_GRID = (1.001, 1.003, 1.01, 1.03, 1.1, 1.3, 1.6, 2.0, 3.0, 5.0, 10.0)
 
 
-@register_backend("sparse")
 class SparseBackend(Backend):
     """Sparse regression over a candidate library (see the module docstring).
 
@@ -45,6 +44,8 @@ class SparseBackend(Backend):
     library : LibraryConfig or mapping, optional
         Which terms to offer; a mapping is read with :meth:`LibraryConfig.from_dict`.
     """
+
+    name = "sparse"
 
     def __init__(self, library: LibraryConfig | Mapping[str, Any] | None = None):
         if not isinstance(library, LibraryConfig):
@@ -67,16 +68,20 @@ class SparseBackend(Backend):
             candidates += self._speed_scan(problem, fixed, design, nonlinear)
         return candidates
 
-    def _path(self, problem: Problem, terms: Sequence[sp.Expr], design: np.ndarray
-              ) -> list[_Row]:
-        """The complexity–error front as rows (no SymPy expressions built yet)."""
+    def _path(self, problem: Problem, terms: Sequence[sp.Expr], design: np.ndarray,
+              extra: Sequence[Sequence[int]] = ()) -> list[_Row]:
+        """The complexity–error front as rows (no SymPy expressions built yet).
+
+        ``extra``: supports (indices into ``terms``) to try besides the paths.
+        """
         finite = np.all(np.isfinite(design), axis=0)
         normalised, norms = normalise(np.where(np.isfinite(design), design, 0.0))
         kept = [k for k in independent_columns(normalised) if finite[k]]
         fit = SubsetLeastSquares(normalised[:, kept], problem.target / problem.scale)
-        supports = fit.stlsq_path(_THRESHOLDS) | {frozenset()}
+        supports: set[frozenset[int]] = fit.stlsq_path(_THRESHOLDS) | {frozenset()}
         if kept:
             supports |= set(fit.backward_path()) | fit.small_supports()
+            supports |= set(fit.forward_path())
         cost = [complexity(sp.Float(1.5) * terms[k]) for k in kept]
         rows = []
         for support in supports:
@@ -85,6 +90,16 @@ class SparseBackend(Backend):
             ordered = sorted(support)
             rows.append(_Row(size, rms, tuple(kept[s] for s in ordered),
                              tuple(coef[s] * problem.scale / norms[kept[s]] for s in ordered)))
+        for chosen in extra:  # fitted alone: their columns may be near earlier ones
+            ordered = sorted(set(chosen))
+            if not ordered or not all(finite[k] for k in ordered):
+                continue
+            own = SubsetLeastSquares(normalised[:, ordered], problem.target / problem.scale)
+            coef, rms = own.solve(range(len(ordered)))
+            size = sum(complexity(sp.Float(1.5) * terms[k]) for k in ordered) + \
+                (len(ordered) > 1)
+            rows.append(_Row(size, rms, tuple(ordered), tuple(
+                c * problem.scale / norms[k] for c, k in zip(coef, ordered, strict=True))))
         rows.sort(key=lambda row: (row.size, row.error))
         front: list[_Row] = []
         for row in rows:  # keep a richer model only if it is at least 1 % more accurate

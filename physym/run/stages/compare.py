@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from physym.distill.outcome import apply_outcome
 from physym.io import save_npz
 from physym.progress import status_bar, time_bar
 from physym.run.context import RunContext
@@ -51,6 +52,7 @@ def compare_stage(ctx: RunContext) -> None:
             if isinstance(rollout, dict):
                 rollout["recovered"] = {"failed": f"{type(exc).__name__}: {exc}"}
     ctx.source.compare(ctx)
+    apply_outcome(ctx.summary, distillation)  # no closed form found: say so, keep the best
 
 
 def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:

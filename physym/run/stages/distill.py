@@ -84,5 +84,6 @@ def record_distillation(ctx: RunContext, result: Distillation) -> None:
         "quadratic_check": result.quadratic_check,
         "curl_check": result.curl_check,
         "timings": result.timings,
+        "search": {"level": result.search.get("level"), "levels": result.search.get("levels")},
     }
     ctx.summary["distillation"] = details
