@@ -122,6 +122,23 @@ def accelerations(
     return out
 
 
+def indefinite_fraction(
+    lagrangian: sp.Expr, q: Sequence[sp.Symbol], v: Sequence[sp.Symbol], states: np.ndarray
+) -> float:
+    """Fraction of ``states`` where the mass matrix of ``lagrangian`` is neither positive
+    nor negative definite (a physicist's ``L`` has a definite one)."""
+    n = len(q)
+    mass, _ = euler_lagrange_rows(lagrangian, q, v)
+    with np.errstate(all="ignore"):
+        m = _numeric(list(mass), [*q, *v], states).reshape(len(states), n, n)
+    m = m[np.isfinite(m).all(axis=(1, 2))]
+    if not len(m):
+        return 1.0
+    eig = np.linalg.eigvalsh(0.5 * (m + np.swapaxes(m, 1, 2)))
+    definite = (eig > 0).all(axis=1) | (eig < 0).all(axis=1)
+    return float(1.0 - definite.mean())
+
+
 def _rational_text(value: mpmath.mpf) -> str:
     """``value`` as the simplest fraction within 1e-30, else as a float."""
     target = Fraction(mpmath.nstr(value, 50, strip_zeros=False))
