@@ -176,6 +176,30 @@ def _run_one(entry: Entry, args: argparse.Namespace) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def rescore(entry: Entry, row: dict[str, Any]) -> dict[str, Any]:
+    """The row scored again by the current checker, from what the row keeps of the run."""
+    from physym import load_system
+
+    if row["status"] != "done":
+        return row
+    summary = {
+        "recovered_lagrangian": row["recovered_lagrangian"],
+        **row["physym"],
+        "closed_form": row["closed_form"],
+        "accel_rel_error": row["accel_rel_error"],
+        "timings": {"distill": row["distill_s"]},
+    }
+    return score(
+        entry,
+        load_system(entry.path),
+        summary,
+        mode=row["mode"],
+        seed=row["seed"],
+        wall_s=row["wall_s"],
+        cpu_s=row["cpu_s"],
+    )
+
+
 def _progress(row: dict[str, Any], index: int, total: int) -> str:
     checker, physym = row["checker"], row["physym"]
     verdict = (
@@ -217,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, help="seconds per system (default: 3600 for fit, 900 for oracle)"
     )
     parser.add_argument("--force", action="store_true", help="rerun systems already done")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="score the rows in --out again with the current checker (no runs)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.out = args.out or RESULTS / f"zoo_{args.mode}"
@@ -228,7 +257,19 @@ def main(argv: list[str] | None = None) -> int:
         entries = catalogue(args.only.split(",") if args.only else None)
     except ValueError as exc:
         parser.error(str(exc))
-    todo = [e for e in entries if args.force or not (args.out / _ROWS / f"{e.name}.json").is_file()]
+    if args.rescore:
+        for entry in entries:
+            path = args.out / _ROWS / f"{entry.name}.json"
+            if path.is_file():
+                _write_json(path, rescore(entry, json.loads(path.read_text(encoding="utf-8"))))
+                print(f"rescored {entry.name}", flush=True)
+    todo = (
+        []
+        if args.rescore
+        else [
+            e for e in entries if args.force or not (args.out / _ROWS / f"{e.name}.json").is_file()
+        ]
+    )
     print(
         f"zoo ({args.mode}): {len(entries)} systems, {len(entries) - len(todo)} already "
         f"done in {args.out}, {len(todo)} to run, {args.jobs} at a time",

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from zoo_catalogue import Entry
-from zoo_check import FLOAT_RTOL, check, indefinite_fraction, truth_expression
+from zoo_check import check, indefinite_fraction, truth_expression
 from zoo_symbols import ExpressionError, parse, state_symbols, with_rational_floats
 from zoo_terms import term_diff
 
@@ -104,7 +104,7 @@ def _miss_reason(system: System, recovered: str, verdict: dict[str, Any]) -> str
     q, v = state_symbols(system.coordinates)
     truth = truth_expression(system.lagrangian, system.parameters)
     try:
-        rec = with_rational_floats(parse(recovered, [s.name for s in (*q, *v)]), FLOAT_RTOL)
+        rec = with_rational_floats(parse(recovered, [s.name for s in (*q, *v)]))
     except ExpressionError as exc:
         return f"unreadable recovered L: {exc}"
     if rec.is_number:
