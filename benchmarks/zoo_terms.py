@@ -110,6 +110,14 @@ def _sizes(
     return sizes
 
 
+def _display(expr: sp.Expr, width: int = 80) -> str:
+    """A term for a reason: exponentials combined, inner constants to 6 digits, short."""
+    expr = sp.powsimp(expr)
+    numbers = {r: sp.Float(r, 6) for r in expr.atoms(sp.Rational) if not r.is_Integer}
+    text = sp.sstr(expr.xreplace(numbers), full_prec=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _number(value: sp.Expr) -> str:
     return f"{float(value):.6g}"
 
@@ -153,12 +161,12 @@ def term_diff(
         if partner is not None:
             only_rec.remove(partner)
             only_true.remove(key)
-            wrong.append((key, f"as {sp.sstr(rec_terms[partner] * partner)}"))
+            wrong.append((key, f"as {_display(rec_terms[partner] * partner)}"))
     missing = [(k, _number(true_terms[k])) for k in only_true]
     spurious = [(k, _number(rec_terms[k])) for k in only_rec]
 
     def ranked(items: list[tuple[sp.Expr, str]]) -> tuple[tuple[str, str], ...]:
         order = sorted(items, key=lambda kd: -np.nan_to_num(size.get(kd[0], 0.0), nan=0.0))
-        return tuple((sp.sstr(k), d) for k, d in order)
+        return tuple((_display(k), d) for k, d in order)
 
     return TermDiff(ranked(missing), ranked(wrong), ranked(spurious))
