@@ -113,6 +113,9 @@ def worker(entry: Entry, mode: str, out: Path, runs: Path, seed: int, force: boo
     from physym import load_system
 
     system = load_system(entry.path)
+    summary: dict[str, Any] | None
+    wall_s: float | None
+    cpu_s: float | None
     if mode == "oracle":
         from zoo_oracle import oracle_summary
 

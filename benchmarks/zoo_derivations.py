@@ -9,7 +9,7 @@ ones physym derives from the specs: a typo in a spec shows up as a mismatch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import sympy as sp
 
@@ -28,7 +28,7 @@ def derivation(name: str) -> Callable[[Derivation], Derivation]:
     return register
 
 
-def derive(name: str, coordinates: Sequence[str], parameters: dict[str, float]) -> sp.Expr:
+def derive(name: str, coordinates: Sequence[str], parameters: Mapping[str, float]) -> sp.Expr:
     """The derived ``L`` of zoo system ``name`` (may depend on :data:`TIME` in form only)."""
     s = {c: sp.Symbol(c, real=True) for c in coordinates}
     s |= {f"{c}_dot": sp.Symbol(f"{c}_dot", real=True) for c in coordinates}

@@ -61,6 +61,11 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "wrong_verdicts": sum(wrong.values()),
         "wrong_verdicts_by_kind": wrong,
         "failed_or_timed_out": count(lambda r: r["status"] != "done"),
+        "found_not_exact": [
+            r["system"]
+            for r in rows
+            if r.get("closed_form") == "found" and not r["checker"].get("exact")
+        ],
         "closed_form": closed,
         "distill_s_median": statistics.median(seconds) if seconds else None,
         "distill_s_max": max(seconds) if seconds else None,
@@ -84,6 +89,8 @@ def _markdown(
         + "".join(f"; {k}: {v}" for k, v in sorted(totals["wrong_verdicts_by_kind"].items())),
         "- `closed_form`: "
         + ", ".join(f"{k} {v}" for k, v in sorted(totals["closed_form"].items())),
+        "- `closed_form: found` yet not exact (checker): "
+        + (", ".join(totals["found_not_exact"]) or "none"),
         f"- runs failed or timed out: {totals['failed_or_timed_out']}",
         f"- distillation seconds: median {_num(totals['distill_s_median'], '.1f')}, "
         f"max {_num(totals['distill_s_max'], '.1f')}",
@@ -127,6 +134,35 @@ def _markdown(
     return "\n".join(lines) + "\n"
 
 
+def _compact(rows: Sequence[dict[str, Any]], totals: dict[str, Any], command: str) -> str:
+    """The headline and one short row per system, for a README."""
+    n = totals["systems"]
+    wrong = totals["wrong_verdicts_by_kind"]
+    lines = [
+        f"`{command}`: **{totals['exact_checker']} / {n} exact**, "
+        f"{totals['equivalent_checker']} / {n} equivalent (independent checker); "
+        f"physym's verdicts contradicted: {totals['wrong_verdicts']}"
+        + (f" ({'; '.join(f'{k}: {v}' for k, v in sorted(wrong.items()))})" if wrong else "")
+        + f"; distillation median {_num(totals['distill_s_median'], '.1f')} s, max "
+        f"{_num(totals['distill_s_max'], '.0f')} s.",
+        "",
+        "| system | form | exact / equiv (checker) | physym | closed form | "
+        "recovered err | distill s | wall s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        c, p = r["checker"], r["physym"]
+        flag = " ⚠" if r.get("disagreements") else ""
+        lines.append(
+            f"| {r['system']} | {r['form']} | {_yes(c.get('exact'))} / "
+            f"{_yes(c.get('equivalent'))} | {_yes(p.get('exact'))} / "
+            f"{_yes(p.get('equivalent'))}{flag} | {r.get('closed_form') or r['status']}"
+            f" | {_num((r.get('accel_rel_error') or {}).get('recovered'), '.0e')} | "
+            f"{_num(r.get('distill_s'), '.1f')} | {_num(r.get('wall_s'), '.0f')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -136,11 +172,13 @@ def _atomic_write(path: Path, text: str) -> None:
 def write_tables(
     rows: Sequence[dict[str, Any]], out_dir: Path, stem: str, title: str, command: str
 ) -> dict[str, Any]:
-    """Write ``out_dir/stem.md`` and ``.json``; returns the totals."""
+    """Write ``out_dir/stem.md``, ``stem.json`` and ``stem_readme.md`` (the short table);
+    returns the totals."""
     rows = sorted(rows, key=lambda r: r["system"])
     totals = summarise(rows)
     out_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write(out_dir / f"{stem}.md", _markdown(rows, totals, title, command))
+    _atomic_write(out_dir / f"{stem}_readme.md", _compact(rows, totals, command))
     _atomic_write(
         out_dir / f"{stem}.json",
         json.dumps({"command": command, "totals": totals, "rows": rows}, indent=1) + "\n",
