@@ -161,6 +161,58 @@ def test_term_difference_names_missing_wrong_and_spurious_terms():
     ).empty  # a null Lagrangian is no difference
 
 
+def _zoo(*args: str) -> str:
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "zoo.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_benchmark_records_a_timeout_as_a_miss_and_resumes(tmp_path):
+    import json
+
+    out, runs = tmp_path / "out", tmp_path / "runs"
+    common = ["--mode", "oracle", "--out", str(out), "--runs", str(runs)]
+    log = _zoo(*common, "--only", "physical_pendulum,henon_heiles", "--timeout", "0.5")
+    assert log.count("timeout") == 2  # one progress line each
+    row = json.loads((out / "rows" / "henon_heiles.json").read_text())
+    assert row["status"] == "timeout" and row["checker"]["exact"] is False
+    assert "no result after 0.5 s" in row["miss"]
+    table = (out / "zoo_oracle.md").read_text()
+    assert "**henon_heiles**" in table and "runs failed or timed out: 2" in table
+    log = _zoo(*common, "--only", "physical_pendulum")
+    assert "1 already done" in log and "0 to run" in log
+
+
+@pytest.mark.slow
+def test_the_benchmark_scores_a_system_in_its_own_process(tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    _zoo(
+        "--mode",
+        "oracle",
+        "--out",
+        str(out),
+        "--runs",
+        str(tmp_path / "runs"),
+        "--only",
+        "bead_on_rotating_parabola",
+    )
+    row = json.loads((out / "rows" / "bead_on_rotating_parabola.json").read_text())
+    assert row["status"] == "done" and row["checker"]["exact"] is True
+    assert row["disagreements"] == [] and row["distill_s"] > 0
+
+
 # Small, diverse zoo systems, seconds each in oracle mode. physym's verdicts must match the
 # checker's; exact recovery is asserted where today's distillation achieves it.
 ORACLE_SUBSET = {
