@@ -99,15 +99,19 @@ def euler_lagrange_rows(
 
 
 def _numeric(
-    entries: Sequence[sp.Expr],
-    symbols: Sequence[sp.Symbol],
-    states: np.ndarray,
+    entries: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], states: np.ndarray
 ) -> np.ndarray:
+    """Entries evaluated on ``states`` ``(N, k)``; NaN where an entry is not real."""
     columns = list(states.T)
     out = np.empty((len(states), len(entries)))
     for k, entry in enumerate(entries):
-        value = sp.lambdify(symbols, entry, modules="numpy")(*columns)
-        out[:, k] = np.real_if_close(np.broadcast_to(value, (len(states),)))
+        value = np.broadcast_to(
+            np.asarray(sp.lambdify(symbols, entry, modules="numpy")(*columns)), (len(states),)
+        )
+        if np.iscomplexobj(value):
+            real = np.abs(value.imag) <= 1e-12 * (1 + np.abs(value.real))
+            value = np.where(real, value.real, np.nan)
+        out[:, k] = value
     return out
 
 

@@ -170,6 +170,13 @@ def score(
             "reason": f"checker gave up after {CHECK_SECONDS} s",
         }
         miss = verdict["reason"]
+    except Exception as exc:  # a row with the error beats a lost row (physym's verdicts stay)
+        verdict = {
+            "exact": None,
+            "equivalent": None,
+            "reason": f"checker error: {type(exc).__name__}: {exc}"[:300],
+        }
+        miss = verdict["reason"]
     return {
         **base,
         "checker": verdict,
