@@ -123,6 +123,19 @@ def test_a_perturbed_lagrangian_is_not_exact_and_a_larger_one_not_equivalent():
     assert verdict.accel_rel_error > 1e-4
 
 
+def test_a_light_coordinates_equation_is_judged_against_its_own_terms():
+    # The Wilberforce twist (I = 1.45e-4) beside the bob (m = 0.5164): a moment of inertia
+    # off by 1e-9 is invisible against the bob's terms, not against the twist's.
+    text = (
+        "0.5164*z_dot**2/2 + {I}*theta_dot**2/2 - 2.8*z**2/2 - 0.000786*theta**2/2"
+        " - 0.00928*z*theta/2"
+    )
+    assert _check("wilberforce_pendulum", text.format(I="0.000145")).exact
+    verdict = _check("wilberforce_pendulum", text.format(I="0.000145000000145"))
+    assert verdict.equivalent and not verdict.exact
+    assert verdict.exact_residual > 1e-10
+
+
 def test_an_equivalent_lagrangian_that_is_not_proportional_is_equivalent_not_exact():
     # Two uncoupled oscillators: scaling one of them alone leaves the motion unchanged.
     x, y, x_dot, y_dot = sp.symbols("x y x_dot y_dot", real=True)
