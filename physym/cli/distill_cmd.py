@@ -18,11 +18,11 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from physym.distill.outcome import outcome_line
+    from physym.distill.outcome import run_notes
     from physym.run.redistill import redistill
 
     result = redistill(args.run_dir, backend=args.backend, progress=args.progress)
     print(result)
-    if note := outcome_line(result.summary):
+    for note in run_notes(result.summary):
         print(note)
     return 0

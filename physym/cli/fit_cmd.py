@@ -130,8 +130,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     print(result)
-    from physym.distill.outcome import outcome_line
+    from physym.distill.outcome import run_notes
 
-    if note := outcome_line(result.summary):
+    for note in run_notes(result.summary):
         print(note)
     return 0

@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["NO_CLOSED_FORM", "apply_outcome", "outcome_line", "outcome_markdown"]
+__all__ = ["NO_CLOSED_FORM", "apply_outcome", "outcome_line", "outcome_markdown", "run_notes"]
 
 NO_CLOSED_FORM = "no closed form found that explains the data better than the network"
 
@@ -105,3 +105,19 @@ def outcome_markdown(summary: Mapping[str, Any] | None) -> str | None:
     except (ValueError, TypeError):
         parts.append(f"`{text}`")
     return "\n\n".join(parts)
+
+
+def run_notes(summary: Mapping[str, Any] | None) -> list[str]:
+    """The lines the CLI prints after a run's result: no closed form found, and what the
+    data cannot identify (:mod:`physym.distill.identifiability`).
+
+    Examples
+    --------
+    >>> run_notes({"identifiability": {"note": "the accelerations are the same"}})
+    ['note: the accelerations are the same']
+    """
+    lines = [line] if (line := outcome_line(summary)) else []
+    identifiability = (summary or {}).get("identifiability")
+    if isinstance(identifiability, Mapping) and identifiability.get("note"):
+        lines.append(f"note: {identifiability['note']}")
+    return lines

@@ -77,6 +77,9 @@ def build_report(run_dir: str | Path, *, replot: bool = False) -> Path:
         _figures_section(run),
         _config_section(run),
     ]
+    identifiability = (run.summary or {}).get("identifiability")
+    if isinstance(identifiability, dict) and identifiability.get("note"):
+        run.notes.append(f"Identifiability: {identifiability['note']}")
     if run.notes:
         sections.append("## Notes\n\n" + "\n".join(f"- {note}" for note in run.notes))
     return write_text(run.path / REPORT_NAME, "\n\n".join(s for s in sections if s) + "\n")

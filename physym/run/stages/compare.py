@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from physym.distill.identifiability import uniform_acceleration
 from physym.distill.outcome import apply_outcome
 from physym.io import save_npz
 from physym.progress import status_bar, time_bar
@@ -53,6 +54,10 @@ def compare_stage(ctx: RunContext) -> None:
                 rollout["recovered"] = {"failed": f"{type(exc).__name__}: {exc}"}
     ctx.source.compare(ctx)
     apply_outcome(ctx.summary, distillation)  # no closed form found: say so, keep the best
+    if ctx.data is not None:  # uniformly accelerated data cannot single out one L: say so
+        note = uniform_acceleration(ctx.data.dataset.accelerations, ctx.data.noise_floor)
+        if note:
+            ctx.summary["identifiability"] = note
 
 
 def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
