@@ -124,7 +124,9 @@ def benchmark(
     states_np = np.random.default_rng(seed).uniform(low, high, size=(batch, 2 * system.n_dof))
     states = torch.from_numpy(states_np).to(torch_dtype)
     targets = torch.from_numpy(system.accelerations(states_np)).to(torch_dtype)
-    options = {"hessian_method": hessian_method} if model in ("seed", "mlp") else {}
+    # Extra keywords go to build_model's ``**options`` (typed Any), not to its named ones.
+    options: dict[str, Any] = (
+        {"hessian_method": hessian_method} if model in ("seed", "mlp") else {})
     net = build_model(model, system.n_dof, dtype=torch_dtype, seed=seed, **options)
     optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
     losses: list[float] = []

@@ -14,14 +14,15 @@ def run(args: argparse.Namespace) -> int:
 
     from physym.systems import builtin_names, load_system
 
+    names = builtin_names()
     rows = []
-    for name in builtin_names():
+    for name in names:
         system = load_system(name)
         rows.append({"name": name, "dof": system.n_dof, "description": system.description})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    width = max(len(r["name"]) for r in rows)
+    width = max(len(name) for name in names)
     print(f"{'name':<{width}}  dof  description")
     for r in rows:
         print(f"{r['name']:<{width}}  {r['dof']:>3}  {r['description']}")

@@ -47,16 +47,18 @@ def _savgol(t: np.ndarray, q: np.ndarray, window: int | str, order: int | None
         filters = [choose_savgol_filter(step, columns[:, j], ORDERS if order is None
                                         else (order,)) for j in range(columns.shape[1])]
         parts = [_savgol(t, columns[:, j], w, p) for j, (w, p) in enumerate(filters)]
-        return tuple(np.stack([p[k] for p in parts], axis=-1).reshape(q.shape)
-                     for k in range(3))
+        value, rate, curvature = (np.stack([p[k] for p in parts], axis=-1).reshape(q.shape)
+                                  for k in range(3))
+        return value, rate, curvature
     order = 5 if order is None else order
     if not isinstance(window, int) or window % 2 == 0 or window <= order:
         raise DataError(f"savgol window must be odd and larger than order {order}, "
                         f"got {window}")
     if len(t) < window:
         raise DataError(f"too few samples for savgol: {len(t)} < window {window}")
-    return tuple(savgol_filter(q, window, order, deriv=k, delta=step, axis=0)
-                 for k in range(3))
+    value, rate, curvature = (savgol_filter(q, window, order, deriv=k, delta=step, axis=0)
+                              for k in range(3))
+    return value, rate, curvature
 
 
 def _spline(t: np.ndarray, q: np.ndarray, order: int, smoothing: float | None

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -130,8 +130,10 @@ class StateEstimate:
                     ) -> StateEstimate:
         return cls(tuple(str(c) for c in np.atleast_1d(arrays["coordinates"])),
                    tuple(bool(p) for p in np.atleast_1d(arrays["periodic"])),
-                   *(arrays[k] for k in ("t", "q_measured", "q", "q_dot", "q_ddot",
-                                         "trajectory", "kept")), settings=settings or {})
+                   t=arrays["t"], q_measured=arrays["q_measured"], q=arrays["q"],
+                   q_dot=arrays["q_dot"], q_ddot=arrays["q_ddot"],
+                   trajectory=arrays["trajectory"], kept=arrays["kept"],
+                   settings=settings or {})
 
 
 def estimate_states(
@@ -190,27 +192,31 @@ def estimate_states(
     segments = measured.segments()
     positions = measured.q.copy()
     for rows in segments:
-        for j in np.flatnonzero(flags):
-            positions[rows, j] = np.unwrap(positions[rows, j])
+        for angle in np.flatnonzero(flags):
+            positions[rows, angle] = np.unwrap(positions[rows, angle])
     step = _common_step(measured, segments, strict=method == "savgol")
     n = positions.shape[1]
     noise = [_pooled_noise(measured.t, positions[:, j], segments) for j in range(n)]
     columns = [[positions[rows, j] for rows in segments] for j in range(n)]
-    if method == "savgol" and window is not None:
-        filters = [(int(window), _DEFAULT_ORDER[method] if order is None else int(order))] * n
-    elif method == "savgol" or trim is None:  # the spline is trimmed like savgol would be
-        orders = ORDERS if order is None or method != "savgol" else (int(order),)
-        filters = [choose_savgol_filter(step, columns[j], orders, noise=noise[j])
-                   for j in range(n)]
+    kind: Literal["savgol", "spline"] = "savgol" if method == "savgol" else "spline"
+    savgol_filters: list[tuple[int, int]] = []
+    if kind == "savgol" and window is not None:
+        savgol_filters = [(int(window), _DEFAULT_ORDER[kind] if order is None
+                           else int(order))] * n
+    elif kind == "savgol" or trim is None:  # the spline is trimmed like savgol would be
+        orders = ORDERS if order is None or kind != "savgol" else (int(order),)
+        savgol_filters = [choose_savgol_filter(step, columns[j], orders, noise=noise[j])
+                          for j in range(n)]
     if trim is None:
-        trim = max(w for w, _ in filters) // 2
-    if method == "spline":
-        filters = [(None, _DEFAULT_ORDER[method] if order is None else int(order))] * n
+        trim = max(w for w, _ in savgol_filters) // 2
+    filters: list[tuple[int | None, int]] = list(savgol_filters)
+    if kind == "spline":
+        filters = [(None, _DEFAULT_ORDER[kind] if order is None else int(order))] * n
     fits = [np.empty_like(positions) for _ in range(3)]
     for k, rows in enumerate(segments):
         for j in range(n):
             try:
-                parts = smooth_positions(measured.t[rows], positions[rows, j], method,
+                parts = smooth_positions(measured.t[rows], positions[rows, j], kind,
                                          *filters[j], smoothing)
             except DataError as exc:
                 raise DataError(f"{measured.path}: {_name(measured, k)}{exc}") from None
@@ -223,8 +229,9 @@ def estimate_states(
     settings = {"method": method, "windows": [w for w, _ in filters],
                 "orders": [p for _, p in filters], "smoothing": smoothing, "trim": int(trim),
                 "noise": noise, "step": step}
-    return StateEstimate(measured.coordinates, flags, measured.t, positions, *fits,
-                         measured.trajectory, kept, settings)
+    q_fit, q_dot, q_ddot = fits
+    return StateEstimate(measured.coordinates, flags, measured.t, positions, q_fit, q_dot,
+                         q_ddot, measured.trajectory, kept, settings)
 
 
 def _name(measured: MeasuredPositions, k: int) -> str:

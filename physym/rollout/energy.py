@@ -45,20 +45,22 @@ def default_ic_box(system: System) -> dict[str, tuple[float, float]]:
     """
     box: dict[str, tuple[float, float]] = {}
     for q, v in zip(system.coordinates, system.velocity_names, strict=True):
-        box[q] = (0.0, 2 * math.pi) if q in system.periodic else tuple(system.sampling[q])
+        box[q] = (0.0, 2 * math.pi) if q in system.periodic else system.sampling[q]
         box[v] = PAPER_VELOCITY_RANGE
     return box
 
 
 def check_ic_box(system: System, box: Mapping[str, Sequence[float]],
-                 base: Mapping[str, Sequence[float]] | None = None) -> dict[str, tuple]:
+                 base: Mapping[str, Sequence[float]] | None = None
+                 ) -> dict[str, tuple[float, float]]:
     """``box`` completed from ``base`` (default: :func:`default_ic_box`), checked."""
     names = system.state_names
     unknown = [k for k in box if k not in names]
     if unknown:
         raise ValueError(f"energy_ic_box names {unknown[0]!r}, which is not a coordinate or "
                          f"velocity of {system.name!r} ({', '.join(names)})")
-    full = dict(default_ic_box(system) if base is None else base)
+    full = default_ic_box(system) if base is None else {
+        key: (float(interval[0]), float(interval[1])) for key, interval in base.items()}
     for key, interval in box.items():
         if len(interval) != 2 or not float(interval[0]) <= float(interval[1]):
             raise ValueError(f"energy_ic_box[{key!r}] must be [low, high], got {interval!r}")

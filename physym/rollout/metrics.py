@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import SupportsFloat
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from physym.systems import System
 __all__ = ["finite_or_none", "trajectory_errors", "valid_prediction_times", "wrap_difference"]
 
 
-def finite_or_none(value: float) -> float | None:
+def finite_or_none(value: SupportsFloat) -> float | None:
     """``value`` as a float, or ``None`` where it is not finite (JSON has no nan/inf)."""
     value = float(value)
     return value if math.isfinite(value) else None
@@ -94,7 +95,7 @@ def valid_prediction_times(
     (array([2., 1.]), array([False, False]))
     """
     exceeded = errors > threshold
-    censored = ~exceeded.any(axis=0)
+    censored = np.asarray(~exceeded.any(axis=0))
     first = np.argmax(exceeded, axis=0)
     times = np.where(censored, t[-1], t[first])
     return times, censored

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 __all__ = ["SCHEDULES", "Schedule", "make_schedule"]
 
@@ -27,13 +28,22 @@ class Schedule:
     scheduler: torch.optim.lr_scheduler.LRScheduler | torch.optim.lr_scheduler.ReduceLROnPlateau
     per_batch: bool
 
+    def __post_init__(self) -> None:
+        if self.per_batch and isinstance(self.scheduler, ReduceLROnPlateau):
+            raise ValueError("ReduceLROnPlateau needs the validation error: step it per epoch "
+                             "(per_batch=False)")
+
     def after_batch(self) -> None:
-        if self.per_batch:
+        if self.per_batch and not isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step()
 
     def after_epoch(self, val_error: float) -> None:
-        if not self.per_batch:
+        if self.per_batch:
+            return
+        if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(val_error)
+        else:
+            self.scheduler.step()
 
     def state_dict(self) -> dict:
         return self.scheduler.state_dict()
