@@ -43,7 +43,7 @@ def redistill(
     config = run.config.nested
     distill = config.distill.replace(enabled=True, **({"backend": backend} if backend else {}))
     config = config.replace(distill=distill)
-    check_backend(config)
+    check_backend(config, where="distill")
     source = source_for(config)
     ctx = RunContext(
         config=config,
