@@ -91,8 +91,9 @@ def _is_paper_double_pendulum(system: System) -> bool:
     design = np.stack((kinetic, potential, np.ones_like(q1)), axis=1)
     if not np.isfinite(values).all():
         return False
-    (alpha, alpha_g, constant), *_ = np.linalg.lstsq(design, values, rcond=None)
-    residual = np.linalg.norm(design @ np.array([alpha, alpha_g, constant]) - values)
-    if not (alpha > 0 and residual <= 1e-9 * max(np.linalg.norm(values), 1.0)):
+    coefficients = np.linalg.lstsq(design, values, rcond=None)[0]
+    alpha, alpha_g = float(coefficients[0]), float(coefficients[1])
+    residual = float(np.linalg.norm(design @ coefficients - values))
+    if not (alpha > 0 and residual <= 1e-9 * max(float(np.linalg.norm(values)), 1.0)):
         return False
     return abs(alpha_g / alpha - _G) <= _G_TOLERANCE * _G
