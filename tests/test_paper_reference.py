@@ -85,3 +85,16 @@ def test_printed_only_where_it_applies() -> None:
     assert "LNN paper" not in _printed(None)
     shown = _printed({"lnn": 0.0043, "t_end": 100.0})
     assert "energy metric   0.02 at t = 10 (LNN paper: 0.0043 at t = 100)" in shown
+
+
+def test_energy_metric_carries_the_reference_only_where_it_applies() -> None:
+    from physym.rollout import energy_metric
+
+    double = physym.load_system("double_pendulum")
+    paper_box = _box(("theta1", "theta2"))
+    metric = energy_metric(double, double.accelerations, ic_box=paper_box, n_states=2,
+                           t_end=100.0, dt=0.05)  # fmt: skip
+    assert metric.to_dict()["paper_reference"]["lnn"] == 0.0043
+    pendulum = physym.load_system("pendulum")
+    metric = energy_metric(pendulum, pendulum.accelerations, n_states=2, t_end=100.0, dt=0.05)
+    assert metric.to_dict()["paper_reference"] is None

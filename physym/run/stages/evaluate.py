@@ -110,7 +110,6 @@ def _exact_rollouts(ctx: RunContext) -> dict[str, Any] | None:
         integrate_plan,
         integrator_floor,
     )
-    from physym.rollout.paper_reference import paper_reference
 
     system = ctx.system
     assert system is not None and ctx.model is not None
@@ -147,7 +146,6 @@ def _exact_rollouts(ctx: RunContext) -> dict[str, Any] | None:
         v_max = potential_maximum(system, {q: box[q] for q in system.coordinates}, ctx.config.seed)
         metric = energy_of(system, plan, predicted.finals, v_max, box).to_dict()
         metric["integrator_floor"] = energy_of(system, plan, exact.finals, v_max, box).value
-        metric["paper_reference"] = paper_reference(system, metric)  # None: not comparable
         report["energy_metric"] = metric
         failures += _diverged("energy-metric rollouts", predicted.finals[None])
     if failures:
