@@ -163,3 +163,19 @@ def test_moving_data_raise_no_warning(tmp_path: Path) -> None:
     run = fit("harmonic_oscillator", tmp_path / "run", samples=200, epochs=1, distill=False,
               fallback_model="none", rollout_states=0, energy_states=0)  # fmt: skip
     assert "warnings" not in run.summary
+
+
+def test_resume_checks_a_hand_edited_horizon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from physym import load_system
+    from physym.config import RunConfig
+
+    out = tmp_path / "run"
+    out.mkdir()
+    config = RunConfig.from_dict({"system": "pendulum", "rollout_t_end": 1e308}).to_dict()
+    (out / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (out / "system.json").write_text(json.dumps(load_system("pendulum").to_dict()))
+    err = _cli_error(capsys, ["fit", "pendulum", "--out", str(out), "--resume"])
+    assert "rollout_t_end" in err and "RK4 steps" in err
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "system.json"]

@@ -57,7 +57,9 @@ def resolve(
     base.pop("system", None)
     settings = merge_overrides(base, explicit, where="fit")
     if resume:
-        return _resume(system, run_dir, settings)
+        stored, stored_system = _resume(system, run_dir, settings)
+        _check_resumed_budget(stored, stored_system)
+        return stored, stored_system
     if isinstance(system, System):
         system_obj, ref = system, system.name
     elif system is None:
@@ -289,6 +291,20 @@ def _resume(
             f"{own[name]!r} there, {asked!r} asked"
         )
     return stored, system_obj
+
+
+def _check_resumed_budget(config: RunConfig, system: System | None) -> None:
+    """A hand-edited ``config.json`` gets the horizon and memory checks of a new run (the
+    model was built when the run began)."""
+    from physym.run.budget import check_budget
+
+    measured = config.data.measured
+    coordinates = (
+        system.coordinates
+        if system is not None
+        else tuple((measured.coordinates if measured is not None else None) or ())
+    )
+    check_budget(config, len(coordinates))
 
 
 def _read_run_json(path: Path) -> Any:
