@@ -14,11 +14,13 @@ move with the neighbours' load, hence the load averages beside them.
 
 Usage::
 
-    python benchmarks/setup_times.py
+    python benchmarks/setup_times.py               # about 30 minutes on 2 busy cores
+    python benchmarks/setup_times.py --from-json   # the table again, from the JSON
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -52,7 +54,46 @@ def _timed(command: str, cwd: Path) -> dict[str, Any]:
     }
 
 
-def main() -> int:
+def write_table(result: dict[str, Any]) -> str:
+    """The Markdown report of a measurement."""
+    machine = result["machine"]
+    lines = [
+        "# Install and test times on a fresh clone",
+        "",
+        f"`python benchmarks/setup_times.py` on {machine['date']}, commit {machine['commit']}, "
+        f"{machine['cores']} cores shared with other jobs.",
+        "",
+        "| step | command | wall (min:s) | load average before → after | result |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("install", "tests"):
+        step = result.get(name)
+        if step is None:
+            continue
+        minutes, seconds = divmod(round(step["wall_s"]), 60)
+        outcome = "ok" if step["returncode"] == 0 else f"exit {step['returncode']}"
+        summary = [line.strip("= ") for line in step["tail"] if " passed" in line]
+        lines.append(
+            f"| {name} | `{step['command']}` | {minutes}:{seconds:02d} | "
+            f"{step['load_before']:.1f} → {step['load_after']:.1f} | "
+            f"{outcome}{': ' + summary[0] if summary else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--from-json",
+        action="store_true",
+        help="rewrite the table from results/setup_times.json without running anything",
+    )
+    if parser.parse_args(argv).from_json:
+        result = json.loads((RESULTS / "setup_times.json").read_text())
+        table = write_table(result)
+        (RESULTS / "setup_times.md").write_text(table)
+        print(table)
+        return 0
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="physym-setup-") as scratch:
@@ -68,26 +109,7 @@ def main() -> int:
     result = {"machine": machine, "install": install, "tests": tests}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "setup_times.json").write_text(json.dumps(result, indent=1) + "\n")
-    lines = [
-        "# Install and test times on a fresh clone",
-        "",
-        f"`python benchmarks/setup_times.py` on {machine['date']}, commit {commit}, "
-        f"{machine['cores']} cores shared with other jobs.",
-        "",
-        "| step | command | wall | load average before → after | result |",
-        "|---|---|---|---|---|",
-    ]
-    for name, step in (("install", install), ("tests", tests)):
-        if step is None:
-            continue
-        minutes, seconds = divmod(round(step["wall_s"]), 60)
-        lines.append(
-            f"| {name} | `{step['command']}` | {minutes}:{seconds:02d} | "
-            f"{step['load_before']:.1f} → {step['load_after']:.1f} | "
-            f"{'ok' if step['returncode'] == 0 else 'exit ' + str(step['returncode'])}: "
-            f"{' '.join(step['tail'][:1])} |"
-        )
-    table = "\n".join(lines) + "\n"
+    table = write_table(result)
     (RESULTS / "setup_times.md").write_text(table)
     print(table)
     return 0 if install["returncode"] == 0 and tests and tests["returncode"] == 0 else 1
