@@ -32,7 +32,7 @@ class FunctionLagrangian(LagrangianModel):
     Examples
     --------
     >>> osc = FunctionLagrangian(1, lambda x: 0.5 * x[:, 1] ** 2 - 2.0 * x[:, 0] ** 2)
-    >>> osc.accelerations(torch.tensor([[0.5, 0.0]], dtype=torch.float64))
+    >>> osc.accelerations(torch.tensor([[0.5, 0.0]], dtype=torch.float64), False)
     tensor([[-2.]], dtype=torch.float64)
     """
 
