@@ -219,7 +219,10 @@ def _build(config: RunConfig, system: System | None, name: str, n_dof: int, *, m
         options.update(init="torch", seed=None)
     try:
         if meta:
-            return meta_parameter_count(lambda: build_model(name, n_dof, **options))
+            try:
+                return meta_parameter_count(lambda: build_model(name, n_dof, **options))
+            except (RuntimeError, NotImplementedError):  # a model that computes on its weights
+                return 0  # while built: not counted; the real build below still checks it
         return sum(p.numel() for p in build_model(name, n_dof, **options).parameters())
     except (ValueError, TypeError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
