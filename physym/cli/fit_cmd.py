@@ -119,11 +119,16 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from physym.run.data_checks import DataWarning
     from physym.run.fit import fit
 
     try:
-        result = fit(args.system, args.out, config=args.config, resume=args.resume,
-                     progress=args.progress, threads=args.threads, **_overrides(args))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # printed below, from the summary
+            result = fit(args.system, args.out, config=args.config, resume=args.resume,
+                         progress=args.progress, threads=args.threads, **_overrides(args))
     except KeyboardInterrupt:
         print(f"physym: interrupted; the last finished epoch is checkpointed in {args.out}; "
               f"continue with: physym fit {args.system or ''} --out {args.out} --resume",
@@ -134,4 +139,6 @@ def run(args: argparse.Namespace) -> int:
 
     for note in run_notes(result.summary):
         print(note)
+    for warning in result.summary.get("warnings") or ():
+        print(f"physym: warning: {warning}", file=sys.stderr)
     return 0

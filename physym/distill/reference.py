@@ -12,6 +12,7 @@ import sympy as sp
 import torch
 
 from physym.network.base import LagrangianModel
+from physym.systems.lambdified import constants_as_floats
 from physym.systems.system import System, coordinate_symbol, velocity_symbol
 
 __all__ = ["ExpressionModel"]
@@ -46,7 +47,7 @@ class ExpressionModel(LagrangianModel):
                              "coordinates or velocities")
         self.lagrangian = lagrangian
         self.coordinates = tuple(coordinates)
-        self._function = sp.lambdify(symbols, lagrangian, modules="torch")
+        self._function = sp.lambdify(symbols, constants_as_floats(lagrangian), modules="torch")
 
     @classmethod
     def from_system(cls, system: System) -> ExpressionModel:

@@ -32,7 +32,7 @@ class FunctionLagrangian(LagrangianModel):
     Examples
     --------
     >>> osc = FunctionLagrangian(1, lambda x: 0.5 * x[:, 1] ** 2 - 2.0 * x[:, 0] ** 2)
-    >>> osc.accelerations(torch.tensor([[0.5, 0.0]], dtype=torch.float64))
+    >>> osc.accelerations(torch.tensor([[0.5, 0.0]], dtype=torch.float64), False)
     tensor([[-2.]], dtype=torch.float64)
     """
 
@@ -56,8 +56,11 @@ def system_lagrangian(system: System) -> FunctionLagrangian:
     """
     import sympy as sp
 
+    from physym.systems.lambdified import constants_as_floats
+
     symbols = list(system.q_symbols + system.qdot_symbols)
-    expr = system.lagrangian_numeric
+    # torch's functions take tensors only: fold ``sqrt(2)``, ``cos(1)``… to floats first
+    expr = constants_as_floats(system.lagrangian_numeric)
     function = sp.lambdify(symbols, expr, modules="torch", cse=True)
 
     def lagrangian(states: torch.Tensor) -> torch.Tensor:

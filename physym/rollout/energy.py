@@ -25,6 +25,7 @@ from scipy.optimize import minimize
 
 from physym.rollout.integrators import BatchAccelerations, rk4_rollout
 from physym.rollout.metrics import finite_or_none
+from physym.rollout.paper_reference import paper_reference
 from physym.systems import System
 
 __all__ = ["EnergyMetric", "check_ic_box", "default_ic_box", "energy_initial_states",
@@ -110,6 +111,7 @@ class EnergyMetric:
     n_diverged: int
     potential_max: float
     ic_box: Mapping[str, tuple[float, float]]
+    paper_reference: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,8 +121,10 @@ class EnergyMetric:
             "t_end": self.t_end, "dt": self.dt, "n_states": self.n_states,
             "n_diverged": self.n_diverged, "potential_max": self.potential_max,
             "ic_box": {k: list(v) for k, v in self.ic_box.items()},
-            "paper_reference": {"lnn": 0.0043, "mlp_baseline": 0.074, "t_end": 100.0,
-                                "ic_box": "angles [0, 2π], velocities [0, 0.1]"},
+            # the paper's figures where this measures what they measure, else None
+            # (:mod:`physym.rollout.paper_reference`)
+            "paper_reference": None if self.paper_reference is None
+            else dict(self.paper_reference),
         }
 
 
@@ -185,7 +189,10 @@ def energy_metric_of(system: System, x0: np.ndarray, final: np.ndarray, v_max: f
         errors[finite] = np.abs(system.energy(final[finite]) - system.energy(x0[finite]))
     per_state = errors / v_max
     value = float(np.mean(per_state[finite])) if finite.any() else math.inf
+    ic_box = {k: (float(v[0]), float(v[1])) for k, v in box.items()}
     return EnergyMetric(value=value, per_state=tuple(float(e) for e in per_state),
                         t_end=float(t_end), dt=float(dt), n_states=len(x0),
                         n_diverged=int((~finite).sum()), potential_max=float(v_max),
-                        ic_box={k: (float(v[0]), float(v[1])) for k, v in box.items()})
+                        ic_box=ic_box,
+                        paper_reference=paper_reference(system, {"t_end": t_end,
+                                                                 "ic_box": ic_box}))

@@ -131,11 +131,11 @@ def fit(
         resume=resume,
         progress=show_progress(progress),
     )
-    if not resume:
-        if system_obj is not None:
-            write_json(run_dir / SYSTEM, system_obj.to_dict())
-        write_json(run_dir / CONFIG, run_config.to_dict())
-    try:
+    try:  # from here on a failure leaves failed.json: a plain rerun starts afresh
+        if not resume:
+            if system_obj is not None:
+                write_json(run_dir / SYSTEM, system_obj.to_dict())
+            write_json(run_dir / CONFIG, run_config.to_dict())
         with limited_threads(threads):
             _run_stages(ctx, stages)
             summary = build_summary(ctx, started, cpu_started)

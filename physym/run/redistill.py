@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from physym.io import write_json
 from physym.progress import show_progress
@@ -43,7 +44,7 @@ def redistill(
     config = run.config.nested
     distill = config.distill.replace(enabled=True, **({"backend": backend} if backend else {}))
     config = config.replace(distill=distill)
-    check_backend(config)
+    check_backend(config, where="distill")
     source = source_for(config)
     ctx = RunContext(
         config=config,
@@ -65,14 +66,29 @@ def redistill(
     ):
         begin, cpu_begin = time.perf_counter(), time.process_time()
         stage(ctx)
-        ctx.summary.setdefault("timings", {})[name] = time.perf_counter() - begin
-        ctx.summary.setdefault("cpu_seconds", {})[name] = time.process_time() - cpu_begin
+        _retime(ctx.summary, name, time.perf_counter() - begin, time.process_time() - cpu_begin)
     ctx.summary.pop("distillation_reused", None)
     ctx.summary["versions"] = versions()
     write_json(run.path / SUMMARY, json_safe(ctx.summary))
     write_json(run.path / CONFIG, config.to_dict())
+    begin, cpu_begin = time.perf_counter(), time.process_time()
     note = write_report(run.path)
+    _retime(ctx.summary, "report", time.perf_counter() - begin, time.process_time() - cpu_begin)
     if note:
         ctx.summary["report_error"] = note
-        write_json(run.path / SUMMARY, json_safe(ctx.summary))
+    write_json(run.path / SUMMARY, json_safe(ctx.summary))
     return load_run(run.path)
+
+
+def _retime(summary: dict[str, Any], stage: str, wall: float, cpu: float) -> None:
+    """Replace a stage's seconds and keep ``total`` the sum of the run as it now stands:
+    the old total minus the stage's old seconds plus its new ones (``total`` stays last)."""
+    for key, seconds in (("timings", wall), ("cpu_seconds", cpu)):
+        table = summary.setdefault(key, {})
+        old_total = table.pop("total", None)
+        previous = table.get(stage) or 0.0
+        table[stage] = seconds
+        base = old_total if isinstance(old_total, int | float) else sum(
+            v for k, v in table.items() if k != stage and isinstance(v, int | float)
+        ) + previous
+        table["total"] = base - previous + seconds

@@ -11,6 +11,7 @@ run's own configuration is used, and settings given explicitly must equal it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,9 @@ def resolve(
     base.pop("system", None)
     settings = merge_overrides(base, explicit, where="fit")
     if resume:
-        return _resume(system, run_dir, settings)
+        stored, stored_system = _resume(system, run_dir, settings)
+        _check_resumed_budget(stored, stored_system)
+        return stored, stored_system
     if isinstance(system, System):
         system_obj, ref = system, system.name
     elif system is None:
@@ -152,15 +155,22 @@ def _check_names(config: RunConfig) -> None:
     check_backend(config)
 
 
-def check_backend(config: RunConfig) -> None:
-    """The distillation backend must be one of the registry's."""
+def check_backend(config: RunConfig, where: str = "fit") -> None:
+    """The distillation backend must be one of the registry's and, when the run distils,
+    able to run here: an unavailable PySR or Operon is a one-line error now, not after
+    training (the check looks for the package and Julia without importing PySR)."""
     import physym.distill.backends  # noqa: F401  (registers the built-in backends)
-    from physym.distill import BACKENDS
+    from physym.distill import BACKENDS, BackendUnavailableError, get_backend
 
-    if config.distill.backend not in BACKENDS:
-        raise ConfigError(
-            f"fit: backend {config.distill.backend!r} is not one of {', '.join(BACKENDS)}"
-        )
+    name = config.distill.backend
+    if name not in BACKENDS:
+        raise ConfigError(f"{where}: backend {name!r} is not one of {', '.join(BACKENDS)}")
+    if not config.distill.enabled:
+        return
+    try:
+        get_backend(name).check_available()
+    except BackendUnavailableError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _check_energy_box(
@@ -176,27 +186,48 @@ def _check_energy_box(
         if not (
             isinstance(interval, list | tuple)
             and len(interval) == 2
-            and all(isinstance(v, int | float) for v in interval)
+            and all(isinstance(v, int | float) and math.isfinite(v) for v in interval)
             and interval[0] <= interval[1]
         ):
             raise ConfigError(f"fit: energy_ic_box[{key!r}] must be [low, high], got {interval!r}")
 
 
 def _check_models(config: RunConfig, system: System | None, coordinates: tuple[str, ...]) -> None:
-    import torch
-
-    from physym.network import build_model
+    """Each network builds with these settings, first on the ``meta`` device (which
+    allocates nothing) so that the run's memory and horizons are judged before a real
+    build (:mod:`physym.run.budget`)."""
+    from physym.run.budget import check_budget
 
     model = config.model
     names = [model.name] + ([model.fallback.name] if model.fallback.name != "none" else [])
+    counts = {name: _build(config, system, name, len(coordinates), meta=True) for name in names}
+    check_budget(config, len(coordinates), counts.__getitem__)
     for name in names:
-        options = model_build_options(config, system, name)
-        try:
-            build_model(name, len(coordinates), **{**options, "dtype": torch.float64})
-        except (ValueError, TypeError) as exc:
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            key = "model" if name == model.name else "fallback_model"
-            raise ConfigError(f"fit: {key} {name!r} with these settings: {message}") from None
+        _build(config, system, name, len(coordinates), meta=False)
+
+
+def _build(config: RunConfig, system: System | None, name: str, n_dof: int, *, meta: bool) -> int:
+    """Build model ``name`` as the run will (on ``meta``: unseeded, uninitialised weights);
+    its parameter count. A model class that refuses the settings is a :class:`ConfigError`."""
+    import torch
+
+    from physym.network import build_model
+    from physym.run.budget import meta_parameter_count
+
+    options = {**model_build_options(config, system, name), "dtype": torch.float64}
+    if meta:
+        options.update(init="torch", seed=None)
+    try:
+        if meta:
+            try:
+                return meta_parameter_count(lambda: build_model(name, n_dof, **options))
+            except (RuntimeError, NotImplementedError):  # a model that computes on its weights
+                return 0  # while built: not counted; the real build below still checks it
+        return sum(p.numel() for p in build_model(name, n_dof, **options).parameters())
+    except (ValueError, TypeError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        key = "model" if name == config.model.name else "fallback_model"
+        raise ConfigError(f"fit: {key} {name!r} with these settings: {message}") from None
 
 
 def model_build_options(
@@ -243,11 +274,11 @@ def _resume(
         raise RunDirError(
             f"nothing to resume in {run_dir}: no {CONFIG} (start a new run without --resume)"
         )
-    stored = RunConfig.from_dict(read_json(run_dir / CONFIG), where=str(run_dir / CONFIG))
+    stored = RunConfig.from_dict(_read_run_json(run_dir / CONFIG), where=str(run_dir / CONFIG))
     system_obj = (
         None
         if stored.system is None
-        else System.from_dict(read_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
+        else System.from_dict(_read_run_json(run_dir / SYSTEM), where=str(run_dir / SYSTEM))
     )
     given = system.name if isinstance(system, System) else None if system is None else str(system)
     if given not in (stored.system, getattr(system_obj, "name", None)):
@@ -263,3 +294,35 @@ def _resume(
             f"{own[name]!r} there, {asked!r} asked"
         )
     return stored, system_obj
+
+
+def _check_resumed_budget(config: RunConfig, system: System | None) -> None:
+    """A hand-edited ``config.json`` gets the horizon and memory checks of a new run (the
+    model was built when the run began)."""
+    from physym.run.budget import check_budget
+
+    measured = config.data.measured
+    coordinates = (
+        system.coordinates
+        if system is not None
+        else tuple((measured.coordinates if measured is not None else None) or ())
+    )
+    check_budget(config, len(coordinates))
+
+
+def _read_run_json(path: Path) -> Any:
+    """A JSON file of the run to resume; a :class:`RunDirError` naming it when it is
+    missing or unreadable (a broken file cannot be continued)."""
+    try:
+        return read_json(path)
+    except FileNotFoundError:
+        raise RunDirError(
+            f"cannot resume {path.parent}: {path.name} is missing (start a new run in "
+            "another --out directory)"
+        ) from None
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunDirError(
+            f"cannot resume {path.parent}: {path} is not valid JSON ({reason}); repair it, "
+            "or start a new run in another --out directory"
+        ) from None

@@ -167,8 +167,8 @@ class FitResult:
             rollout else f"  rollout error   {_fmt(rollout['position_error_rms'])} "
             f"(positions vs measured, RMS over {_fmt(rollout.get('horizon_s'))} s)",
             f"  energy metric   {_fmt(energy)} at t = "
-            f"{_fmt((rollout.get('energy_metric') or {}).get('t_end'))} "
-            "(LNN paper: 0.0043 at t = 100)",
+            f"{_fmt((rollout.get('energy_metric') or {}).get('t_end'))}"
+            + _paper(rollout.get("energy_metric") or {}),
             f"  training        {_training(self.summary)}",
             f"  recovered L     {self.summary.get('recovered_lagrangian') or 'n/a'}"
             f" (closed form: {self.summary.get('closed_form') or 'n/a'})",
@@ -181,6 +181,14 @@ class FitResult:
                 f"{k} {v:.1f}" for k, v in (self.summary.get("cpu_seconds") or {}).items()),
         ]
         return "\n".join(lines)
+
+
+def _paper(metric: dict[str, Any]) -> str:
+    """The LNN paper's figure, only where the run measured what it measured."""
+    reference = metric.get("paper_reference")
+    if not isinstance(reference, dict) or "lnn" not in reference:
+        return ""
+    return f" (LNN paper: {reference['lnn']} at t = {_fmt(reference.get('t_end'))})"
 
 
 def _fmt(value: Any) -> str:
