@@ -68,6 +68,9 @@ class MLPLagrangian(LagrangianModel):
         Hessian away from singular where the network alone would be flat.
     hessian_method : {"closed_form", "func", "autograd"}
         How :meth:`derivatives` is computed (see the module docstring).
+    time_dependent : bool
+        ``L_θ(q, q̇, t)``: states carry ``t`` as a last column and the network takes it as
+        an input (derivatives then by batched autograd).
 
     Examples
     --------
@@ -87,8 +90,10 @@ class MLPLagrangian(LagrangianModel):
         periodic: Sequence[bool] | None = None,
         epsilon: float = 0.0,
         hessian_method: str = "closed_form",
+        time_dependent: bool = False,
     ):
         super().__init__(n_dof)
+        self.time_dependent = bool(time_dependent)
         if width < 1 or depth < 1:
             raise ValueError(f"width and depth must be positive, got {width} and {depth}")
         if hessian_method not in HESSIAN_METHODS:
@@ -99,7 +104,8 @@ class MLPLagrangian(LagrangianModel):
         self.embedding = CoordinateEmbedding(n_dof, periodic)
         self.epsilon = float(epsilon)
         self.hessian_method = hessian_method
-        sizes = [self.embedding.n_features + self.n_dof] + [int(width)] * int(depth) + [1]
+        sizes = [self.embedding.n_features + self.input_width - self.n_dof] \
+            + [int(width)] * int(depth) + [1]
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in itertools.pairwise(sizes))
 
     @property
@@ -113,10 +119,11 @@ class MLPLagrangian(LagrangianModel):
     def extra_repr(self) -> str:
         return (f"n_dof={self.n_dof}, activation={self.activation.name}"
                 f"(beta={self.activation.beta}), periodic={self.embedding.periodic}, "
-                f"epsilon={self.epsilon}, hessian_method={self.hessian_method!r}")
+                f"epsilon={self.epsilon}, hessian_method={self.hessian_method!r}"
+                + (", time_dependent=True" if self.time_dependent else ""))
 
     def features(self, states: torch.Tensor) -> torch.Tensor:
-        """Network input ``(e(q), q̇)``: ``(..., 2n) -> (..., n_features + n)``."""
+        """Network input ``(e(q), q̇[, t])``: ``(..., 2n[+1]) -> (..., n_features + n[+1])``."""
         n = self.n_dof
         return torch.cat([self.embedding.features(states[..., :n]), states[..., n:]], dim=-1)
 
@@ -127,7 +134,7 @@ class MLPLagrangian(LagrangianModel):
             h = self.activation(layer(h))
         lagrangian = self.layers[-1](h).squeeze(-1)
         if self.epsilon:
-            qdot = states[..., self.n_dof:]
+            qdot = states[..., self.n_dof:2 * self.n_dof]
             lagrangian = lagrangian + 0.5 * self.epsilon * (qdot * qdot).sum(-1)
         return lagrangian
 
@@ -135,8 +142,9 @@ class MLPLagrangian(LagrangianModel):
         self, states: torch.Tensor, create_graph: bool
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``∂L/∂q`` ``(B, n)``, ``H_vv`` ``(B, n, n)``, ``H_vq`` ``(B, n, n)``."""
-        if self.hessian_method == "autograd":
-            return super().derivatives(states, create_graph)
+        if self.hessian_method == "autograd" or self.time_dependent:
+            grad_q, h_vv, h_vq = super().derivatives(states, create_graph)
+            return grad_q, h_vv, h_vq  # ε‖q̇‖²/2 is part of forward here
         if self.hessian_method == "func":
             return self._func_derivatives(states, create_graph)
         with torch.set_grad_enabled(create_graph):
