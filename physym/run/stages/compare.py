@@ -32,6 +32,12 @@ def compare_stage(ctx: RunContext) -> None:
     distillation = ctx.distillation
     if distillation is None:
         return
+    if ctx.system is not None and not (ctx.system.is_conservative
+                                       and not ctx.system.has_inputs):
+        _compare_forced(ctx)
+        ctx.source.compare(ctx)
+        apply_outcome(ctx.summary, distillation)
+        return
     if ctx.system is not None:
         with status_bar("compare", ctx.progress):
             comparison = compare(
@@ -111,3 +117,24 @@ def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
         "energy_recovered": rollout_energies(ctx.system, mine.trajectories),
     }
     save_npz(ctx.run_dir / ROLLOUT, ctx.rollout)
+
+
+def _compare_forced(ctx: RunContext) -> None:
+    """``equivalent`` and ``exact`` for ``L`` and ``R`` under the true forces."""
+    import sympy as sp
+
+    from physym.comparison.forced import compare_forced
+
+    distillation, system = ctx.distillation, ctx.system
+    assert distillation is not None and system is not None
+    with status_bar("compare", ctx.progress):
+        result = compare_forced(system, distillation.lagrangian, distillation.dissipation,
+                                n_states=FRESH_STATES, seed=ctx.config.seed + _FRESH_SEED_OFFSET,
+                                tolerance=ctx.config.distill.compare_tolerance)
+    errors = dict(ctx.summary.get("accel_rel_error") or {})
+    errors["recovered"] = result.pop("accel_rel_error_recovered")
+    ctx.summary.update(result)
+    ctx.summary["accel_rel_error"] = errors
+    ctx.summary["recovered_lagrangian"] = sp.sstr(distillation.lagrangian)
+    ctx.summary["recovered_dissipation"] = (None if distillation.dissipation is None
+                                            else sp.sstr(distillation.dissipation))
