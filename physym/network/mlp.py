@@ -36,7 +36,7 @@ from torch.func import functional_call, jacfwd, jacrev, vmap
 
 from physym.network.activations import Activation, get_activation
 from physym.network.base import LagrangianModel
-from physym.network.embedding import CoordinateEmbedding
+from physym.network.embedding import CoordinateEmbedding, TimeFeature
 from physym.network.fused_hessian import fused_gradient_and_hessian_rows
 from physym.network.input_hessian import mlp_gradient_and_hessian_rows
 
@@ -68,6 +68,8 @@ class MLPLagrangian(LagrangianModel):
         Hessian away from singular where the network alone would be flat.
     hessian_method : {"closed_form", "func", "autograd"}
         How :meth:`derivatives` is computed (see the module docstring).
+    time_range : (t0, t1), optional
+        The sampled time range: ``t`` is fed to the network mapped onto ``[−1, 1]``.
     time_dependent : bool
         ``L_θ(q, q̇, t)``: states carry ``t`` as a last column and the network takes it as
         an input (derivatives then by batched autograd).
@@ -91,9 +93,11 @@ class MLPLagrangian(LagrangianModel):
         epsilon: float = 0.0,
         hessian_method: str = "closed_form",
         time_dependent: bool = False,
+        time_range: Sequence[float] | None = None,
     ):
         super().__init__(n_dof)
         self.time_dependent = bool(time_dependent)
+        self.time_feature = TimeFeature(time_range)
         if width < 1 or depth < 1:
             raise ValueError(f"width and depth must be positive, got {width} and {depth}")
         if hessian_method not in HESSIAN_METHODS:
@@ -125,7 +129,10 @@ class MLPLagrangian(LagrangianModel):
     def features(self, states: torch.Tensor) -> torch.Tensor:
         """Network input ``(e(q), q̇[, t])``: ``(..., 2n[+1]) -> (..., n_features + n[+1])``."""
         n = self.n_dof
-        return torch.cat([self.embedding.features(states[..., :n]), states[..., n:]], dim=-1)
+        parts = [self.embedding.features(states[..., :n]), states[..., n:2 * n]]
+        if self.time_dependent:
+            parts.append(self.time_feature(states[..., 2 * n:2 * n + 1]))
+        return torch.cat(parts, dim=-1)
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """``L`` at each state: ``(B, 2n) -> (B,)`` (a single state ``(2n,)`` gives ``()``)."""

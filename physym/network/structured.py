@@ -34,7 +34,7 @@ from torch.nn import functional
 
 from physym.network.activations import Activation, get_activation
 from physym.network.base import LagrangianModel
-from physym.network.embedding import CoordinateEmbedding
+from physym.network.embedding import CoordinateEmbedding, TimeFeature
 from physym.network.input_hessian import mlp_tangents
 
 __all__ = ["StructuredLagrangian"]
@@ -59,6 +59,8 @@ class StructuredLagrangian(LagrangianModel):
     vector_potential : bool
         Include the velocity-linear term ``A_θ(q)·q̇`` (default), e.g. for a charged
         particle in a magnetic field.
+    time_range : (t0, t1), optional
+        The sampled time range: ``t`` is fed to the network mapped onto ``[−1, 1]``.
     time_dependent : bool
         ``M_θ(q, t)``, ``A_θ(q, t)``, ``V_θ(q, t)``: states carry ``t`` as a last column,
         fed to the MLP beside ``e(q)`` (derivatives then by batched autograd).
@@ -83,9 +85,11 @@ class StructuredLagrangian(LagrangianModel):
         mass_epsilon: float = 1e-3,
         vector_potential: bool = True,
         time_dependent: bool = False,
+        time_range: Sequence[float] | None = None,
     ):
         super().__init__(n_dof)
         self.time_dependent = bool(time_dependent)
+        self.time_feature = TimeFeature(time_range)
         if width < 1 or depth < 1:
             raise ValueError(f"width and depth must be positive, got {width} and {depth}")
         if mass_epsilon < 0:
@@ -137,7 +141,7 @@ class StructuredLagrangian(LagrangianModel):
         if self.time_dependent:
             if t is None:
                 raise ValueError("this Lagrangian depends on time: states need a t column")
-            h = torch.cat([h, t], dim=-1)
+            h = torch.cat([h, self.time_feature(t)], dim=-1)
         for layer in self.layers[:-1]:
             h = self.activation(layer(h))
         return functional.linear(h, *self._output_layer())

@@ -52,7 +52,8 @@ def forced_model_options(system: System | None, name: str) -> dict[str, Any]:
         return {}
     options: dict[str, Any] = {}
     if system.time_dependent:
-        options |= {"time_dependent": True, "time_column": True}
+        options |= {"time_dependent": True, "time_column": True,
+                    "time_range": list(system.time_range or (-1.0, 1.0))}
     if system.has_dissipation:
         options["dissipation"] = "q" if name == "structured" else "state"
     if system.has_forces:
