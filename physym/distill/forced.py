@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from physym.distill.acceptance import ROUND_OFF, relative_error
-from physym.distill.assemble import scale_term, target_terms
+from physym.distill.assemble import scale_term
 from physym.distill.base import Problem
 from physym.distill.forced_targets import TimeAxis, forced_targets, phase_symbol
 from physym.distill.forced_terms import ForcedTerms
@@ -103,7 +103,7 @@ def distill_forced(model: Any, space: StateSpace, *, data: tuple[np.ndarray, np.
         coefficients_after_polish=dict(zip(names, map(float, coefficients), strict=True)),
         coefficients={name: sp.sstr(c) for name, c in zip(names, exact, strict=True) if c != 0},
         quadratic_check={}, curl_check={},
-        polish={"source": "data", "n_samples": int(len(samples[1])),
+        polish={"source": "data", "n_samples": len(samples[1]),
                 "accel_error_before": fit.error(fit.start), "accel_error_after": after,
                 "accel_error_final": fit.error(coefficients), "params": {},
                 "equations": "d/dt dL/dq_dot - dL/dq + dR/dq_dot = Q"},
@@ -113,7 +113,7 @@ def distill_forced(model: Any, space: StateSpace, *, data: tuple[np.ndarray, np.
         closed_form=verdict,
         acceptance={"verdict": verdict, "error": held_error, "network_error": network_error,
                     "noise_floor": noise_floor, "threshold": max(ROUND_OFF, noise_floor),
-                    "n_states": int(len(held[1]))},
+                    "n_states": len(held[1])},
         search={"level": "forced", "levels": [], "candidates": [], "failures": []},
         dissipation=dissipation,
     )

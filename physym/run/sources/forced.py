@@ -30,7 +30,7 @@ class ForcedSamples(SampledStates):
 
 def check_forced_fit(config: RunConfig, system: System | None) -> None:
     """Refuse, in one line, the combinations of a non-conservative system the fit lacks."""
-    if system is None or system.is_conservative and not system.has_inputs:
+    if system is None or (system.is_conservative and not system.has_inputs):
         return
     if config.data.measured is not None and (system.has_forces or system.time_dependent
                                              or system.has_inputs):
