@@ -6,29 +6,31 @@ recovered closed forms *under the true forces* on fresh states, times and inputs
 (this process's, so a busy machine does not inflate them the way wall time is).
 Targets (issue 11): error ≤ 1e-6 and ≤ 10 minutes each on 2 cores.
 
-    nice python benchmarks/forces_fit.py [NAME ...]
+    nice python benchmarks/forces_fit.py [NAME ...] [--keep DIR]
 
-writes ``benchmarks/results/forces_fit.json`` and ``forces_fit.md``.
+(every such built-in without names; ``--keep DIR`` keeps each run directory as
+``DIR/NAME``) updates ``benchmarks/results/forces_fit.json`` and ``forces_fit.md``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import physym
+from physym.run.fit import fit
 
 RESULTS = Path(__file__).parent / "results"
 
 
-def run_one(name: str) -> dict:
+def run_one(name: str, keep: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as out:
         cpu, wall = time.process_time(), time.perf_counter()
         try:
-            run = physym.fit(name, Path(out) / "run")
+            run = fit(name, keep / name if keep is not None else Path(out) / "run")
             summary = run.summary
         except Exception as exc:  # a failed fit is a row of the table, not a crash
             return {"system": name, "failed": f"{type(exc).__name__}: {exc}"}
@@ -65,14 +67,14 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(names: list[str]) -> None:
+def main(names: list[str], keep: Path | None = None) -> None:
     names = names or [n for n in physym.builtin_names() if n not in
                       physym.builtin_names(conservative=True)]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "forces_fit.json"
     rows = {r["system"]: r for r in json.loads(path.read_text())} if path.is_file() else {}
     for name in names:
-        rows[name] = run_one(name)
+        rows[name] = run_one(name, keep)
         print(json.dumps(rows[name]), flush=True)
         ordered = list(rows.values())
         path.write_text(json.dumps(ordered, indent=2) + "\n")
@@ -80,4 +82,10 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="built-ins to fit (default: every non-conservative one)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep each run directory as DIR/NAME (default: discarded)")
+    args = parser.parse_args()
+    main(args.names, args.keep)

@@ -20,6 +20,7 @@ not among the targets): a gyroscopic force in a forced system is not recovered.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from fractions import Fraction
 from typing import Any
@@ -73,7 +74,6 @@ def distill_forced(model: Any, space: StateSpace, *, data: tuple[np.ndarray, np.
     """
     begin = time.perf_counter()
     rng = np.random.default_rng(seed)
-    n = space.n_dof
     axis = TimeAxis(*time_range) if (model.time_column and time_range is not None) else None
     problems, timed = forced_targets(model, space, n_states, rng, axis)
     network_error, samples, held = _split(model, data, rng)
@@ -144,10 +144,8 @@ def _fit_targets(problems: list[Problem], rule: SelectionRule, backend: str, see
         front = pareto_front(get_backend(backend).fit(problem, seed=seed))
         choice = rule.choose(front) if front else None
         if choice is None or choice.error > max(rule.noise, _UNEXPLAINED):
-            try:
+            with contextlib.suppress(ValueError, ArithmeticError, np.linalg.LinAlgError):
                 front = pareto_front([*front, *get_backend("forms").fit(problem, seed=seed)])
-            except (ValueError, ArithmeticError, np.linalg.LinAlgError):
-                pass
             choice = rule.choose(front)
         chosen[problem.name] = choice
         pareto += [{"target": problem.name, "complexity": c.complexity, "error": c.error,

@@ -14,11 +14,12 @@ gives the Hessian rows); subclasses may override :meth:`derivatives` with someth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
 
-__all__ = ["HessianReport", "LagrangianModel"]
+__all__ = ["HessianReport", "LagrangianModel", "linear_layers"]
 
 
 @dataclass(frozen=True)
@@ -163,3 +164,8 @@ class LagrangianModel(nn.Module):
             max_condition=float(cond.max()),
             median_condition=float(cond.median()),
         )
+
+
+def linear_layers(layers: nn.ModuleList) -> list[nn.Linear]:
+    """The layers of an MLP's ``ModuleList`` typed as what they are: ``nn.Linear``."""
+    return cast("list[nn.Linear]", list(layers))

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from physym.network.activations import Activation, get_activation
+from physym.network.base import linear_layers
 from physym.network.embedding import CoordinateEmbedding
 
 __all__ = ["DISSIPATION_INPUTS", "RayleighDissipation"]
@@ -89,7 +90,7 @@ class RayleighDissipation(nn.Module):
         placement[rows * n + cols, torch.arange(self.n_cholesky)] = 1.0
         self.register_buffer("_placement", placement, persistent=False)
         with torch.no_grad():
-            last = self.layers[-1]
+            last = linear_layers(self.layers)[-1]
             last.weight.zero_()
             last.bias.copy_(torch.where(rows == cols, _INITIAL_DIAGONAL, 0.0))
 

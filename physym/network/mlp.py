@@ -35,7 +35,7 @@ from torch import nn
 from torch.func import functional_call, jacfwd, jacrev, vmap
 
 from physym.network.activations import Activation, get_activation
-from physym.network.base import LagrangianModel
+from physym.network.base import LagrangianModel, linear_layers
 from physym.network.embedding import CoordinateEmbedding, TimeFeature
 from physym.network.fused_hessian import fused_gradient_and_hessian_rows
 from physym.network.input_hessian import mlp_gradient_and_hessian_rows
@@ -114,7 +114,7 @@ class MLPLagrangian(LagrangianModel):
 
     @property
     def width(self) -> int:
-        return self.layers[0].out_features
+        return linear_layers(self.layers)[0].out_features
 
     @property
     def depth(self) -> int:
@@ -165,8 +165,9 @@ class MLPLagrangian(LagrangianModel):
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, n_coord = self.n_dof, self.embedding.n_features
         q = states[:, :n]
-        weights = [layer.weight for layer in self.layers]
-        biases = [layer.bias for layer in self.layers[:-1]]
+        linears = linear_layers(self.layers)
+        weights: list[torch.Tensor] = [layer.weight for layer in linears]
+        biases: list[torch.Tensor] = [layer.bias for layer in linears[:-1]]
         features = self.features(states)
         if self.hessian_method == "closed_form" and not (
                 torch.is_grad_enabled() and features.requires_grad):
@@ -182,7 +183,7 @@ class MLPLagrangian(LagrangianModel):
     def _func_derivatives(self, states: torch.Tensor, create_graph: bool
                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = self.n_dof
-        params = dict(self.named_parameters())
+        params: dict[str, torch.Tensor] = dict(self.named_parameters())
         if not create_graph:
             params = {k: v.detach() for k, v in params.items()}
 
@@ -209,4 +210,4 @@ class MLPLagrangian(LagrangianModel):
         ``L(q, q̇) → L(b·e(q), q̇)`` multiplies ``∂L/∂q`` and ``H_vq`` by ``b``, hence
         ``q̈`` by about ``b``; used by :func:`physym.network.init.calibrate_acceleration_scale`.
         """
-        self.layers[0].weight[:, : self.embedding.n_features].mul_(factor)
+        linear_layers(self.layers)[0].weight[:, : self.embedding.n_features].mul_(factor)

@@ -100,8 +100,8 @@ def build_model(
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS) + sorted(PRESETS)}")
     given = {"width": width, "depth": depth, "activation": activation, "periodic": periodic}
     settings.update({k: v for k, v in given.items() if v is not None})
-    forced = {key: options.pop(key) for key in ("dissipation", "known_forces", "time_column")
-              if key in options}
+    forced: dict[str, Any] = {key: options.pop(key) for key in
+                              ("dissipation", "known_forces", "time_column") if key in options}
     settings.update(options)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")

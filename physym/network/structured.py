@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn import functional
 
 from physym.network.activations import Activation, get_activation
-from physym.network.base import LagrangianModel
+from physym.network.base import LagrangianModel, linear_layers
 from physym.network.embedding import CoordinateEmbedding, TimeFeature
 from physym.network.input_hessian import mlp_tangents
 
@@ -72,6 +72,9 @@ class StructuredLagrangian(LagrangianModel):
     >>> bool((torch.linalg.eigvalsh(m) > 0).all())
     True
     """
+
+    _placement: torch.Tensor
+    _is_diag: torch.Tensor
 
     def __init__(
         self,
@@ -127,7 +130,7 @@ class StructuredLagrangian(LagrangianModel):
 
     def _output_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight and bias of the outputs ``(Cholesky entries, V, A)`` as one layer."""
-        last = self.layers[-1]
+        last = linear_layers(self.layers)[-1]
         if self.vector_head is None:
             return last.weight, last.bias
         return (torch.cat([last.weight, self.vector_head.weight]),
@@ -196,13 +199,14 @@ class StructuredLagrangian(LagrangianModel):
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, nc = self.n_dof, self.n_cholesky
         q, qdot = states[:, :n], states[:, n:]
-        first = self.layers[0]
+        linears = linear_layers(self.layers)
+        first = linears[0]
         out_weight, out_bias = self._output_layer()
         out, d_out = mlp_tangents(
             first(self.embedding.features(q)),
             self.embedding.linear_tangents(q, first.weight),
-            [layer.weight for layer in self.layers[1:-1]] + [out_weight],
-            [layer.bias for layer in self.layers[1:-1]] + [out_bias],
+            [layer.weight for layer in linears[1:-1]] + [out_weight],
+            [layer.bias for layer in linears[1:-1]] + [out_bias],
             self.activation)
         raw, d_raw = out[:, :nc], d_out[..., :nc]                      # (B, nc), (n, B, nc)
         d_entries = torch.where(self._is_diag, torch.sigmoid(raw), 1.0) * d_raw
@@ -229,4 +233,4 @@ class StructuredLagrangian(LagrangianModel):
     @torch.no_grad()
     def scale_coordinate_inputs(self, factor: float) -> None:
         """Multiply the first-layer weights by ``factor`` (see ``calibrate_acceleration_scale``)."""
-        self.layers[0].weight.mul_(factor)
+        linear_layers(self.layers)[0].weight.mul_(factor)

@@ -5,11 +5,11 @@ configuration."""
 from __future__ import annotations
 
 from physym.config import RunConfig
-from physym.systems import System
 from physym.run.sources.base import FLOOR_MARGIN, DataSource, SourceData
 from physym.run.sources.forced import ForcedSamples
 from physym.run.sources.measured import MeasuredPositions
 from physym.run.sources.sampled import SampledStates
+from physym.systems import System
 
 __all__ = [
     "FLOOR_MARGIN",
