@@ -6,7 +6,8 @@
 * **exact**: ``L_rec/α − L_true`` is a null Lagrangian (its Euler–Lagrange expression,
   time derivatives included, simplifies to zero) and ``R_rec/α − R_true = 0``, with
   ``α = 1`` when known forces are present (they fix the scale); without forces ``α`` is
-  read off the mass matrices and rationalised.
+  read off the mass matrices and rationalised. The true system's float constants are
+  taken as the simplest rationals within round-off first.
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from physym.comparison._symbolic import rationalise
 from physym.distill.forced_terms import ForcedTerms
 from physym.systems.names import time_symbol
 
 __all__ = ["compare_forced", "euler_lagrange_expression"]
+
+#: Relative round-off of the true system's float constants (``0.1 + 0.05`` is not
+#: ``0.15``): each becomes the simplest rational this close before the symbolic check.
+_ROUND_OFF = 1e-12
 
 
 def euler_lagrange_expression(lagrangian: sp.Expr, q: tuple[sp.Symbol, ...],
@@ -77,10 +83,10 @@ def compare_forced(system: Any, lagrangian: sp.Expr, dissipation: sp.Expr | None
     exact = False
     if equivalent and scale is not None:
         q, v = system.q_symbols, system.qdot_symbols
-        residual_l = euler_lagrange_expression(lagrangian / scale - system.lagrangian_numeric,
-                                               q, v)
-        exact = all(_is_zero(e) for e in residual_l) and _is_zero(
-            recovered_r / scale - system.dissipation_numeric)
+        true_l = rationalise(system.lagrangian_numeric, _ROUND_OFF)
+        true_r = rationalise(sp.sympify(system.dissipation_numeric), _ROUND_OFF)
+        residual_l = euler_lagrange_expression(lagrangian / scale - true_l, q, v)
+        exact = all(_is_zero(e) for e in residual_l) and _is_zero(recovered_r / scale - true_r)
     return {
         "equivalent": equivalent,
         "exact": bool(exact),
