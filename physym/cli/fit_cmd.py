@@ -134,4 +134,6 @@ def run(args: argparse.Namespace) -> int:
 
     if note := outcome_line(result.summary):
         print(note)
+    for warning in result.summary.get("warnings") or []:
+        print(f"physym: warning: {warning}")
     return 0

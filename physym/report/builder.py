@@ -70,6 +70,7 @@ def build_report(run_dir: str | Path, *, replot: bool = False) -> Path:
     run.notes.extend(make_missing_figures(run, replot=replot))
     sections = [
         _header(run),
+        _warnings_section(summary),
         _lagrangians(run, recovered, verdicts),
         _verdict_section(run, recovered, verdicts),
         _training_section(run),
@@ -176,6 +177,14 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
         except ValueError:
             pass
     return "\n\n".join(parts)
+
+
+def _warnings_section(summary: Mapping[str, Any]) -> str:
+    """What the run found wrong with its own result (``summary["warnings"]``), first."""
+    warnings = summary.get("warnings") or []
+    if not warnings:
+        return ""
+    return "## Warnings\n\n" + "\n".join(f"- **{w}**" for w in warnings)
 
 
 def _friction_and_forces(summary: Mapping[str, Any]) -> list[str]:

@@ -30,6 +30,7 @@ def build_summary(ctx: RunContext, started: float, cpu_started: float) -> dict[s
         "rollout": None,
         "backend": None,
         "data_source": ctx.source.name,
+        "warnings": [],
     }
     if system is not None and not (system.is_conservative and not system.has_inputs):
         summary |= {

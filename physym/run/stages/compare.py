@@ -58,7 +58,23 @@ def compare_stage(ctx: RunContext) -> None:
             if isinstance(rollout, dict):
                 rollout["recovered"] = {"failed": f"{type(exc).__name__}: {exc}"}
     ctx.source.compare(ctx)
+    _check_conservative(ctx)
     apply_outcome(ctx.summary, distillation)  # no closed form found: say so, keep the best
+
+
+def _check_conservative(ctx: RunContext) -> None:
+    """Measured data a conservative ``L`` cannot explain: ``summary["warnings"]`` says so
+    (:mod:`physym.run.honesty`)."""
+    from physym.run.honesty import WARNING_PREFIX, conservative_check
+
+    estimate = getattr(ctx.source, "estimate", None)
+    if ctx.distillation is None or ctx.data is None or estimate is None:
+        return
+    check, warnings = conservative_check(ctx.distillation, ctx.data.space, estimate,
+                                         ctx.data.noise_floor)
+    ctx.summary["conservative_check"] = check
+    kept = [w for w in ctx.summary.get("warnings") or [] if not w.startswith(WARNING_PREFIX)]
+    ctx.summary["warnings"] = kept + warnings
 
 
 def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
