@@ -33,8 +33,19 @@ x_dot = [-4, 4]
 """
 # Two epochs without distillation checks: the warning rests on the data, not on a
 # well-trained network.
-TINY = ["--epochs", "2", "--quiet", "--set", "stop_when_found=false", "--set",
-        "rollout_states=0", "--set", "energy_states=0", "--set", "fallback_model=none"]
+TINY = [
+    "--epochs",
+    "2",
+    "--quiet",
+    "--set",
+    "stop_when_found=false",
+    "--set",
+    "rollout_states=0",
+    "--set",
+    "energy_states=0",
+    "--set",
+    "fallback_model=none",
+]
 
 
 def _positions_csv(directory: Path, name: str) -> Path:
@@ -47,12 +58,26 @@ def _fit(tmp_path: Path, name: str, capsys) -> tuple[dict, str, str]:
     spec = tmp_path / "spring.toml"
     spec.write_text(SPRING)
     out = tmp_path / "run"
-    status = main(["fit", str(spec), "--data", str(_positions_csv(tmp_path, name)),
-                   "--trajectory-column", "trajectory", "--out", str(out), *TINY])
+    status = main(
+        [
+            "fit",
+            str(spec),
+            "--data",
+            str(_positions_csv(tmp_path, name)),
+            "--trajectory-column",
+            "trajectory",
+            "--out",
+            str(out),
+            *TINY,
+        ]
+    )
     assert status == 0
     printed = capsys.readouterr().out
-    return (json.loads((out / "summary.json").read_text()), printed,
-            (out / "report.md").read_text())
+    return (
+        json.loads((out / "summary.json").read_text()),
+        printed,
+        (out / "report.md").read_text(),
+    )
 
 
 def test_damped_data_fitted_as_conservative_warn_everywhere(tmp_path, capsys) -> None:
@@ -76,15 +101,15 @@ def test_conservative_data_do_not_warn(tmp_path, capsys) -> None:
     assert "warning" not in printed and "## Warnings" not in report
 
 
-@pytest.mark.parametrize(("name", "decays"), [("damped_oscillator", True),
-                                              ("harmonic_oscillator", False)])
+@pytest.mark.parametrize(
+    ("name", "decays"), [("damped_oscillator", True), ("harmonic_oscillator", False)]
+)
 def test_energy_drift_of_exact_trajectories(name: str, decays: bool) -> None:
     system = physym.load_system(name)
     data = simulate_positions(system, n_trajectories=3, t_end=6.0, dt=0.02, seed=1)
     space = StateSpace.from_system(system)
     assert system.lagrangian_numeric.free_symbols <= {*space.q_symbols, *space.v_symbols}
-    drifts = energy_drifts(system.lagrangian_numeric, space, data.states, data.t,
-                           data.trajectory)
+    drifts = energy_drifts(system.lagrangian_numeric, space, data.states, data.t, data.trajectory)
     assert len(drifts) == 3
     if decays:  # E = E0 exp(−c t) on average: it loses most of itself in 6 s
         assert np.all(drifts < -1.0)

@@ -28,8 +28,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AGREEMENT", "ENERGY_DRIFT", "MIN_FLOOR", "RESIDUAL_FACTOR", "WARNING_PREFIX",
-           "conservative_check", "energy_drifts"]
+__all__ = [
+    "AGREEMENT",
+    "ENERGY_DRIFT",
+    "MIN_FLOOR",
+    "RESIDUAL_FACTOR",
+    "WARNING_PREFIX",
+    "conservative_check",
+    "energy_drifts",
+]
 
 #: How far above the noise floor a residual must be to count against a conservative L.
 RESIDUAL_FACTOR = 10.0
@@ -44,8 +51,9 @@ WARNING_PREFIX = "the data are not explained by a conservative L"
 _MIN_POINTS = 10
 
 
-def energy_drifts(lagrangian: Any, space: Any, states: np.ndarray, t: np.ndarray,
-                  trajectory: np.ndarray) -> np.ndarray:
+def energy_drifts(
+    lagrangian: Any, space: Any, states: np.ndarray, t: np.ndarray, trajectory: np.ndarray
+) -> np.ndarray:
     """Energy change of ``lagrangian`` along each trajectory, per mean kinetic energy.
 
     Parameters
@@ -69,11 +77,11 @@ def energy_drifts(lagrangian: Any, space: Any, states: np.ndarray, t: np.ndarray
 
     q, v = space.q_symbols, space.v_symbols
     momentum_velocity = sp.Add(*[vi * sp.diff(lagrangian, vi) for vi in v])
-    functions = sp.lambdify([*q, *v], [momentum_velocity, momentum_velocity - lagrangian],
-                            "numpy")
+    functions = sp.lambdify([*q, *v], [momentum_velocity, momentum_velocity - lagrangian], "numpy")
     columns = [states[:, i] for i in range(states.shape[1])]
-    pv, energy = (np.broadcast_to(np.asarray(a, dtype=np.float64), t.shape)
-                  for a in functions(*columns))
+    pv, energy = (
+        np.broadcast_to(np.asarray(a, dtype=np.float64), t.shape) for a in functions(*columns)
+    )
     drifts = []
     for k in np.unique(trajectory):
         rows = trajectory == k
@@ -86,8 +94,9 @@ def energy_drifts(lagrangian: Any, space: Any, states: np.ndarray, t: np.ndarray
     return np.asarray(drifts, dtype=np.float64)
 
 
-def conservative_check(distillation: Any, space: Any, estimate: Any, noise_floor: float
-                       ) -> tuple[dict[str, Any], list[str]]:
+def conservative_check(
+    distillation: Any, space: Any, estimate: Any, noise_floor: float
+) -> tuple[dict[str, Any], list[str]]:
     """The evidence against a conservative ``L`` (see the module docstring).
 
     Parameters
@@ -108,23 +117,39 @@ def conservative_check(distillation: Any, space: Any, estimate: Any, noise_floor
     acceptance = distillation.acceptance or {}
     residual, network = acceptance.get("error"), acceptance.get("network_error")
     threshold = RESIDUAL_FACTOR * max(float(noise_floor), MIN_FLOOR)
-    unexplained = (residual is not None and network is not None
-                   and residual > threshold and network > threshold)
+    unexplained = (
+        residual is not None
+        and network is not None
+        and residual > threshold
+        and network > threshold
+    )
     kept = np.asarray(estimate.kept, dtype=bool)
     try:
-        drifts = energy_drifts(distillation.lagrangian, space, estimate.states,
-                               np.asarray(estimate.t)[kept], np.asarray(estimate.trajectory)[kept])
+        drifts = energy_drifts(
+            distillation.lagrangian,
+            space,
+            estimate.states,
+            np.asarray(estimate.t)[kept],
+            np.asarray(estimate.trajectory)[kept],
+        )
     except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError):
         drifts = np.empty(0)
     decaying = int((drifts < -ENERGY_DRIFT).sum())
     growing = int((drifts > ENERGY_DRIFT).sum())
     agree = AGREEMENT * len(drifts)
-    trend = "decays" if decaying and decaying >= agree else (
-        "grows" if growing and growing >= agree else None)
+    trend = (
+        "decays"
+        if decaying and decaying >= agree
+        else ("grows" if growing and growing >= agree else None)
+    )
     check = {
-        "residual": residual, "network_residual": network, "threshold": threshold,
-        "energy_drifts": drifts.tolist(), "energy_drift_threshold": ENERGY_DRIFT,
-        "energy_trend": trend, "explained": not (unexplained or trend),
+        "residual": residual,
+        "network_residual": network,
+        "threshold": threshold,
+        "energy_drifts": drifts.tolist(),
+        "energy_drift_threshold": ENERGY_DRIFT,
+        "energy_trend": trend,
+        "explained": not (unexplained or trend),
     }
     if check["explained"]:
         return check, []
@@ -132,9 +157,11 @@ def conservative_check(distillation: Any, space: Any, estimate: Any, noise_floor
     if trend is not None:
         median = float(np.median(drifts))
         count = decaying if trend == "decays" else growing
-        text += (f" (the energy of the recovered L {trend} along {count} of {len(drifts)} "
-                 f"measured trajectories, median change {median:+.2g} × the mean kinetic "
-                 "energy)")
+        text += (
+            f" (the energy of the recovered L {trend} along {count} of {len(drifts)} "
+            f"measured trajectories, median change {median:+.2g} × the mean kinetic "
+            "energy)"
+        )
     return check, [text]
 
 

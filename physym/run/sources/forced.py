@@ -32,11 +32,6 @@ def check_forced_fit(config: RunConfig, system: System | None) -> None:
     """Refuse, in one line, the combinations of a non-conservative system the fit lacks."""
     if system is None or (system.is_conservative and not system.has_inputs):
         return
-    if config.data.measured is not None and (system.has_forces or system.time_dependent
-                                             or system.has_inputs):
-        raise ConfigError(
-            f"fit: measured positions (--data) of a system with known forces, inputs or time "
-            f"are not supported yet (system {system.name!r}); dissipation alone is")
     if config.train.multistep.steps:
         raise ConfigError(
             f"fit: the multi-step loss needs a conservative system (system {system.name!r} "
