@@ -322,13 +322,11 @@ def test_error_in_a_force_expression_names_its_line():
     assert_one_line_message(info.value, "forced.toml", "force on 'x'", "line 6")
 
 
-def test_physym_fit_stops_before_any_work_on_a_forced_system(tmp_path, capsys):
-    from physym.cli.main import main
+def test_physym_fit_stops_before_any_work_on_what_it_cannot_do_with_forces(tmp_path):
+    from physym.config import ConfigError
 
     out = tmp_path / "run"
-    assert main(["fit", "damped_oscillator", "--out", str(out)]) == 2
-    message = capsys.readouterr().err.strip()
-    assert_one_line_message(
-        Exception(message), "physym fit does not support", "dissipation", "damped_oscillator"
-    )
+    with pytest.raises(ConfigError) as info:
+        physym.fit("cart_pole", out, multistep_steps=2)
+    assert_one_line_message(info.value, "multi-step loss", "cart_pole", "multistep_steps=0")
     assert not out.exists()

@@ -297,6 +297,9 @@ def measured_dataset(
     splits: Sequence[float] = (0.8, 0.1, 0.1),
     seed: int = 0,
     max_samples: int | None = None,
+    t: np.ndarray | None = None,
+    inputs: np.ndarray | None = None,
+    input_names: Sequence[str] = (),
 ) -> Dataset:
     """The kept samples as a :class:`Dataset`, split by contiguous time blocks.
 
@@ -315,6 +318,10 @@ def measured_dataset(
     splits : (train, val, test)
     seed : int
     max_samples : int, optional
+    t, inputs : numpy.ndarray, optional
+        Time ``(M,)`` and input values ``(M, m)`` at the kept states, carried along for a
+        system whose forces, friction or Lagrangian need them.
+    input_names : sequence of str
     """
     states, targets = estimate.states, estimate.accelerations
     rows = np.arange(len(states))
@@ -326,4 +333,7 @@ def measured_dataset(
     train, val, test = (np.flatnonzero(np.isin(blocks, part)) for part in parts)
     names = (*estimate.coordinates, *(f"{q}_dot" for q in estimate.coordinates))
     clean = None if accelerations_clean is None else accelerations_clean[rows]
-    return Dataset(states[rows], targets[rows], clean, train, val, test, name, names, seed)
+    return Dataset(states[rows], targets[rows], clean, train, val, test, name, names, seed,
+                   t=None if t is None else np.asarray(t, dtype=np.float64)[rows],
+                   inputs=None if inputs is None else np.asarray(inputs, dtype=np.float64)[rows],
+                   input_names=tuple(input_names))

@@ -59,6 +59,8 @@ class Distillation:
         The evidence: ``error`` (held-out relative acceleration error of the closed form),
         ``network_error`` (of the network, on the same states), ``noise_floor``,
         ``threshold`` and ``n_states``.
+    dissipation : sympy.Expr or None
+        The recovered Rayleigh function ``R`` of a fit with friction (``None`` without).
     search : dict
         The search behind it: ``levels`` (per level its name, backend, targets fitted,
         seconds and whether a form passed), ``candidates`` (every closed form judged:
@@ -83,6 +85,7 @@ class Distillation:
     closed_form: str = "none"
     acceptance: dict[str, Any] = field(default_factory=dict)
     search: dict[str, Any] = field(default_factory=dict)
+    dissipation: sp.Expr | None = None
 
     @property
     def found(self) -> bool:
@@ -106,6 +109,7 @@ class Distillation:
         """Plain JSON-able data; :meth:`from_dict` reloads it."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["lagrangian"] = sp.sstr(self.lagrangian)
+        data["dissipation"] = None if self.dissipation is None else sp.sstr(self.dissipation)
         data["coordinates"] = list(self.coordinates)
         return json.loads(json.dumps(data, default=float))
 
@@ -116,9 +120,13 @@ class Distillation:
         coordinates = tuple(data["coordinates"])
         names = {q: coordinate_symbol(q) for q in coordinates}
         names |= {velocity_name(q): velocity_symbol(q) for q in coordinates}
+        names["t"] = coordinate_symbol("t")  # a recovered L or R may depend on time
         text = data["lagrangian"]
         data["lagrangian"] = (sp.Integer(0) if text.strip() == "0"
                               else parse_expression(text, names, where="distillation"))
+        if data.get("dissipation") is not None:
+            data["dissipation"] = parse_expression(data["dissipation"], names,
+                                                   where="distillation")
         data["coordinates"] = coordinates
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 

@@ -14,11 +14,12 @@ gives the Hessian rows); subclasses may override :meth:`derivatives` with someth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
 
-__all__ = ["HessianReport", "LagrangianModel"]
+__all__ = ["HessianReport", "LagrangianModel", "linear_layers"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,17 @@ class LagrangianModel(nn.Module):
     :meth:`derivatives`.
     """
 
+    #: Whether ``L`` depends on time: states then carry ``t`` as a last column, ``(B, 2n + 1)``.
+    time_dependent: bool = False
+
     def __init__(self, n_dof: int):
         super().__init__()
         self.n_dof = int(n_dof)
+
+    @property
+    def input_width(self) -> int:
+        """Columns of the states this model takes: ``2n`` (``q, q̇``), ``+ 1`` with ``t``."""
+        return 2 * self.n_dof + int(self.time_dependent)
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -71,6 +80,14 @@ class LagrangianModel(nn.Module):
         differentiable w.r.t. the parameters (for training).
         """
         n = self.n_dof
+        grad_q, rows = self._gradient_and_velocity_rows(states, create_graph)
+        return grad_q, rows[:, :, n:2 * n], rows[:, :, :n]
+
+    def _gradient_and_velocity_rows(self, states: torch.Tensor, create_graph: bool
+                                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``∂L/∂q`` ``(B, n)`` and the rows ``∂(∇L)/∂q̇_i`` ``(B, n, width)`` of the
+        Hessian over every input column (``t`` included), by batched autograd."""
+        n = self.n_dof
         with torch.enable_grad():
             # keep the graph to states that need grad (e.g. from an unrolled integrator)
             keep = create_graph and states.requires_grad
@@ -82,11 +99,28 @@ class LagrangianModel(nn.Module):
                                     retain_graph=True)[0]
                 for i in range(n)
             ]
-        hessian_rows = torch.stack(rows, dim=1)  # (B, n, 2n): rows n..2n-1 of the Hessian
+        hessian_rows = torch.stack(rows, dim=1)
         grad_q = grad[:, :n]
         if not create_graph:
             grad_q, hessian_rows = grad_q.detach(), hessian_rows.detach()
-        return grad_q, hessian_rows[:, :, n:], hessian_rows[:, :, :n]
+        return grad_q, hessian_rows
+
+    def euler_lagrange_terms(self, states: torch.Tensor, create_graph: bool
+                             ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``H_vv`` ``(B, n, n)`` and the right-hand side ``f`` ``(B, n)`` of ``H_vv q̈ = f``.
+
+        ``f = ∂L/∂q − H_vq q̇``, and ``− ∂²L/∂q̇∂t`` for a time-dependent ``L`` (whose
+        states carry ``t`` as their last column). Models with friction or known forces
+        (:class:`~physym.network.forced.ForcedLagrangian`) add them here.
+        """
+        n = self.n_dof
+        qdot = states[:, n:2 * n]
+        if self.time_dependent:
+            grad_q, rows = self._gradient_and_velocity_rows(states, create_graph)
+            h_vv, h_vq, h_vt = rows[:, :, n:2 * n], rows[:, :, :n], rows[:, :, 2 * n]
+            return h_vv, grad_q - (h_vq @ qdot.unsqueeze(-1)).squeeze(-1) - h_vt
+        grad_q, h_vv, h_vq = self.derivatives(states, create_graph)
+        return h_vv, grad_q - (h_vq @ qdot.unsqueeze(-1)).squeeze(-1)
 
     def accelerations(self, states: torch.Tensor, create_graph: bool | None = None
                       ) -> torch.Tensor:
@@ -108,9 +142,7 @@ class LagrangianModel(nn.Module):
         """
         if create_graph is None:
             create_graph = torch.is_grad_enabled()
-        grad_q, h_vv, h_vq = self.derivatives(states, create_graph)
-        qdot = states[:, self.n_dof:]
-        rhs = grad_q - (h_vq @ qdot.unsqueeze(-1)).squeeze(-1)
+        h_vv, rhs = self.euler_lagrange_terms(states, create_graph)
         return torch.linalg.solve(h_vv, rhs), h_vv
 
     def velocity_hessian(self, states: torch.Tensor) -> torch.Tensor:
@@ -132,3 +164,8 @@ class LagrangianModel(nn.Module):
             max_condition=float(cond.max()),
             median_condition=float(cond.median()),
         )
+
+
+def linear_layers(layers: nn.ModuleList) -> list[nn.Linear]:
+    """The layers of an MLP's ``ModuleList`` typed as what they are: ``nn.Linear``."""
+    return cast("list[nn.Linear]", list(layers))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["CoordinateEmbedding"]
+__all__ = ["CoordinateEmbedding", "TimeFeature"]
 
 
 class CoordinateEmbedding:
@@ -105,3 +105,25 @@ class CoordinateEmbedding:
             columns.append(g_sin * torch.cos(qj) - g_cos * torch.sin(qj))
         return torch.stack(columns, dim=-1)
 
+
+
+class TimeFeature:
+    """``t`` as a network input: mapped onto ``[−1, 1]`` over the sampled range ``[t0, t1]``
+    (as is without a range), so that a drive over the whole range is a feature of unit
+    size whatever the units of time.
+
+    Examples
+    --------
+    >>> TimeFeature((0.0, 4.0))(torch.tensor([[0.0], [4.0]])).tolist()
+    [[-1.0], [1.0]]
+    """
+
+    def __init__(self, time_range: Sequence[float] | None = None):
+        t0, t1 = (float(v) for v in time_range) if time_range is not None else (-1.0, 1.0)
+        if not t1 > t0:
+            raise ValueError(f"time_range must be increasing, got {time_range}")
+        self.time_range = None if time_range is None else (t0, t1)
+        self.centre, self.half_width = (t0 + t1) / 2, (t1 - t0) / 2
+
+    def __call__(self, t: torch.Tensor) -> torch.Tensor:
+        return (t - self.centre) / self.half_width

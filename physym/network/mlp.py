@@ -35,8 +35,8 @@ from torch import nn
 from torch.func import functional_call, jacfwd, jacrev, vmap
 
 from physym.network.activations import Activation, get_activation
-from physym.network.base import LagrangianModel
-from physym.network.embedding import CoordinateEmbedding
+from physym.network.base import LagrangianModel, linear_layers
+from physym.network.embedding import CoordinateEmbedding, TimeFeature
 from physym.network.fused_hessian import fused_gradient_and_hessian_rows
 from physym.network.input_hessian import mlp_gradient_and_hessian_rows
 
@@ -68,6 +68,11 @@ class MLPLagrangian(LagrangianModel):
         Hessian away from singular where the network alone would be flat.
     hessian_method : {"closed_form", "func", "autograd"}
         How :meth:`derivatives` is computed (see the module docstring).
+    time_range : (t0, t1), optional
+        The sampled time range: ``t`` is fed to the network mapped onto ``[−1, 1]``.
+    time_dependent : bool
+        ``L_θ(q, q̇, t)``: states carry ``t`` as a last column and the network takes it as
+        an input (derivatives then by batched autograd).
 
     Examples
     --------
@@ -87,8 +92,12 @@ class MLPLagrangian(LagrangianModel):
         periodic: Sequence[bool] | None = None,
         epsilon: float = 0.0,
         hessian_method: str = "closed_form",
+        time_dependent: bool = False,
+        time_range: Sequence[float] | None = None,
     ):
         super().__init__(n_dof)
+        self.time_dependent = bool(time_dependent)
+        self.time_feature = TimeFeature(time_range)
         if width < 1 or depth < 1:
             raise ValueError(f"width and depth must be positive, got {width} and {depth}")
         if hessian_method not in HESSIAN_METHODS:
@@ -99,12 +108,13 @@ class MLPLagrangian(LagrangianModel):
         self.embedding = CoordinateEmbedding(n_dof, periodic)
         self.epsilon = float(epsilon)
         self.hessian_method = hessian_method
-        sizes = [self.embedding.n_features + self.n_dof] + [int(width)] * int(depth) + [1]
+        sizes = [self.embedding.n_features + self.input_width - self.n_dof] \
+            + [int(width)] * int(depth) + [1]
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in itertools.pairwise(sizes))
 
     @property
     def width(self) -> int:
-        return self.layers[0].out_features
+        return linear_layers(self.layers)[0].out_features
 
     @property
     def depth(self) -> int:
@@ -113,12 +123,16 @@ class MLPLagrangian(LagrangianModel):
     def extra_repr(self) -> str:
         return (f"n_dof={self.n_dof}, activation={self.activation.name}"
                 f"(beta={self.activation.beta}), periodic={self.embedding.periodic}, "
-                f"epsilon={self.epsilon}, hessian_method={self.hessian_method!r}")
+                f"epsilon={self.epsilon}, hessian_method={self.hessian_method!r}"
+                + (", time_dependent=True" if self.time_dependent else ""))
 
     def features(self, states: torch.Tensor) -> torch.Tensor:
-        """Network input ``(e(q), q̇)``: ``(..., 2n) -> (..., n_features + n)``."""
+        """Network input ``(e(q), q̇[, t])``: ``(..., 2n[+1]) -> (..., n_features + n[+1])``."""
         n = self.n_dof
-        return torch.cat([self.embedding.features(states[..., :n]), states[..., n:]], dim=-1)
+        parts = [self.embedding.features(states[..., :n]), states[..., n:2 * n]]
+        if self.time_dependent:
+            parts.append(self.time_feature(states[..., 2 * n:2 * n + 1]))
+        return torch.cat(parts, dim=-1)
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """``L`` at each state: ``(B, 2n) -> (B,)`` (a single state ``(2n,)`` gives ``()``)."""
@@ -127,7 +141,7 @@ class MLPLagrangian(LagrangianModel):
             h = self.activation(layer(h))
         lagrangian = self.layers[-1](h).squeeze(-1)
         if self.epsilon:
-            qdot = states[..., self.n_dof:]
+            qdot = states[..., self.n_dof:2 * self.n_dof]
             lagrangian = lagrangian + 0.5 * self.epsilon * (qdot * qdot).sum(-1)
         return lagrangian
 
@@ -135,8 +149,9 @@ class MLPLagrangian(LagrangianModel):
         self, states: torch.Tensor, create_graph: bool
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``∂L/∂q`` ``(B, n)``, ``H_vv`` ``(B, n, n)``, ``H_vq`` ``(B, n, n)``."""
-        if self.hessian_method == "autograd":
-            return super().derivatives(states, create_graph)
+        if self.hessian_method == "autograd" or self.time_dependent:
+            grad_q, h_vv, h_vq = super().derivatives(states, create_graph)
+            return grad_q, h_vv, h_vq  # ε‖q̇‖²/2 is part of forward here
         if self.hessian_method == "func":
             return self._func_derivatives(states, create_graph)
         with torch.set_grad_enabled(create_graph):
@@ -150,8 +165,9 @@ class MLPLagrangian(LagrangianModel):
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, n_coord = self.n_dof, self.embedding.n_features
         q = states[:, :n]
-        weights = [layer.weight for layer in self.layers]
-        biases = [layer.bias for layer in self.layers[:-1]]
+        linears = linear_layers(self.layers)
+        weights: list[torch.Tensor] = [layer.weight for layer in linears]
+        biases: list[torch.Tensor] = [layer.bias for layer in linears[:-1]]
         features = self.features(states)
         if self.hessian_method == "closed_form" and not (
                 torch.is_grad_enabled() and features.requires_grad):
@@ -167,7 +183,7 @@ class MLPLagrangian(LagrangianModel):
     def _func_derivatives(self, states: torch.Tensor, create_graph: bool
                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = self.n_dof
-        params = dict(self.named_parameters())
+        params: dict[str, torch.Tensor] = dict(self.named_parameters())
         if not create_graph:
             params = {k: v.detach() for k, v in params.items()}
 
@@ -194,4 +210,4 @@ class MLPLagrangian(LagrangianModel):
         ``L(q, q̇) → L(b·e(q), q̇)`` multiplies ``∂L/∂q`` and ``H_vq`` by ``b``, hence
         ``q̈`` by about ``b``; used by :func:`physym.network.init.calibrate_acceleration_scale`.
         """
-        self.layers[0].weight[:, : self.embedding.n_features].mul_(factor)
+        linear_layers(self.layers)[0].weight[:, : self.embedding.n_features].mul_(factor)

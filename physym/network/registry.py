@@ -71,7 +71,12 @@ def build_model(
         Seed of the initial weights (default: torch's global generator).
     **options
         Passed to the model class: ``beta``, ``epsilon`` and ``hessian_method`` for
-        ``mlp``; ``beta`` and ``mass_epsilon`` for ``structured``.
+        ``mlp``; ``beta`` and ``mass_epsilon`` for ``structured``; ``time_dependent``
+        for both (``L_θ(q, q̇, t)``). Beyond conservative systems: ``dissipation``
+        (``"q"`` for ``R_θ = ½ q̇ᵀ D_θ(q) q̇``, ``"state"`` for ``D_θ(q, q̇)``, ``None``:
+        no friction), ``known_forces`` (states end with the known forces ``Q``) and
+        ``time_column`` (states carry ``t``); any of them wraps the model in a
+        :class:`~physym.network.forced.ForcedLagrangian`.
 
     Returns
     -------
@@ -95,6 +100,8 @@ def build_model(
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS) + sorted(PRESETS)}")
     given = {"width": width, "depth": depth, "activation": activation, "periodic": periodic}
     settings.update({k: v for k, v in given.items() if v is not None})
+    forced: dict[str, Any] = {key: options.pop(key) for key in
+                              ("dissipation", "known_forces", "time_column") if key in options}
     settings.update(options)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
@@ -105,7 +112,27 @@ def build_model(
         model = MODELS[name](n_dof, **settings)
     model = model.to(dtype)
     initialise(model, init, generator)
+    if any(forced.values()):
+        return _forced(model, forced, settings, seed).to(dtype)
     return model
+
+
+def _forced(model: LagrangianModel, forced: dict[str, Any], settings: dict[str, Any],
+            seed: int | None) -> LagrangianModel:
+    """``model`` wrapped with a learned ``R_θ`` and the known-force columns."""
+    from physym.network.dissipation import RayleighDissipation
+    from physym.network.forced import ForcedLagrangian
+
+    time_column = bool(forced.get("time_column")) or model.time_dependent
+    dissipation = None
+    if forced.get("dissipation"):
+        shared = {k: settings[k] for k in ("width", "depth", "activation", "beta", "periodic")
+                  if k in settings}
+        with _Seeded(None if seed is None else seed + 1):
+            dissipation = RayleighDissipation(model.n_dof, inputs=str(forced["dissipation"]),
+                                              time_dependent=time_column, **shared)
+    return ForcedLagrangian(model, dissipation, time_column=time_column,
+                            known_forces=bool(forced.get("known_forces")))
 
 
 class _Seeded:

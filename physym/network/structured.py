@@ -33,8 +33,8 @@ from torch import nn
 from torch.nn import functional
 
 from physym.network.activations import Activation, get_activation
-from physym.network.base import LagrangianModel
-from physym.network.embedding import CoordinateEmbedding
+from physym.network.base import LagrangianModel, linear_layers
+from physym.network.embedding import CoordinateEmbedding, TimeFeature
 from physym.network.input_hessian import mlp_tangents
 
 __all__ = ["StructuredLagrangian"]
@@ -59,6 +59,11 @@ class StructuredLagrangian(LagrangianModel):
     vector_potential : bool
         Include the velocity-linear term ``A_θ(q)·q̇`` (default), e.g. for a charged
         particle in a magnetic field.
+    time_range : (t0, t1), optional
+        The sampled time range: ``t`` is fed to the network mapped onto ``[−1, 1]``.
+    time_dependent : bool
+        ``M_θ(q, t)``, ``A_θ(q, t)``, ``V_θ(q, t)``: states carry ``t`` as a last column,
+        fed to the MLP beside ``e(q)`` (derivatives then by batched autograd).
 
     Examples
     --------
@@ -67,6 +72,9 @@ class StructuredLagrangian(LagrangianModel):
     >>> bool((torch.linalg.eigvalsh(m) > 0).all())
     True
     """
+
+    _placement: torch.Tensor
+    _is_diag: torch.Tensor
 
     def __init__(
         self,
@@ -79,8 +87,12 @@ class StructuredLagrangian(LagrangianModel):
         periodic: Sequence[bool] | None = None,
         mass_epsilon: float = 1e-3,
         vector_potential: bool = True,
+        time_dependent: bool = False,
+        time_range: Sequence[float] | None = None,
     ):
         super().__init__(n_dof)
+        self.time_dependent = bool(time_dependent)
+        self.time_feature = TimeFeature(time_range)
         if width < 1 or depth < 1:
             raise ValueError(f"width and depth must be positive, got {width} and {depth}")
         if mass_epsilon < 0:
@@ -90,7 +102,8 @@ class StructuredLagrangian(LagrangianModel):
         self.embedding = CoordinateEmbedding(n, periodic)
         self.mass_epsilon = float(mass_epsilon)
         self.n_cholesky = n * (n + 1) // 2
-        sizes = [self.embedding.n_features] + [int(width)] * int(depth) + [self.n_cholesky + 1]
+        sizes = [self.embedding.n_features + int(self.time_dependent)] + [int(width)] * int(
+            depth) + [self.n_cholesky + 1]
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in itertools.pairwise(sizes))
         self.has_vector_potential = bool(vector_potential)
         self.vector_head: nn.Linear | None = None
@@ -112,19 +125,26 @@ class StructuredLagrangian(LagrangianModel):
         return (f"n_dof={self.n_dof}, activation={self.activation.name}"
                 f"(beta={self.activation.beta}), periodic={self.embedding.periodic}, "
                 f"mass_epsilon={self.mass_epsilon}, "
-                f"vector_potential={self.has_vector_potential}")
+                f"vector_potential={self.has_vector_potential}"
+                + (", time_dependent=True" if self.time_dependent else ""))
 
     def _output_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight and bias of the outputs ``(Cholesky entries, V, A)`` as one layer."""
-        last = self.layers[-1]
+        last = linear_layers(self.layers)[-1]
         if self.vector_head is None:
             return last.weight, last.bias
         return (torch.cat([last.weight, self.vector_head.weight]),
                 torch.cat([last.bias, self.vector_head.bias]))
 
-    def _network(self, q: torch.Tensor) -> torch.Tensor:
-        """``(..., n) -> (..., n(n+1)/2 + 1 [+ n])``: Cholesky entries, ``V`` [, ``A``]."""
+    def _network(self, q: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+        """``(..., n) -> (..., n(n+1)/2 + 1 [+ n])``: Cholesky entries, ``V`` [, ``A``].
+
+        ``t`` ``(..., 1)``: the time column of a time-dependent model."""
         h = self.embedding.features(q)
+        if self.time_dependent:
+            if t is None:
+                raise ValueError("this Lagrangian depends on time: states need a t column")
+            h = torch.cat([h, self.time_feature(t)], dim=-1)
         for layer in self.layers[:-1]:
             h = self.activation(layer(h))
         return functional.linear(h, *self._output_layer())
@@ -139,13 +159,13 @@ class StructuredLagrangian(LagrangianModel):
         eye = torch.eye(self.n_dof, dtype=cholesky.dtype, device=cholesky.device)
         return cholesky @ cholesky.transpose(-1, -2) + self.mass_epsilon * eye
 
-    def mass_matrix(self, q: torch.Tensor) -> torch.Tensor:
-        """``M_θ(q)``: ``(B, n) -> (B, n, n)``, symmetric positive definite."""
-        return self._mass(self._cholesky(self._network(q)[..., : self.n_cholesky]))
+    def mass_matrix(self, q: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+        """``M_θ(q[, t])``: ``(B, n) -> (B, n, n)``, symmetric positive definite."""
+        return self._mass(self._cholesky(self._network(q, t)[..., : self.n_cholesky]))
 
-    def potential(self, q: torch.Tensor) -> torch.Tensor:
-        """``V_θ(q)``: ``(B, n) -> (B,)``."""
-        return self._network(q)[..., self.n_cholesky]
+    def potential(self, q: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+        """``V_θ(q[, t])``: ``(B, n) -> (B,)``."""
+        return self._network(q, t)[..., self.n_cholesky]
 
     def vector_potential(self, q: torch.Tensor) -> torch.Tensor:
         """``A_θ(q)``: ``(B, n) -> (B, n)`` (zeros without the term)."""
@@ -157,9 +177,9 @@ class StructuredLagrangian(LagrangianModel):
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """``L`` at each state: ``(B, 2n) -> (B,)``."""
         n = self.n_dof
-        out = self._network(states[..., :n])
+        out = self._network(states[..., :n], states[..., 2 * n:2 * n + 1])
         mass = self._mass(self._cholesky(out[..., : self.n_cholesky]))
-        qdot = states[..., n:]
+        qdot = states[..., n:2 * n]
         kinetic = 0.5 * (qdot.unsqueeze(-2) @ mass @ qdot.unsqueeze(-1)).squeeze(-1).squeeze(-1)
         lagrangian = kinetic - out[..., self.n_cholesky]
         if self.vector_head is not None:
@@ -170,6 +190,8 @@ class StructuredLagrangian(LagrangianModel):
         self, states: torch.Tensor, create_graph: bool
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``∂L/∂q`` ``(B, n)``, ``H_vv = M`` ``(B, n, n)``, ``H_vq`` ``(B, n, n)``, exact."""
+        if self.time_dependent:
+            return super().derivatives(states, create_graph)
         with torch.set_grad_enabled(create_graph):
             return self._closed_form(states)
 
@@ -177,13 +199,14 @@ class StructuredLagrangian(LagrangianModel):
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, nc = self.n_dof, self.n_cholesky
         q, qdot = states[:, :n], states[:, n:]
-        first = self.layers[0]
+        linears = linear_layers(self.layers)
+        first = linears[0]
         out_weight, out_bias = self._output_layer()
         out, d_out = mlp_tangents(
             first(self.embedding.features(q)),
             self.embedding.linear_tangents(q, first.weight),
-            [layer.weight for layer in self.layers[1:-1]] + [out_weight],
-            [layer.bias for layer in self.layers[1:-1]] + [out_bias],
+            [layer.weight for layer in linears[1:-1]] + [out_weight],
+            [layer.bias for layer in linears[1:-1]] + [out_bias],
             self.activation)
         raw, d_raw = out[:, :nc], d_out[..., :nc]                      # (B, nc), (n, B, nc)
         d_entries = torch.where(self._is_diag, torch.sigmoid(raw), 1.0) * d_raw
@@ -210,4 +233,4 @@ class StructuredLagrangian(LagrangianModel):
     @torch.no_grad()
     def scale_coordinate_inputs(self, factor: float) -> None:
         """Multiply the first-layer weights by ``factor`` (see ``calibrate_acceleration_scale``)."""
-        self.layers[0].weight.mul_(factor)
+        linear_layers(self.layers)[0].weight.mul_(factor)

@@ -70,6 +70,7 @@ def build_report(run_dir: str | Path, *, replot: bool = False) -> Path:
     run.notes.extend(make_missing_figures(run, replot=replot))
     sections = [
         _header(run),
+        _warnings_section(summary),
         _lagrangians(run, recovered, verdicts),
         _verdict_section(run, recovered, verdicts),
         _training_section(run),
@@ -158,6 +159,7 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
             parts += ["True:", _display(r"L_{\mathrm{true}}", truth)]
         except ValueError as exc:
             run.notes.append(f"true_lagrangian cannot be read: {exc}")
+    parts += _friction_and_forces(run.summary or {})
     if recovered is None:
         from physym.distill.outcome import outcome_markdown
 
@@ -178,6 +180,30 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
         except ValueError:
             pass
     return "\n\n".join(parts)
+
+
+def _warnings_section(summary: Mapping[str, Any]) -> str:
+    """What the run found wrong with its own result (``summary["warnings"]``), first."""
+    warnings = summary.get("warnings") or []
+    if not warnings:
+        return ""
+    return "## Warnings\n\n" + "\n".join(f"- **{w}**" for w in warnings)
+
+
+def _friction_and_forces(summary: Mapping[str, Any]) -> list[str]:
+    """Rayleigh functions (true and recovered) and the known forces of a forced fit."""
+    if "true_dissipation" not in summary and "forces" not in summary:
+        return []
+    lines = ["Equations of motion: d/dt ∂L/∂q̇ − ∂L/∂q + ∂R/∂q̇ = Q."]
+    for label, key in (("True Rayleigh function", "true_dissipation"),
+                       ("Recovered Rayleigh function", "recovered_dissipation")):
+        value = summary.get(key)
+        lines.append(f"{label}: `R = {value}`" if value is not None else f"{label}: none")
+    forces = summary.get("forces") or {}
+    if forces:
+        listed = ", ".join(f"`Q_{q} = {e}`" for q, e in forces.items())
+        lines.append(f"Known forces (given, they fix the scale of L and R): {listed}")
+    return lines
 
 
 def _verdict_section(run: RunData, recovered: sp.Expr | None,

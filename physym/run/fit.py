@@ -127,7 +127,7 @@ def fit(
         config=run_config,
         system=system_obj,
         run_dir=run_dir,
-        source=source_for(run_config),
+        source=source_for(run_config, system_obj),
         resume=resume,
         progress=show_progress(progress),
     )

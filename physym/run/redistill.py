@@ -45,7 +45,7 @@ def redistill(
     distill = config.distill.replace(enabled=True, **({"backend": backend} if backend else {}))
     config = config.replace(distill=distill)
     check_backend(config, where="distill")
-    source = source_for(config)
+    source = source_for(config, run.system)
     ctx = RunContext(
         config=config,
         system=run.system,

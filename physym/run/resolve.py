@@ -125,11 +125,11 @@ def check_config(config: RunConfig, system: System | None) -> None:
     """What only the registries, the system or the data can tell: a :class:`ConfigError`
     now rather than a failure after the data are made."""
     from physym.run.sources import source_for
-    from physym.systems import require_conservative
+    from physym.run.sources.forced import check_forced_fit
 
-    require_conservative(system)  # the fit cannot train on R, Q, inputs or t yet
+    check_forced_fit(config, system)  # what the fit cannot do yet with R, Q, inputs or t
     _check_names(config)
-    source_for(config).check(config, system)
+    source_for(config, system).check(config, system)
     measured = config.data.measured
     coordinates = (
         system.coordinates
@@ -264,6 +264,9 @@ def model_build_options(
     options = {k: v for k, v in options.items() if v is not None}  # None: registry default
     if model.epsilon > 0:
         options["mass_epsilon" if name == "structured" else "epsilon"] = model.epsilon
+    from physym.run.sources.forced import forced_model_options
+
+    options |= {k: v for k, v in forced_model_options(system, name).items() if k not in options}
     return options
 
 

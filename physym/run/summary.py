@@ -30,7 +30,16 @@ def build_summary(ctx: RunContext, started: float, cpu_started: float) -> dict[s
         "rollout": None,
         "backend": None,
         "data_source": ctx.source.name,
+        "warnings": [],
     }
+    if system is not None and not (system.is_conservative and not system.has_inputs):
+        summary |= {
+            "true_dissipation": None if system.dissipation is None
+            else sp.sstr(system.dissipation_numeric),
+            "recovered_dissipation": None,
+            "forces": {q: sp.sstr(e) for q, e in system.forces.items()},
+            "inputs": list(system.inputs),
+        }
     summary.update(ctx.summary)
     summary["timings"] = {**ctx.timings, "total": time.perf_counter() - started}
     summary["cpu_seconds"] = {**ctx.cpu_seconds, "total": time.process_time() - cpu_started}

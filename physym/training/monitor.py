@@ -17,17 +17,17 @@ def predict(model: LagrangianModel, states: np.ndarray | torch.Tensor,
     """The model's accelerations ``(N, n)`` as float64 NumPy, without a graph.
 
     Computed in the model's own dtype; states whose ``H_vv`` cannot be solved give
-    ``nan``.
+    ``nan``. ``states`` are the rows the model takes (with ``t`` and known forces for a
+    :class:`~physym.network.forced.ForcedLagrangian`, see
+    :func:`physym.training.conditions.model_rows`).
     """
     dtype = next(model.parameters()).dtype
     x = torch.as_tensor(np.asarray(states)).to(dtype)
-    n = model.n_dof
     out = []
     with torch.no_grad():
         for start in range(0, len(x), chunk):
             xs = x[start:start + chunk]
-            grad_q, h_vv, h_vq = model.derivatives(xs, create_graph=False)
-            rhs = grad_q - (h_vq @ xs[:, n:].unsqueeze(-1)).squeeze(-1)
+            h_vv, rhs = model.euler_lagrange_terms(xs, create_graph=False)
             solution, info = torch.linalg.solve_ex(h_vv, rhs)
             solution[info != 0] = float("nan")
             out.append(solution.to(torch.float64))

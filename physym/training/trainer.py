@@ -36,6 +36,7 @@ from physym.network.base import LagrangianModel
 from physym.progress import progress_bar, visible_by_default
 from physym.systems import System
 from physym.training.checkpoint import load_checkpoint, save_checkpoint
+from physym.training.conditions import model_rows
 from physym.training.config import FitConfig
 from physym.training.dtypes import torch_dtype
 from physym.training.losses import hessian_penalty, make_loss
@@ -112,14 +113,17 @@ class _Batches:
     """The training tensors and the seeded batch order."""
 
     def __init__(self, dataset: Dataset, config: TrainConfig, seed: int, dtype: torch.dtype,
-                 system: System | None):
+                 system: System | None, rows: np.ndarray):
         states, targets = dataset.train
-        self.states = torch.as_tensor(states).to(dtype)
+        self.states = torch.as_tensor(rows[dataset.train_index]).to(dtype)
         self.targets = torch.as_tensor(targets).to(dtype)
         self.mean_square = float(np.mean(np.sum(targets**2, axis=1)))
         self.segments = None
         multistep = config.multistep
         if multistep.steps:
+            if rows.shape[1] != states.shape[1]:
+                raise ValueError("the multi-step loss needs a conservative system (no "
+                                 "friction, forces or time); set multistep_steps=0")
             if system is None:
                 raise ValueError("the multi-step loss needs the system (exact segments)")
             self.segments = torch.as_tensor(exact_segments(
@@ -192,7 +196,8 @@ def train(
         The training settings (of a whole run's configuration: its ``train`` part, seed
         and dtype). ``min_steps`` raises ``epochs`` for a small dataset.
     system : System, optional
-        Needed by the multi-step loss (exact trajectory segments).
+        Needed by the multi-step loss (exact trajectory segments) and, for a model with
+        known forces, to evaluate them at each sample (``H_vv q̈ = f_L − ∂R_θ/∂q̇ + Q``).
     checkpoint : path, optional
         Written atomically after every epoch (and before the first).
     resume : bool
@@ -226,7 +231,8 @@ def train(
     if dtype is None:
         dtype = next(model.parameters()).dtype
     model.to(dtype)
-    batches = _Batches(dataset, config, seed, dtype, system)
+    rows = model_rows(model, dataset, system)
+    batches = _Batches(dataset, config, seed, dtype, system, rows)
     config = config.with_min_steps(len(batches))
     guards, multistep = config.guards, config.multistep
     loss_fn = make_loss(guards.loss, batches.mean_square, guards.huber_delta)
@@ -235,7 +241,8 @@ def train(
     schedule = make_schedule(config.schedule, optimizer, epochs=config.epochs,
                              steps_per_epoch=len(batches), warmup_epochs=config.warmup_epochs,
                              min_lr_factor=config.min_lr_factor)
-    val_states, val_targets = dataset.val
+    val_targets = dataset.val[1]
+    val_states = rows[dataset.val_index]
     monitor_states = val_states[: config.monitor_states]
     periodic = periodic or (False,) * model.n_dof
     state: dict[str, Any] = {

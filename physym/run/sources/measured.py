@@ -26,6 +26,7 @@ estimated derivatives, kept samples) and ``rollout_measured.npz``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,8 @@ class MeasuredPositions(DataSource):
                 "multistep_steps=0"
             )
         check_time_steps(self._positions(config, system), measured.derivative.method)
+        if system is not None and system.has_inputs:
+            _input_columns(config, system)
 
     def _positions(self, config: RunConfig, system: System | None) -> Any:
         from physym.data.measured import load_measured_positions
@@ -116,10 +119,13 @@ class MeasuredPositions(DataSource):
             trim=derivative.trim,
         )
         clean = None
+        conditions: dict[str, Any] = {}
         if system is not None:
             system = _within_box(system, *_box(estimate))
             write_json(run_dir / SYSTEM, system.to_dict())
-            clean = system.accelerations(estimate.states)
+            conditions = _conditions(config, system, estimate)
+            clean = system.accelerations(estimate.states, conditions.get("t"),
+                                         conditions.get("inputs"))
         name = system.name if system is not None else Path(measured.file).name
         dataset = measured_dataset(
             estimate,
@@ -128,6 +134,7 @@ class MeasuredPositions(DataSource):
             splits=config.data.splits,
             seed=config.seed,
             max_samples=config.data.samples,
+            **conditions,
         )
         dataset.save(run_dir / DATA)
         save_npz(
@@ -298,6 +305,35 @@ def _set_rollout(ctx: StageView, report: dict[str, Any]) -> None:
         ctx.summary.setdefault("measured", {})["rollout"] = report
 
 
+def _input_columns(config: RunConfig, system: System) -> np.ndarray:
+    """The values of the system's inputs on every row of the file (its columns by the
+    inputs' names), in the row order of the positions."""
+    from physym.data import DataError
+    from physym.data.measured import load_measured_positions
+
+    measured = config.data.measured
+    assert measured is not None
+    try:
+        columns = load_measured_positions(measured.file, system.inputs, measured.time_column,
+                                          measured.trajectory_column, MIN_SAMPLES_PER_TRAJECTORY)
+    except DataError as exc:
+        raise DataError(str(exc).replace("position column", "input column")) from None
+    return np.asarray(columns.q, dtype=np.float64)
+
+
+def _conditions(config: RunConfig, system: System, estimate: StateEstimate) -> dict[str, Any]:
+    """``t`` and input values at the kept samples, for a system whose equations need them
+    (friction alone needs neither)."""
+    if not (system.time_dependent or system.has_forces or system.has_inputs):
+        return {}
+    kept = np.asarray(estimate.kept, dtype=bool)
+    conditions: dict[str, Any] = {"t": np.asarray(estimate.t, dtype=np.float64)[kept]}
+    if system.has_inputs:
+        conditions |= {"inputs": _input_columns(config, system)[kept],
+                       "input_names": tuple(system.inputs)}
+    return conditions
+
+
 def _box(estimate: StateEstimate) -> tuple[np.ndarray, np.ndarray]:
     from physym.data.state_estimate import state_box
 
@@ -305,20 +341,12 @@ def _box(estimate: StateEstimate) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _within_box(system: System, low: np.ndarray, high: np.ndarray) -> System:
-    """``system`` sampled from the box the data cover."""
-    sampling = {
+    """``system`` sampled from the box the data cover (its friction, forces, inputs and
+    the ranges of ``t`` and the inputs kept)."""
+    sampling = dict(system.sampling) | {
         name: (float(a), float(b)) for name, a, b in zip(system.state_names, low, high, strict=True)
     }
-    return System(
-        system.name,
-        system.coordinates,
-        system.lagrangian,
-        system.parameters,
-        sampling,
-        description=system.description,
-        periodic=system.periodic,
-        source=system.source,
-    )
+    return dataclasses.replace(system, sampling=sampling)
 
 
 def _recovered_system(ctx: StageView, lagrangian: Any) -> System:
@@ -330,9 +358,18 @@ def _recovered_system(ctx: StageView, lagrangian: Any) -> System:
     }
     periodic = tuple(q for q, p in zip(space.coordinates, space.periodic, strict=True) if p)
     name = ctx.name.replace(".", "_")
-    return System(
-        f"{name}_recovered", space.coordinates, lagrangian, {}, sampling, periodic=periodic
-    )
+    dissipation = getattr(ctx.distillation, "dissipation", None)  # the recovered R, if any
+    system = ctx.system
+    if system is None or (system.is_conservative and not system.has_inputs):
+        return System(f"{name}_recovered", space.coordinates, lagrangian, {}, sampling,
+                      periodic=periodic, dissipation=dissipation)
+    # the true known forces, with the inputs and t they need (and their ranges)
+    sampling = dict(system.sampling) | sampling
+    forces = {q: f for q, f in zip(system.coordinates, system.forces_numeric, strict=True)
+              if q in system.forces}
+    return System(f"{name}_recovered", space.coordinates, lagrangian, {}, sampling,
+                  periodic=periodic, dissipation=dissipation, forces=forces,
+                  inputs=system.inputs)
 
 
 def _held_out_error(ctx: StageView, recovered: System) -> float:
@@ -340,5 +377,7 @@ def _held_out_error(ctx: StageView, recovered: System) -> float:
     dataset = ctx.dataset
     index = dataset.test_index if len(dataset.test_index) else dataset.val_index
     states, targets = dataset.states[index], dataset.accelerations[index]
-    predicted = recovered.accelerations(states)
+    t = None if dataset.t is None else dataset.t[index]
+    inputs = None if dataset.inputs is None else dataset.inputs[index]
+    predicted = recovered.accelerations(states, t, inputs)
     return float(np.linalg.norm(predicted - targets) / np.linalg.norm(targets))

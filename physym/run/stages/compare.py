@@ -33,6 +33,12 @@ def compare_stage(ctx: RunContext) -> None:
     distillation = ctx.distillation
     if distillation is None:
         return
+    if ctx.system is not None and not (ctx.system.is_conservative
+                                       and not ctx.system.has_inputs):
+        _compare_forced(ctx)
+        ctx.source.compare(ctx)
+        apply_outcome(ctx.summary, distillation)
+        return
     if ctx.system is not None:
         with status_bar("compare", ctx.progress):
             comparison = compare(
@@ -53,11 +59,27 @@ def compare_stage(ctx: RunContext) -> None:
             if isinstance(rollout, dict):
                 rollout["recovered"] = {"failed": f"{type(exc).__name__}: {exc}"}
     ctx.source.compare(ctx)
+    _check_conservative(ctx)
     apply_outcome(ctx.summary, distillation)  # no closed form found: say so, keep the best
     if ctx.data is not None:  # uniformly accelerated data cannot single out one L: say so
         note = uniform_acceleration(ctx.data.dataset.accelerations, ctx.data.noise_floor)
         if note:
             ctx.summary["identifiability"] = note
+
+
+def _check_conservative(ctx: RunContext) -> None:
+    """Measured data a conservative ``L`` cannot explain: ``summary["warnings"]`` says so
+    (:mod:`physym.run.honesty`)."""
+    from physym.run.honesty import WARNING_PREFIX, conservative_check
+
+    estimate = getattr(ctx.source, "estimate", None)
+    if ctx.distillation is None or ctx.data is None or estimate is None:
+        return
+    check, warnings = conservative_check(ctx.distillation, ctx.data.space, estimate,
+                                         ctx.data.noise_floor)
+    ctx.summary["conservative_check"] = check
+    kept = [w for w in ctx.summary.get("warnings") or [] if not w.startswith(WARNING_PREFIX)]
+    ctx.summary["warnings"] = kept + warnings
 
 
 def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
@@ -116,3 +138,24 @@ def _rollout_recovered(ctx: RunContext, comparison: Any) -> None:
         "energy_recovered": rollout_energies(ctx.system, mine.trajectories),
     }
     save_npz(ctx.run_dir / ROLLOUT, ctx.rollout)
+
+
+def _compare_forced(ctx: RunContext) -> None:
+    """``equivalent`` and ``exact`` for ``L`` and ``R`` under the true forces."""
+    import sympy as sp
+
+    from physym.comparison.forced import compare_forced
+
+    distillation, system = ctx.distillation, ctx.system
+    assert distillation is not None and system is not None
+    with status_bar("compare", ctx.progress):
+        result = compare_forced(system, distillation.lagrangian, distillation.dissipation,
+                                n_states=FRESH_STATES, seed=ctx.config.seed + _FRESH_SEED_OFFSET,
+                                tolerance=ctx.config.distill.compare_tolerance)
+    errors = dict(ctx.summary.get("accel_rel_error") or {})
+    errors["recovered"] = result.pop("accel_rel_error_recovered")
+    ctx.summary.update(result)
+    ctx.summary["accel_rel_error"] = errors
+    ctx.summary["recovered_lagrangian"] = sp.sstr(distillation.lagrangian)
+    ctx.summary["recovered_dissipation"] = (None if distillation.dissipation is None
+                                            else sp.sstr(distillation.dissipation))

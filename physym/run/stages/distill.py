@@ -35,6 +35,18 @@ def distil_network(
     index = data.dataset.train_index
     samples = (data.dataset.states[index], data.dataset.accelerations[index])
     slack = settings.slack if settings.slack is not None else source.slack
+    if hasattr(model, "known_forces"):  # friction, forces or time: L and R together
+        from physym.distill.forced import distill_forced
+        from physym.training.conditions import model_rows
+
+        rows = model_rows(model, data.dataset, data.system)
+        system = data.system
+        return distill_forced(
+            model, data.space, data=(rows[index], samples[1]),
+            time_range=None if system is None else system.time_range,
+            backend=settings.backend if settings.backend in ("sparse", "forms") else "sparse",
+            n_states=settings.states, seed=config.seed, slack=slack,
+            noise_floor=data.noise_floor)
     return distill(
         model,
         data.space,
@@ -75,6 +87,12 @@ def record_distillation(ctx: RunContext, result: Distillation) -> None:
     ctx.distillation = result
     ctx.summary["backend"] = result.backend
     ctx.summary["closed_form"] = result.closed_form
+    if result.dissipation is not None or (ctx.system is not None
+                                          and not ctx.system.is_conservative):
+        import sympy as sp
+
+        ctx.summary["recovered_dissipation"] = (
+            None if result.dissipation is None else sp.sstr(result.dissipation))
     details: dict[str, Any] = {
         "acceptance": result.acceptance,
         "targets": result.targets,
