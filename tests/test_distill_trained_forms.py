@@ -16,8 +16,7 @@ import sympy as sp
 
 from physym import System, compare
 from physym.distill import distill
-
-pipeline = pytest.importorskip("physym.pipeline")
+from physym.run.fit import STAGES, fit
 
 
 def _forms() -> dict[str, System]:
@@ -53,9 +52,15 @@ def _forms() -> dict[str, System]:
 @pytest.mark.parametrize("name", ["sphere_point", "exp_well", "block_pendulum"])
 def test_trained_network_of_a_new_form_is_recovered_exactly(name, tmp_path):
     system = _forms()[name]
-    stages = [s for s in pipeline.STAGES if s.name in ("data", "train", "evaluate")]
-    run = pipeline.fit(
-        system, tmp_path / "run", samples=6000, epochs=40, stages=stages, progress=False
+    stages = [s for s in STAGES if s.name in ("data", "train", "evaluate")]
+    run = fit(
+        system,
+        tmp_path / "run",
+        samples=6000,
+        epochs=40,
+        stop_when_found=False,
+        stages=stages,
+        progress=False,
     )
     with np.load(tmp_path / "run" / "data.npz") as data:
         train, test = data["train_index"], data["test_index"]
