@@ -232,11 +232,11 @@ ORACLE_SUBSET = {
     "bead_on_rotating_parabola": "exact",  # x²·ẋ² kinetic term
     "physical_pendulum": "exact",  # decimal scale 0.9555
     "double_atwood_machine": "equivalent",  # constant accelerations: many equivalent L
-    "cycloidal_pendulum": "miss",  # (1 + cos φ)·φ̇², φ not declared periodic
+    "cycloidal_pendulum": "exact",  # (1 + cos φ)·φ̇², φ not declared periodic
+    "morse_oscillator": "exact",  # (1 − exp(−a x))², a fitted rate
+    "spherical_pendulum": "exact",  # sin²θ·φ̇²
 }
-KNOWN_WRONG_VERDICTS = {
-    "physical_pendulum": "issue 8: exact is falsely negative when the scale is a decimal",
-}
+KNOWN_WRONG_VERDICTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", list(ORACLE_SUBSET))
