@@ -155,8 +155,14 @@ class ClosedFormStop:
         return None
 
     def reusable(self, best_epoch: int) -> Distillation | None:
-        """The last check's distillation if it was made from the weights training kept."""
-        if self.last is not None and self.last[0] == best_epoch:
+        """The last check's distillation if it was made from the weights training kept and
+        found the closed form (a check searches only the cheap levels: otherwise the final
+        distillation searches them all)."""
+        if (
+            self.last is not None
+            and self.last[0] == best_epoch
+            and self.last[1].closed_form == "found"
+        ):
             return self.last[1]
         return None
 

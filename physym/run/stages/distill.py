@@ -24,11 +24,24 @@ if TYPE_CHECKING:
 __all__ = ["distil_network", "distill_stage", "record_distillation"]
 
 
+#: CPU seconds after which a training check starts no further search level
+CHECK_TIME_BUDGET = 15.0
+
+
 def distil_network(
-    model: LagrangianModel, config: RunConfig, data: SourceData, source: DataSource
+    model: LagrangianModel,
+    config: RunConfig,
+    data: SourceData,
+    source: DataSource,
+    *,
+    check: bool = False,
 ) -> Distillation:
     """Distil ``model`` (float64, eval) with the run's settings, its training samples for
-    the polish and the data source's noise floor for the acceptance."""
+    the polish and the data source's noise floor for the acceptance.
+
+    A training ``check`` searches the cheap levels only (no genetic programming, a
+    :data:`CHECK_TIME_BUDGET`): it runs many times while the network is still poor, and the
+    final distillation searches everything when no check found the closed form."""
     from physym.distill import distill
 
     settings = config.distill
@@ -56,6 +69,7 @@ def distil_network(
         n_states=settings.states,
         seed=config.seed,
         noise_floor=data.noise_floor,
+        **({"fallback_backend": None, "time_budget": CHECK_TIME_BUDGET} if check else {}),
     )
 
 

@@ -124,7 +124,7 @@ def _stopper(ctx: RunContext, checkpoint_name: str, resume: bool) -> ClosedFormS
     if not resume:
         log.unlink(missing_ok=True)
     return ClosedFormStop(
-        lambda model: distil_network(model, config, data, source),
+        lambda model: distil_network(model, config, data, source, check=True),
         config.train.epochs,
         config.train.stop.growth,
         log=log,
