@@ -99,7 +99,7 @@ class _WithDerivatives(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(a: torch.Tensor, name: str, beta: float) -> Triple:  # type: ignore[override]
+    def forward(a: torch.Tensor, name: str, beta: float) -> Quad:  # type: ignore[override]
         h, d1, d2, d3 = ACTIVATIONS[name](a, beta, True)
         return h, d1, d2, d3
 

@@ -103,7 +103,7 @@ def _sweeps(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch.
         h, s, c = _activation(name, beta, a, value=not last)
         h_dot = None if last else s * a_dot
         layers.append([a, s, c, a_dot, h, h_dot])
-        if not last:
+        if h is not None and h_dot is not None:  # not the last layer
             a = torch.addmm(biases[layer + 1], h, weights_t[layer + 1])
             a_dot = _matmul(h_dot, weights_t[layer + 1])
 
@@ -119,6 +119,7 @@ def _sweeps(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch.
         layers[layer] += [g, g_dot, c_g, pre]
         out = _matmul(pre, weights[layer])
         g, g_dot = out[0], out[1:]
+    assert g_dot is not None  # depth ≥ 1: the last layer's tangents
     return g, g_dot, layers
 
 
@@ -166,7 +167,7 @@ def _adjoint(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch
         a, s, c, a_dot, h, h_dot = layers[layer][:6]
         s_bar, c_bar, a_dot_bar = partial[layer]
         a_bar = c_bar * _third(name, beta, a, s, c)
-        if a_bar_next is not None:
+        if a_bar_next is not None and a_dot_bar_next is not None and h_dot is not None:
             weight = weights[layer + 1]
             w_grads[layer + 1].addmm_(a_bar_next.T, h)
             w_grads[layer + 1].addmm_(_flat(a_dot_bar_next).T, _flat(h_dot))
@@ -180,6 +181,7 @@ def _adjoint(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch
         a_bar.addcmul_(s_bar, c)
         a_bar_next, a_dot_bar_next = a_bar, a_dot_bar
     # first layer: a_0 = x W_0ᵀ + b_0 and ȧ_0 = W_0 e_i
+    assert a_bar_next is not None and a_dot_bar_next is not None
     w_grads[0].addmm_(a_bar_next.T, x)
     w_grads[0][:, x.shape[1] - r:] += a_dot_bar_next.sum(1).T
     b_grads[0] += a_bar_next.sum(0)

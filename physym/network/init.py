@@ -13,7 +13,7 @@ knob instead of a search: the first-layer weights of the coordinate features are
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -72,8 +72,9 @@ def calibrate_acceleration_scale(
         factors = [10.0 ** (k / 5) for k in range(-15, 16)]
     best_factor, best_rms, best_miss = 1.0, float("nan"), math.inf
     current = 1.0
+    rescale: Callable[[float], None] = model.scale_coordinate_inputs  # type: ignore[assignment]
     for factor in factors:
-        model.scale_coordinate_inputs(factor / current)
+        rescale(factor / current)
         current = factor
         try:
             qdd = model.accelerations(states, create_graph=False)
@@ -83,7 +84,7 @@ def calibrate_acceleration_scale(
         miss = abs(math.log(rms / target_rms)) if math.isfinite(rms) and rms > 0 else math.inf
         if miss < best_miss:
             best_factor, best_rms, best_miss = factor, rms, miss
-    model.scale_coordinate_inputs(best_factor / current)
+    rescale(best_factor / current)
     return best_factor, best_rms
 
 

@@ -69,7 +69,8 @@ def distil_network(
         n_states=settings.states,
         seed=config.seed,
         noise_floor=data.noise_floor,
-        **({"fallback_backend": None, "time_budget": CHECK_TIME_BUDGET} if check else {}),
+        fallback_backend=None if check else "operon",
+        time_budget=CHECK_TIME_BUDGET if check else 60.0,
     )
 
 
