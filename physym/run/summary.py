@@ -30,6 +30,7 @@ def build_summary(ctx: RunContext, started: float, cpu_started: float) -> dict[s
         "rollout": None,
         "backend": None,
         "data_source": ctx.source.name,
+        "constants": None,  # with uncertainties where the data give them (measured positions)
     }
     summary.update(ctx.summary)
     summary["timings"] = {**ctx.timings, "total": time.perf_counter() - started}

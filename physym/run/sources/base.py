@@ -76,6 +76,7 @@ class StageView(Protocol):
     model: LagrangianModel | None
     distillation: Distillation | None
     summary: dict[str, Any]
+    progress: bool
 
     @property
     def dataset(self) -> Dataset: ...
@@ -102,6 +103,9 @@ class DataSource(abc.ABC):
     @abc.abstractmethod
     def load(self, config: RunConfig, system: System | None, run_dir: Path) -> SourceData | None:
         """The samples a run saved (``None`` if they are not there: make them again)."""
+
+    def refine(self, ctx: StageView) -> None:  # noqa: B027
+        """Refinement of the distilled ``L`` these data allow (default: none)."""
 
     def evaluate(self, ctx: StageView) -> None:  # noqa: B027
         """Evaluation these data add to the generic rollouts (default: none)."""

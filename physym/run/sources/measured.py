@@ -20,8 +20,13 @@ the smoothing estimate of the targets' noise (``StateEstimate.target_noise``), a
 distillation's slack is 0.5: estimated accelerations carry a systematic smoothing error
 that spurious small terms would otherwise absorb.
 
+After the distillation, the closed form's constants are refitted to the positions
+themselves by multiple shooting (``distill.shooting``, on by default): the refined ``L``
+is the recovered one, each constant with its standard error and 95 % interval
+(``summary["constants"]``, :mod:`physym.run.sources.shooting_refit`).
+
 Files added to the run directory: ``measured.npz`` (positions, smoothed positions,
-estimated derivatives, kept samples) and ``rollout_measured.npz``.
+estimated derivatives, kept samples), ``rollout_measured.npz`` and ``shooting.json``.
 """
 
 from __future__ import annotations
@@ -207,7 +212,15 @@ class MeasuredPositions(DataSource):
             info={"measured": info},
         )
 
-    # ------------------------------------------------------------ evaluate, compare
+    # ------------------------------------------------------------ refine, evaluate, compare
+
+    def refine(self, ctx: StageView) -> None:
+        """The closed form's constants refitted to the measured positions by multiple
+        shooting, with uncertainties (:mod:`physym.run.sources.shooting_refit`)."""
+        from physym.run.sources.shooting_refit import refine_by_shooting
+
+        if self.estimate is not None:
+            refine_by_shooting(ctx, self.estimate)
 
     def evaluate(self, ctx: StageView) -> None:
         """The network from each trajectory's first state against the measured positions."""
