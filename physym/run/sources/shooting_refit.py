@@ -106,9 +106,7 @@ def _shoot(
     from physym.shooting import fit_constants, rationalise
 
     dynamics, start, params, scale = closed_form_terms(distillation)
-    result = fit_constants(
-        dynamics, start, estimate, scale=scale, params=params, progress=progress
-    )
+    result = fit_constants(dynamics, start, estimate, scale=scale, params=params, progress=progress)
     values = rationalise(result)
     lagrangian = result.lagrangian(values)
     if not lagrangian.free_symbols:
@@ -183,9 +181,7 @@ def _number(text: Any) -> float:
         raise ValueError(f"not a number: {text!r}") from exc
 
 
-def constants_summary(
-    result: ShootingResult, values: tuple[sp.Expr, ...]
-) -> list[dict[str, Any]]:
+def constants_summary(result: ShootingResult, values: tuple[sp.Expr, ...]) -> list[dict[str, Any]]:
     """``summary["constants"]``: each constant's value ± σ, its 95 % interval, and the
     rational (or float) it has in the recovered ``L``."""
     rows = []
