@@ -12,6 +12,7 @@ subclass, registered in :mod:`physym.run.sources`.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -106,6 +107,12 @@ class DataSource(abc.ABC):
 
     def refine(self, ctx: StageView) -> None:  # noqa: B027
         """Refinement of the distilled ``L`` these data allow (default: none)."""
+
+    def check_refinement(
+        self, data: SourceData
+    ) -> Callable[[Distillation, LagrangianModel], Distillation] | None:
+        """What the training checks add to each distillation (default: nothing)."""
+        return None
 
     def evaluate(self, ctx: StageView) -> None:  # noqa: B027
         """Evaluation these data add to the generic rollouts (default: none)."""

@@ -45,6 +45,7 @@ from physym.systems import System
 
 if TYPE_CHECKING:
     from physym.data import StateEstimate
+    from physym.run.sources.shooting_check import ShootingCheck
 
 __all__ = ["MIN_SAMPLES_PER_TRAJECTORY", "MeasuredPositions"]
 
@@ -59,6 +60,7 @@ class MeasuredPositions(DataSource):
 
     def __init__(self) -> None:
         self.estimate: StateEstimate | None = None
+        self._check: ShootingCheck | None = None
 
     # ------------------------------------------------------------ data
 
@@ -218,9 +220,23 @@ class MeasuredPositions(DataSource):
         """The closed form's constants refitted to the measured positions by multiple
         shooting, with uncertainties (:mod:`physym.run.sources.shooting_refit`)."""
         from physym.run.sources.shooting_refit import refine_by_shooting
+        from physym.run.stages.distill import record_distillation
 
-        if self.estimate is not None:
-            refine_by_shooting(ctx, self.estimate)
+        if self.estimate is None or ctx.distillation is None:
+            return
+        if self._check is not None:  # a training check's refit: record the polish's first
+            original = self._check.original(ctx.distillation)
+            if original is not ctx.distillation:
+                record_distillation(ctx, original)  # type: ignore[arg-type]
+        refine_by_shooting(ctx, self.estimate)
+
+    def check_refinement(self, data: SourceData) -> Any:
+        """The training checks judge the closed form with its constants refitted to the
+        positions (:class:`~physym.run.sources.shooting_check.ShootingCheck`)."""
+        from physym.run.sources.shooting_check import ShootingCheck
+
+        self._check = None if self.estimate is None else ShootingCheck(self.estimate, data)
+        return self._check
 
     def evaluate(self, ctx: StageView) -> None:
         """The network from each trajectory's first state against the measured positions."""

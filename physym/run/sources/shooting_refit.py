@@ -9,6 +9,10 @@ its interval (:func:`physym.shooting.rationalise`). The refined ``L`` replaces t
 distillation's as the recovered Lagrangian; the distillation's own record
 (``distillation.json``) is kept as it was.
 
+The refined ``L`` is judged again by the acceptance rule (DESIGN.md §4) on the validation
+blocks: the polish's constants may have failed it (a closed form whose constants carry the
+derivative estimate's noise) where the positions' constants pass, or the other way round.
+
 Never fatal: a failure (terms the data cannot determine, diverging trajectories…) is
 recorded in ``summary["shooting"]`` and the fit goes on with the polish's result.
 
@@ -21,8 +25,10 @@ covariance included, goes to ``shooting.json``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -37,47 +43,117 @@ if TYPE_CHECKING:
     from physym.distill import Distillation
     from physym.distill.euler_lagrange import TermDynamics
     from physym.distill.polish import ScaleFix
-    from physym.run.sources.base import StageView
+    from physym.network.base import LagrangianModel
+    from physym.run.sources.base import SourceData, StageView
     from physym.shooting import ShootingResult
 
-__all__ = ["SHOOTING_FILE", "closed_form_terms", "constants_summary", "refine_by_shooting"]
+__all__ = [
+    "SHOOTING_FILE",
+    "Refit",
+    "closed_form_terms",
+    "constants_summary",
+    "one_line",
+    "refine_by_shooting",
+    "refit_closed_form",
+]
 
 #: The shooting result (constants, covariance, stages) in the run directory.
 SHOOTING_FILE = "shooting.json"
 
 
+@dataclass(frozen=True, eq=False)
+class Refit:
+    """A distillation's closed form refitted by multiple shooting.
+
+    Attributes
+    ----------
+    result : ShootingResult
+        The constants with their covariance.
+    values : tuple of sympy numbers
+        Each constant as it stands in ``L`` (rational where its interval allows).
+    distillation : Distillation
+        The input with the refined ``lagrangian`` and ``coefficients``, and the verdict of
+        the acceptance rule on the refined ``L`` (``closed_form``, ``acceptance``) when it
+        could be judged; ``polish["lagrangian"]`` keeps the polish's ``L``.
+    judged : dict or None
+        That verdict's evidence (``None``: not judged, the polish's verdict stands).
+    """
+
+    result: ShootingResult
+    values: tuple[sp.Expr, ...]
+    distillation: Distillation
+    judged: dict[str, Any] | None
+
+
+def refit_closed_form(
+    distillation: Distillation,
+    estimate: StateEstimate,
+    model: LagrangianModel | None,
+    data: SourceData | None,
+    *,
+    progress: bool = False,
+) -> Refit:
+    """Refit ``distillation``'s constants to ``estimate``'s positions and judge the refined
+    ``L`` against ``model`` on ``data``'s validation blocks (see the module docstring).
+
+    Raises
+    ------
+    Exception
+        Whatever the shooting fit raises (:class:`~physym.shooting.ShootingError` for
+        constants the data cannot determine or diverging trajectories); the callers record
+        it.
+    """
+    from physym.shooting import fit_constants, rationalise
+
+    dynamics, start, params, scale = closed_form_terms(distillation)
+    result = fit_constants(dynamics, start, estimate, scale=scale, params=params, progress=progress)
+    values = rationalise(result)
+    lagrangian = result.lagrangian(values)
+    if not lagrangian.free_symbols:
+        raise ValueError("the refit dropped every state-dependent term")
+    judged = _judge(model, data, lagrangian)
+    coefficients = {
+        term: sp.sstr(v) for term, v in zip(result.terms, values, strict=False) if v != 0
+    }
+    before = (distillation.polish or {}).get("lagrangian") or sp.sstr(distillation.lagrangian)
+    changes: dict[str, Any] = {
+        "lagrangian": lagrangian,
+        "coefficients": coefficients,
+        "polish": {**(distillation.polish or {}), "lagrangian": before},
+    }
+    if judged is not None:
+        changes.update(closed_form=judged["verdict"], acceptance=judged)
+    return Refit(result, values, dataclasses.replace(distillation, **changes), judged)
+
+
 def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
-    """Refit ``ctx.distillation``'s constants to ``estimate``'s positions (see the module
-    docstring); replaces ``ctx.distillation`` with the refined ``L`` on success."""
+    """The refine stage's work: :func:`refit_closed_form` on ``ctx.distillation``, recorded
+    in the summary and ``shooting.json``; a failure is recorded and changes nothing."""
     distillation = ctx.distillation
     if distillation is None:
         return
     if not ctx.config.distill.shooting:
         ctx.summary["shooting"] = {"status": "off"}
         return
-    if distillation.closed_form == "none":
-        ctx.summary["shooting"] = {
-            "status": "skipped",
-            "reason": "no closed form was found: there are no terms to refit",
-        }
-        return
     begin, cpu = time.perf_counter(), time.process_time()
     try:
-        result, lagrangian, values = _shoot(distillation, estimate, ctx.progress)
+        refit = refit_closed_form(
+            distillation, estimate, ctx.model, ctx.data, progress=ctx.progress
+        )
     except Exception as exc:  # a refinement must never cost the fit its result
-        message = str(exc).splitlines()[0] if str(exc) else ""
         ctx.summary["shooting"] = {
             "status": "failed",
-            "error": f"{type(exc).__name__}: {message}",
+            "error": one_line(exc),
             "seconds": time.perf_counter() - begin,
             "cpu_seconds": time.process_time() - cpu,
         }
         return
+    result = refit.result
     write_json(ctx.run_dir / SHOOTING_FILE, json_safe(result.to_dict()))
-    ctx.summary["constants"] = constants_summary(result, values)
+    ctx.summary["constants"] = constants_summary(result, refit.values)
     ctx.summary["shooting"] = {
         "status": "applied",
-        "polish_lagrangian": sp.sstr(distillation.lagrangian),
+        "polish_lagrangian": refit.distillation.polish["lagrangian"],
         "chi2": result.chi2,
         "dof": result.dof,
         "reduced_chi2": result.reduced_chi2,
@@ -89,29 +165,42 @@ def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
         "converged": result.converged,
         "iterations": result.iterations,
         "scale": {k: result.scale[k] for k in ("kind", "value", "pivot_term")},
+        "closed_form_before": distillation.closed_form,
+        "acceptance": refit.judged,
         "seconds": time.perf_counter() - begin,
         "cpu_seconds": time.process_time() - cpu,
     }
-    coefficients = {
-        term: sp.sstr(v) for term, v in zip(result.terms, values, strict=False) if v != 0
-    }
-    ctx.distillation = dataclasses.replace(
-        distillation, lagrangian=lagrangian, coefficients=coefficients
+    ctx.distillation = refit.distillation
+    ctx.summary["closed_form"] = refit.distillation.closed_form
+
+
+def one_line(exc: BaseException) -> str:
+    """``"Type: first line of the message"``."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _judge(
+    model: LagrangianModel | None, data: SourceData | None, lagrangian: sp.Expr
+) -> dict[str, Any] | None:
+    """The acceptance rule (:mod:`physym.distill.acceptance`) on the refined ``L``: against
+    the network on the validation blocks (not used by the distillation), with the data's
+    noise floor. ``None`` without a network or validation samples."""
+    import torch
+
+    from physym.distill.acceptance import Acceptance
+
+    if model is None or data is None:
+        return None
+    dataset = data.dataset
+    index = dataset.val_index if len(dataset.val_index) else dataset.test_index
+    if not len(index):
+        return None
+    network = copy.deepcopy(model).to(torch.float64).eval()
+    held_out = (dataset.states[index], dataset.accelerations[index])
+    rule = Acceptance(
+        network, data.space, held_out, network_is_truth=False, noise_floor=data.noise_floor
     )
-
-
-def _shoot(
-    distillation: Distillation, estimate: StateEstimate, progress: bool
-) -> tuple[ShootingResult, sp.Expr, tuple[sp.Expr, ...]]:
-    from physym.shooting import fit_constants, rationalise
-
-    dynamics, start, params, scale = closed_form_terms(distillation)
-    result = fit_constants(dynamics, start, estimate, scale=scale, params=params, progress=progress)
-    values = rationalise(result)
-    lagrangian = result.lagrangian(values)
-    if not lagrangian.free_symbols:
-        raise ValueError("the refit dropped every state-dependent term")
-    return result, lagrangian, values
+    return {**rule.judge(lagrangian), "held_out": "validation blocks"}
 
 
 def closed_form_terms(
