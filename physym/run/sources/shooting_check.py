@@ -2,11 +2,12 @@
 
 Training stops once two consecutive distillations of the network give the same closed
 form and the acceptance rule calls it found (:mod:`physym.run.stopping`). On noisy
-positions the polish's constants carry the noise of the estimated derivatives, and a
-closed form with the right terms can fail the rule for them alone, so training would run
-to its budget. :class:`ShootingCheck` refits such a check's constants to the positions
+positions the polish's constants carry the noise of the estimated derivatives: a closed
+form with the right terms can fail the rule for them alone, and two checks never give
+the same constants, so training would run to its budget. :class:`ShootingCheck` refits
+each check's constants to the positions
 (:func:`~physym.run.sources.shooting_refit.refit_closed_form`) and judges the refined
-``L`` instead. Two consecutive refits of the same terms whose constants agree within
+``L`` too. Two consecutive refits of the same terms whose constants agree within
 their standard errors are the same closed form: the later check repeats the earlier's
 expression, so that the stopping rule sees them equal.
 """
@@ -29,8 +30,8 @@ __all__ = ["ShootingCheck", "same_constants"]
 
 
 class ShootingCheck:
-    """``check(distillation, model)``: the distillation, refitted by shooting where the
-    polish's verdict is not ``"found"`` (see the module docstring).
+    """``check(distillation, model)``: the distillation, refitted by shooting (see the
+    module docstring); where the refit fails, the polish's.
 
     Parameters
     ----------
@@ -54,8 +55,6 @@ class ShootingCheck:
         return distillation
 
     def __call__(self, distillation: Distillation, model: LagrangianModel) -> Distillation:
-        if distillation.closed_form == "found":
-            return distillation
         try:
             refit = refit_closed_form(distillation, self.estimate, model, self.data)
         except Exception as exc:  # the polish's verdict stands

@@ -11,7 +11,10 @@ distillation's as the recovered Lagrangian; the distillation's own record
 
 The refined ``L`` is judged again by the acceptance rule (DESIGN.md §4) on the validation
 blocks: the polish's constants may have failed it (a closed form whose constants carry the
-derivative estimate's noise) where the positions' constants pass, or the other way round.
+derivative estimate's noise) where the positions' constants pass. The better of the two
+verdicts stands: the derivative targets carry the smoothing's bias, which the polish (and
+the network) fit and the positions' constants do not, so the rule on those targets cannot
+downgrade constants that match the positions better.
 
 Never fatal: a failure (terms the data cannot determine, diverging trajectories…) is
 recorded in ``summary["shooting"]`` and the fit goes on with the polish's result.
@@ -57,6 +60,8 @@ __all__ = [
     "refit_closed_form",
 ]
 
+#: The acceptance rule's verdicts, worst first.
+VERDICTS = ("none", "approximate", "found")
 #: The shooting result (constants, covariance, stages) in the run directory.
 SHOOTING_FILE = "shooting.json"
 
@@ -122,7 +127,9 @@ def refit_closed_form(
         "polish": {**(distillation.polish or {}), "lagrangian": before},
     }
     if judged is not None:
-        changes.update(closed_form=judged["verdict"], acceptance=judged)
+        verdict = max(distillation.closed_form, judged["verdict"], key=VERDICTS.index)
+        acceptance = {**judged, "polish": distillation.acceptance}
+        changes.update(closed_form=verdict, acceptance=acceptance)
     return Refit(result, values, dataclasses.replace(distillation, **changes), judged)
 
 
