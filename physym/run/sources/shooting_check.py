@@ -5,11 +5,13 @@ form and the acceptance rule calls it found (:mod:`physym.run.stopping`). On noi
 positions the polish's constants carry the noise of the estimated derivatives: a closed
 form with the right terms can fail the rule for them alone, and two checks never give
 the same constants, so training would run to its budget. :class:`ShootingCheck` refits
-each check's constants to the positions
+a check's constants to the positions
 (:func:`~physym.run.sources.shooting_refit.refit_closed_form`) and judges the refined
-``L`` too. Two consecutive refits of the same terms whose constants agree within
-their standard errors are the same closed form: the later check repeats the earlier's
-expression, so that the stopping rule sees them equal.
+``L`` too, once the check's terms are those of the check before (early checks, whose
+terms change from one to the next, are not worth a refit). Two consecutive refits of the
+same terms whose constants agree within their standard errors are the same closed form:
+the later check repeats the earlier's expression, so that the stopping rule sees them
+equal.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ __all__ = ["ShootingCheck", "same_constants"]
 
 
 class ShootingCheck:
-    """``check(distillation, model)``: the distillation, refitted by shooting (see the
-    module docstring); where the refit fails, the polish's.
+    """``check(distillation, model)``: the distillation, refitted by shooting when its
+    terms repeat the previous check's (see the module docstring); else, or where the refit
+    fails, the polish's.
 
     Parameters
     ----------
@@ -46,6 +49,7 @@ class ShootingCheck:
         self.data = data
         self.previous: Refit | None = None
         self._last: tuple[Distillation, Distillation] | None = None
+        self._terms: frozenset[str] = frozenset()
 
     def original(self, distillation: Distillation) -> Distillation:
         """The polish's distillation behind the last check's refined one (``distillation``
@@ -55,9 +59,14 @@ class ShootingCheck:
         return distillation
 
     def __call__(self, distillation: Distillation, model: LagrangianModel) -> Distillation:
+        terms = frozenset(distillation.coefficients)
+        if terms != self._terms:  # new terms: the polish's verdict until they repeat
+            self._terms, self.previous = terms, None
+            return distillation
         try:
             refit = refit_closed_form(distillation, self.estimate, model, self.data)
         except Exception as exc:  # the polish's verdict stands
+            self.previous = None
             search = {**distillation.search, "shooting": one_line(exc)}
             return dataclasses.replace(distillation, search=search)
         refined = refit.distillation
