@@ -159,3 +159,28 @@ def test_terms_parameters_and_scale_come_from_the_distillation():
     assert [str(p) for p in dynamics.params] == ["w_x"] and params == {"w_x": 0.7}
     np.testing.assert_allclose(start, [0.5, -3.19])  # the polish's, not the rounded value
     assert scale is not None and (scale.kind, scale.value, scale.index) == ("term", 0.5, 0)
+
+
+def test_training_checks_refit_repeated_terms_and_see_the_same_closed_form(refined_run):
+    from physym.run.sources import MeasuredPositions
+    from physym.run.sources.shooting_check import ShootingCheck
+
+    source = MeasuredPositions()
+    data = source.load(refined_run.config.nested, refined_run.system, refined_run.path)
+    assert data is not None and source.estimate is not None
+    record = json.loads((refined_run.path / "distillation.json").read_text())
+    polish = Distillation.from_dict(record)
+    check = ShootingCheck(source.estimate, data)
+    model = refined_run.model
+    assert check(polish, model) is polish  # new terms: the polish's verdict
+    second = check(polish, model)  # the same terms again: refitted
+    assert second.lagrangian != polish.lagrangian
+    assert second.polish["lagrangian"] == sp.sstr(polish.lagrangian)
+    assert second.closed_form == "found"
+    # a later check from other polish constants converges to the same constants: the
+    # same closed form, so that the stopping rule sees two equal checks
+    nudged = {t: v * (1 + 1e-3) for t, v in polish.coefficients_after_polish.items()}
+    third = check(dataclasses.replace(polish, coefficients_after_polish=nudged), model)
+    assert third.lagrangian == second.lagrangian
+    assert check.original(third).coefficients_after_polish == nudged
+    assert check.original(polish) is polish
