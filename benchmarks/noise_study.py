@@ -216,7 +216,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/noise_study.md"))
     args = parser.parse_args()
     args.store.mkdir(parents=True, exist_ok=True)
-    wanted = [(n, lv, s) for n in args.systems for lv in args.levels for s in args.seeds]
+    # seed by seed: an interrupted study has covered every system and level once
+    wanted = [(n, lv, s) for s in args.seeds for n in args.systems for lv in args.levels]
     todo = [w for w in wanted if not (args.store / f"{w[0]}_{w[1]:g}_{w[2]}.json").exists()]
     print(f"{len(wanted) - len(todo)} of {len(wanted)} runs stored; data {DATA}", flush=True)
     with ProcessPoolExecutor(max(1, args.jobs), mp_context=get_context("spawn")) as pool:
