@@ -47,10 +47,14 @@ SYSTEMS = ["pendulum", "spring_pendulum", "double_pendulum"]
 
 
 def run_one(name: str, level: float, seed: int, store: Path) -> dict[str, Any]:
-    """One fit; its row is written to ``store`` and returned."""
+    """One fit; its row is written to ``store`` and returned (read back if it is there:
+    studies running side by side share the store)."""
     import physym
     from physym.data.synthetic_positions import simulate_positions, write_positions_csv
 
+    path = store / f"{name}_{level:g}_{seed}.json"
+    if path.exists():
+        return json.loads(path.read_text())
     system = physym.load_system(name)
     data = simulate_positions(system, noise=level, seed=seed, **DATA)
     with tempfile.TemporaryDirectory(prefix="physym-noise-") as tmp:
@@ -61,7 +65,6 @@ def run_one(name: str, level: float, seed: int, store: Path) -> dict[str, Any]:
         )
         wall = time.perf_counter() - wall
         row = _row(run, system, level, seed, wall)
-    path = store / f"{name}_{level:g}_{seed}.json"
     path.write_text(json.dumps(row, indent=1, default=float) + "\n")
     return row
 
