@@ -238,7 +238,8 @@ def _constants_section(run: RunData) -> str:
              "Refitted to the measured positions by multiple shooting, from the "
              f"Euler–Lagrange polish; χ²/dof = {_value(shooting.get('reduced_chi2'))} "
              f"({shooting.get('dof')} dof; σ from the covariance × χ²/dof). A constant is "
-             "rational only where the rational lies in its 95 % interval.", "",
+             "rational only where the rational lies in its 95 % interval; once one is, the "
+             "others are conditioned on it through the covariance (*in L*).", "",
              "| constant | value ± 1σ | 95 % interval | in L | polish | role |",
              "| --- | --- | --- | --- | --- | --- |"]
     for c in constants:
@@ -249,7 +250,8 @@ def _constants_section(run: RunData) -> str:
         lines.append(f"| `{_cell(str(c.get('name')))}` | {_value(c.get('value'), digits)} ± "
                      f"{_value(c.get('sigma'), 2)} | [{_value(low, digits)}, "
                      f"{_value(high, digits)}] | "
-                     f"{c.get('in_lagrangian')} | {_value(c.get('start'))} | {c.get('role')} |")
+                     f"{_in_lagrangian(c.get('in_lagrangian'), digits)} | "
+                     f"{_value(c.get('start'))} | {c.get('role')} |")
     dropped = shooting.get("dropped") or []
     if dropped:
         lines += ["", "Dropped (interval holds 0, F-test agrees): "
@@ -304,6 +306,16 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield from _flatten(value, name + ".")
         else:
             yield name, value
+
+
+def _in_lagrangian(text: Any, digits: int) -> str:
+    """A rational as written, a float to the digits its uncertainty supports."""
+    if not isinstance(text, str) or "/" in text or "." not in text:
+        return str(text)
+    try:
+        return _value(float(text), digits)
+    except ValueError:
+        return text
 
 
 def _digits(value: Any, sigma: Any) -> int:
