@@ -175,11 +175,11 @@ def acceleration_error(system: Any, lagrangian: str | None) -> float | None:
     return float(found.accel_rel_error)
 
 
-def _g(values: list[Any], how: str = "median") -> str:
+def _g(values: list[Any], how: str = "median", spec: str = ".2g") -> str:
     finite = [float(v) for v in values if v is not None and np.isfinite(v)]
     if not finite:
         return "n/a"
-    return f"{(np.median if how == 'median' else np.max)(finite):.2g}"
+    return format((np.median if how == "median" else np.max)(finite), spec)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -203,8 +203,9 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {system} | {level * 100:g} % | {len(group)} | {_g(errors)} / "
             f"{_g(errors, 'max')} | {_g([r['polish_accel_error'] for r in group])} | "
             f"{_g(worst)} / {_g(worst, 'max')} | {coverage} | {found}/{len(group)} | "
-            f"{_g([r['cpu'] for r in group])} / {_g([r['cpu'] for r in group], 'max')} | "
-            f"{_g([r['wall'] for r in group])} |"
+            f"{_g([r['cpu'] for r in group], spec='.0f')} / "
+            f"{_g([r['cpu'] for r in group], 'max', '.0f')} | "
+            f"{_g([r['wall'] for r in group], spec='.0f')} |"
         )
     return "\n".join(lines)
 
@@ -217,12 +218,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="fits run in parallel processes")
     parser.add_argument("--store", type=Path, default=Path("benchmarks/results/noise_study"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/noise_study.md"))
+    parser.add_argument(
+        "--table-only", action="store_true", help="write the table of the stored runs only"
+    )
     args = parser.parse_args()
     args.store.mkdir(parents=True, exist_ok=True)
     # seed by seed: an interrupted study has covered every system and level once
     wanted = [(n, lv, s) for s in args.seeds for n in args.systems for lv in args.levels]
     todo = [w for w in wanted if not (args.store / f"{w[0]}_{w[1]:g}_{w[2]}.json").exists()]
     print(f"{len(wanted) - len(todo)} of {len(wanted)} runs stored; data {DATA}", flush=True)
+    if args.table_only:
+        todo = []
     with ProcessPoolExecutor(max(1, args.jobs), mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(run_one, *w, args.store): w for w in todo}
         for future in as_completed(futures):
@@ -244,8 +250,14 @@ def main() -> None:
         if path.exists():
             rows.append(json.loads(path.read_text()))
     text = table(rows)
+    missing = [w for w in wanted if not (args.store / f"{w[0]}_{w[1]:g}_{w[2]}.json").exists()]
+    if missing:
+        text += "\n\nNot run yet (the same command runs them): " + ", ".join(
+            f"{n} {100 * lv:g} % seed {sd}" for n, lv, sd in missing
+        )
     print(text)
-    command = "nice -n 10 python benchmarks/noise_study.py " + " ".join(sys.argv[1:])
+    given = [a for a in sys.argv[1:] if a != "--table-only"]
+    command = "nice -n 10 python benchmarks/noise_study.py " + " ".join(given)
     header = (
         "# Fitting from noisy positions, with the constants refitted by multiple shooting\n\n"
         f"Command: `{command.strip()}` (one JSON per run in `{args.store.name}/`)\n\n"
