@@ -252,6 +252,11 @@ def _constants_section(run: RunData) -> str:
                      f"{_value(high, digits)}] | "
                      f"{_in_lagrangian(c.get('in_lagrangian'), digits)} | "
                      f"{_value(c.get('start'))} | {c.get('role')} |")
+    if shooting.get("misses_positions"):
+        lines += ["", f"**Warning**: χ²/dof = {_value(shooting.get('reduced_chi2'))} is well "
+                  "above 1: this closed form does not match the measured positions to their "
+                  "noise (a term is missing or wrong), whatever the verdict on the "
+                  "estimated accelerations."]
     dropped = shooting.get("dropped") or []
     if dropped:
         lines += ["", "Dropped (interval holds 0, F-test agrees): "

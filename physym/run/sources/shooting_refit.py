@@ -55,11 +55,14 @@ __all__ = [
     "Refit",
     "closed_form_terms",
     "constants_summary",
+    "misses_positions",
     "one_line",
     "refine_by_shooting",
     "refit_closed_form",
 ]
 
+#: Relative error allowed the measured noise when χ²/dof is read as a misfit.
+MISFIT_SLACK = 0.05
 #: The acceptance rule's verdicts, worst first.
 VERDICTS = ("none", "approximate", "found")
 #: The shooting result (constants, covariance, stages) in the run directory.
@@ -172,6 +175,7 @@ def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
         "converged": result.converged,
         "iterations": result.iterations,
         "scale": {k: result.scale[k] for k in ("kind", "value", "pivot_term")},
+        "misses_positions": misses_positions(result),
         "closed_form_before": distillation.closed_form,
         "acceptance": refit.judged,
         "seconds": time.perf_counter() - begin,
@@ -179,6 +183,14 @@ def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
     }
     ctx.distillation = refit.distillation
     ctx.summary["closed_form"] = refit.distillation.closed_form
+
+
+def misses_positions(result: ShootingResult) -> bool:
+    """Whether the refined ``L`` misses the measured positions: χ²/dof beyond
+    ``1 + MISFIT_SLACK + 3·√(2/dof)`` (three standard deviations of χ²/dof, plus a slack
+    for the noise estimate's own error). A recorded warning, not a verdict."""
+    limit = 1 + MISFIT_SLACK + 3 * float(np.sqrt(2 / max(result.dof, 1)))
+    return bool(result.reduced_chi2 > limit)
 
 
 def one_line(exc: BaseException) -> str:
