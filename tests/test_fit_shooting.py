@@ -57,6 +57,7 @@ def test_constants_are_refitted_with_intervals_that_hold_the_truth(refined_run):
     summary = refined_run.summary
     assert summary["shooting"]["status"] == "applied"
     assert 0.7 < summary["shooting"]["reduced_chi2"] < 1.5  # weights from the measured noise
+    assert summary["shooting"]["misses_positions"] is False
     constants = {c["name"]: c for c in summary["constants"]}
     assert set(constants) == {"x**2", "x_dot**2"}
     kinetic, potential = constants["x_dot**2"], constants["x**2"]
@@ -184,3 +185,14 @@ def test_training_checks_refit_repeated_terms_and_see_the_same_closed_form(refin
     assert third.lagrangian == second.lagrangian
     assert check.original(third).coefficients_after_polish == nudged
     assert check.original(polish) is polish
+
+
+def test_a_chi2_well_above_one_is_flagged_as_missing_the_positions():
+    from physym.run.sources.shooting_refit import misses_positions
+    from physym.shooting import ShootingResult
+
+    def result(chi2: float) -> ShootingResult:
+        return ShootingResult(("x",), (), np.zeros((0, 0)), chi2, 16000, True, (0.01,), {}, {})
+
+    assert not misses_positions(result(1.02 * 16000))  # right terms gave 1.01 to 1.03
+    assert misses_positions(result(1.21 * 16000))  # a wrong potential gave 1.21 and 1.61
