@@ -289,7 +289,12 @@ class MeasuredPositions(DataSource):
         info["recovered_accel_error_vs_data"] = error
         if ctx.system is None:
             ctx.summary.setdefault("accel_rel_error", {})["recovered"] = error
-        self._rollout_recovered(ctx, recovered)
+        try:
+            self._rollout_recovered(ctx, recovered)
+        except Exception as exc:  # evaluation must never cost the result (e.g. a rollout
+            # that leaves the region where the recovered L's mass matrix is definite)
+            note = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            info.setdefault("rollout", {})["recovered"] = {"failed": note}
 
     def _rollout_recovered(self, ctx: StageView, recovered: System) -> None:
         from physym.rollout.measured import rollout_against_measured
