@@ -78,6 +78,7 @@ FLAT: dict[str, str] = {
     "distill_states": "distill.states",
     "distill_slack": "distill.slack",
     "compare_tolerance": "distill.compare_tolerance",
+    "shooting": "distill.shooting",
 }
 _MEASURED = "data.measured."
 #: short names of the settings that exist only with measured positions (``data``)

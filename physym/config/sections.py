@@ -136,3 +136,9 @@ class DistillConfig(Section):
     compare_tolerance: float = setting(
         1e-6, float, low=0.0, doc="largest recovered accel error that counts as equivalent"
     )
+    shooting: bool = setting(
+        True,
+        bool,
+        doc="refit the closed form's constants to measured positions by multiple shooting "
+        "(measured data only)",
+    )

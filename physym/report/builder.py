@@ -7,6 +7,7 @@ no metrics, a system that cannot be loaded) is said in words, never an exception
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ __all__ = ["REPORT_NAME", "build_report"]
 
 REPORT_NAME = "report.md"
 _VERDICT_KEYS = {"system", "true_lagrangian", "recovered_lagrangian", "comparison",
-                 "equivalent", "exact", "scale"}
+                 "equivalent", "exact", "scale", "constants"}
 _FIRST_METRICS = ("accel_rel_error", "closed_form", "rollout", "timings", "cpu_seconds", "backend",
                   "versions")
 _REPORT_STATES = 500
@@ -73,6 +74,7 @@ def build_report(run_dir: str | Path, *, replot: bool = False) -> Path:
         _warnings_section(summary),
         _lagrangians(run, recovered, verdicts),
         _verdict_section(run, recovered, verdicts),
+        _constants_section(run),
         _training_section(run),
         _metrics_section(run),
         _figures_section(run),
@@ -249,6 +251,51 @@ def _verdict_section(run: RunData, recovered: sp.Expr | None,
     return "\n".join(lines)
 
 
+def _constants_section(run: RunData) -> str:
+    """Each constant of the recovered ``L`` with its uncertainty (measured positions)."""
+    summary = run.summary or {}
+    shooting = summary.get("shooting")
+    constants = summary.get("constants")
+    if not isinstance(shooting, Mapping):
+        return ""
+    if shooting.get("status") != "applied" or not isinstance(constants, list):
+        why = shooting.get("error") or shooting.get("reason") or "switched off"
+        return (f"## Constants\n\nThe constants were not refitted to the measured positions "
+                f"({shooting.get('status')}: {why}); they are the Euler–Lagrange polish's, "
+                "without uncertainties.")
+    lines = ["## Constants", "",
+             "Refitted to the measured positions by multiple shooting, from the "
+             f"Euler–Lagrange polish; χ²/dof = {_value(shooting.get('reduced_chi2'))} "
+             f"({shooting.get('dof')} dof; σ from the covariance × χ²/dof). A constant is "
+             "rational only where the rational lies in its 95 % interval; once one is, the "
+             "others are conditioned on it through the covariance (*in L*).", "",
+             "| constant | value ± 1σ | 95 % interval | in L | polish | role |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for c in constants:
+        if not isinstance(c, Mapping):
+            continue
+        low, high = (c.get("interval_95") or [None, None])[:2]
+        digits = _digits(c.get("value"), c.get("sigma"))
+        lines.append(f"| `{_cell(str(c.get('name')))}` | {_value(c.get('value'), digits)} ± "
+                     f"{_value(c.get('sigma'), 2)} | [{_value(low, digits)}, "
+                     f"{_value(high, digits)}] | "
+                     f"{_in_lagrangian(c.get('in_lagrangian'), digits)} | "
+                     f"{_value(c.get('start'))} | {c.get('role')} |")
+    if shooting.get("misses_positions"):
+        lines += ["", f"**Warning**: χ²/dof = {_value(shooting.get('reduced_chi2'))} is well "
+                  "above 1: this closed form does not match the measured positions to their "
+                  "noise (a term is missing or wrong), whatever the verdict on the "
+                  "estimated accelerations."]
+    dropped = shooting.get("dropped") or []
+    if dropped:
+        lines += ["", "Dropped (interval holds 0, F-test agrees): "
+                  + ", ".join(f"`{_cell(str(t))}`" for t in dropped) + "."]
+    polish = shooting.get("polish_lagrangian")
+    if polish:
+        lines += ["", f"The polish's Lagrangian, before the refit: `{_cell(str(polish))}`."]
+    return "\n".join(lines)
+
+
 def _training_section(run: RunData) -> str:
     """How long the network trained and why it stopped; what the evaluation could not do."""
     summary = run.summary or {}
@@ -295,13 +342,34 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield name, value
 
 
-def _value(value: Any) -> str:
+def _in_lagrangian(text: Any, digits: int) -> str:
+    """A rational as written, a float to the digits its uncertainty supports."""
+    if not isinstance(text, str) or "/" in text or "." not in text:
+        return str(text)
+    try:
+        return _value(float(text), digits)
+    except ValueError:
+        return text
+
+
+def _digits(value: Any, sigma: Any) -> int:
+    """Significant digits that show a value to a tenth of its standard error."""
+    try:
+        ratio = abs(float(value)) / float(sigma)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return 10
+    if not math.isfinite(ratio):
+        return 10
+    return int(min(max(math.ceil(math.log10(ratio)) + 2, 4), 15)) if ratio > 0 else 4
+
+
+def _value(value: Any, digits: int = 4) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.{digits}g}"
     if isinstance(value, list | tuple):
         return json.dumps(value)[:80]
     return str(value)

@@ -1,11 +1,11 @@
 """The ``fit`` verb: the configuration resolved once, then typed stages over one run
 directory, each timed in wall and CPU seconds (DESIGN.md §5).
 
-``data → train (⇄ distil checks) → evaluate → rollout → distill → compare → plots``, then
-``summary.json`` and ``report.md``. A data source (sampled states, measured positions) is
-a strategy object (:mod:`physym.run.sources`); an evaluation that fails is recorded and
-the run goes on; a fit that fails leaves ``failed.json`` and a rerun starts afresh; an
-interrupted fit continues with ``resume=True``.
+``data → train (⇄ distil checks) → evaluate → rollout → distill → refine → compare →
+plots``, then ``summary.json`` and ``report.md``. A data source (sampled states, measured
+positions) is a strategy object (:mod:`physym.run.sources`); an evaluation that fails is
+recorded and the run goes on; a fit that fails leaves ``failed.json`` and a rerun starts
+afresh; an interrupted fit continues with ``resume=True``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from physym.run.stages.compare import compare_stage
 from physym.run.stages.data import data_stage
 from physym.run.stages.distill import distill_stage
 from physym.run.stages.evaluate import evaluate_stage, rollout_stage
+from physym.run.stages.refine import refine_stage
 from physym.run.stages.report import plots_stage, write_report
 from physym.run.stages.train import train_stage
 from physym.run.summary import build_summary
@@ -49,6 +50,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("evaluate", evaluate_stage),
     Stage("rollout", rollout_stage),
     Stage("distill", distill_stage),
+    Stage("refine", refine_stage),
     Stage("compare", compare_stage),
     Stage("plots", plots_stage),
 )

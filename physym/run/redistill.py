@@ -12,6 +12,7 @@ from physym.run.context import RunContext
 from physym.run.sources import source_for
 from physym.run.stages.compare import compare_stage
 from physym.run.stages.distill import distill_stage
+from physym.run.stages.refine import refine_stage
 from physym.run.stages.report import plots_stage, write_report
 from physym.runs import CONFIG, SUMMARY, FitResult, RunDirError, json_safe, load_run, versions
 
@@ -61,6 +62,7 @@ def redistill(
     ctx.summary = dict(run.summary)
     for name, stage in (
         ("distill", distill_stage),
+        ("refine", refine_stage),
         ("compare", compare_stage),
         ("plots", plots_stage),
     ):

@@ -31,6 +31,7 @@ def build_summary(ctx: RunContext, started: float, cpu_started: float) -> dict[s
         "backend": None,
         "data_source": ctx.source.name,
         "warnings": [],
+        "constants": None,  # with uncertainties where the data give them (measured positions)
     }
     if system is not None and not (system.is_conservative and not system.has_inputs):
         summary |= {

@@ -12,6 +12,7 @@ subclass, registered in :mod:`physym.run.sources`.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -76,6 +77,7 @@ class StageView(Protocol):
     model: LagrangianModel | None
     distillation: Distillation | None
     summary: dict[str, Any]
+    progress: bool
 
     @property
     def dataset(self) -> Dataset: ...
@@ -102,6 +104,15 @@ class DataSource(abc.ABC):
     @abc.abstractmethod
     def load(self, config: RunConfig, system: System | None, run_dir: Path) -> SourceData | None:
         """The samples a run saved (``None`` if they are not there: make them again)."""
+
+    def refine(self, ctx: StageView) -> None:  # noqa: B027
+        """Refinement of the distilled ``L`` these data allow (default: none)."""
+
+    def check_refinement(
+        self, data: SourceData
+    ) -> Callable[[Distillation, LagrangianModel], Distillation] | None:
+        """What the training checks add to each distillation (default: nothing)."""
+        return None
 
     def evaluate(self, ctx: StageView) -> None:  # noqa: B027
         """Evaluation these data add to the generic rollouts (default: none)."""

@@ -20,8 +20,13 @@ the smoothing estimate of the targets' noise (``StateEstimate.target_noise``), a
 distillation's slack is 0.5: estimated accelerations carry a systematic smoothing error
 that spurious small terms would otherwise absorb.
 
+After the distillation, the closed form's constants are refitted to the positions
+themselves by multiple shooting (``distill.shooting``, on by default): the refined ``L``
+is the recovered one, each constant with its standard error and 95 % interval
+(``summary["constants"]``, :mod:`physym.run.sources.shooting_refit`).
+
 Files added to the run directory: ``measured.npz`` (positions, smoothed positions,
-estimated derivatives, kept samples) and ``rollout_measured.npz``.
+estimated derivatives, kept samples), ``rollout_measured.npz`` and ``shooting.json``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from physym.systems import System
 
 if TYPE_CHECKING:
     from physym.data import StateEstimate
+    from physym.run.sources.shooting_check import ShootingCheck
 
 __all__ = ["MIN_SAMPLES_PER_TRAJECTORY", "MeasuredPositions"]
 
@@ -55,6 +61,7 @@ class MeasuredPositions(DataSource):
 
     def __init__(self) -> None:
         self.estimate: StateEstimate | None = None
+        self._check: ShootingCheck | None = None
 
     # ------------------------------------------------------------ data
 
@@ -214,7 +221,29 @@ class MeasuredPositions(DataSource):
             info={"measured": info},
         )
 
-    # ------------------------------------------------------------ evaluate, compare
+    # ------------------------------------------------------------ refine, evaluate, compare
+
+    def refine(self, ctx: StageView) -> None:
+        """The closed form's constants refitted to the measured positions by multiple
+        shooting, with uncertainties (:mod:`physym.run.sources.shooting_refit`)."""
+        from physym.run.sources.shooting_refit import refine_by_shooting
+        from physym.run.stages.distill import record_distillation
+
+        if self.estimate is None or ctx.distillation is None:
+            return
+        if self._check is not None:  # a training check's refit: record the polish's first
+            original = self._check.original(ctx.distillation)
+            if original is not ctx.distillation:
+                record_distillation(ctx, original)  # type: ignore[arg-type]
+        refine_by_shooting(ctx, self.estimate)
+
+    def check_refinement(self, data: SourceData) -> Any:
+        """The training checks judge the closed form with its constants refitted to the
+        positions (:class:`~physym.run.sources.shooting_check.ShootingCheck`)."""
+        from physym.run.sources.shooting_check import ShootingCheck
+
+        self._check = None if self.estimate is None else ShootingCheck(self.estimate, data)
+        return self._check
 
     def evaluate(self, ctx: StageView) -> None:
         """The network from each trajectory's first state against the measured positions."""
@@ -267,7 +296,12 @@ class MeasuredPositions(DataSource):
         info["recovered_accel_error_vs_data"] = error
         if ctx.system is None:
             ctx.summary.setdefault("accel_rel_error", {})["recovered"] = error
-        self._rollout_recovered(ctx, recovered)
+        try:
+            self._rollout_recovered(ctx, recovered)
+        except Exception as exc:  # evaluation must never cost the result (e.g. a rollout
+            # that leaves the region where the recovered L's mass matrix is definite)
+            note = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            info.setdefault("rollout", {})["recovered"] = {"failed": note}
 
     def _rollout_recovered(self, ctx: StageView, recovered: System) -> None:
         from physym.rollout.measured import rollout_against_measured

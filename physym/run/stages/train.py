@@ -123,8 +123,14 @@ def _stopper(ctx: RunContext, checkpoint_name: str, resume: bool) -> ClosedFormS
     )
     if not resume:
         log.unlink(missing_ok=True)
+    refine = source.check_refinement(data) if config.distill.shooting else None
+
+    def distil(model: Any) -> Any:
+        result = distil_network(model, config, data, source, check=True)
+        return result if refine is None else refine(result, model)
+
     return ClosedFormStop(
-        lambda model: distil_network(model, config, data, source, check=True),
+        distil,
         config.train.epochs,
         config.train.stop.growth,
         log=log,
