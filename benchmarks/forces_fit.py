@@ -53,8 +53,11 @@ def run_one(name: str, keep: Path | None = None) -> dict:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| system | recovered L | recovered R | accel rel error (true forces) | exact "
-             "| epochs | CPU s |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| system | recovered L | recovered R | accel rel error (true forces) | exact "
+        "| epochs | CPU s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "failed" in r:
             lines.append(f"| {r['system']} | failed: {r['failed']} | | | | | |")
@@ -63,13 +66,15 @@ def markdown(rows: list[dict]) -> str:
         lines.append(
             f"| {r['system']} | `{r['recovered_lagrangian']}` | `{r['recovered_dissipation']}` "
             f"| {'n/a' if error is None else f'{error:.2g}'} | {r['exact']} "
-            f"| {r['epochs_run']} | {r['cpu_s']:.0f} |")
+            f"| {r['epochs_run']} | {r['cpu_s']:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(names: list[str], keep: Path | None = None) -> None:
-    names = names or [n for n in physym.builtin_names() if n not in
-                      physym.builtin_names(conservative=True)]
+    names = names or [
+        n for n in physym.builtin_names() if n not in physym.builtin_names(conservative=True)
+    ]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "forces_fit.json"
     rows = {r["system"]: r for r in json.loads(path.read_text())} if path.is_file() else {}
@@ -83,9 +88,17 @@ def main(names: list[str], keep: Path | None = None) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="built-ins to fit (default: every non-conservative one)")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="keep each run directory as DIR/NAME (default: discarded)")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="built-ins to fit (default: every non-conservative one)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep each run directory as DIR/NAME (default: discarded)",
+    )
     args = parser.parse_args()
     main(args.names, args.keep)

@@ -25,7 +25,7 @@ def double_pendulum_targets(states: np.ndarray) -> np.ndarray:
     t1, t2, w1, w2 = states.T
     c, s = np.cos(t1 - t2), np.sin(t1 - t2)
     a11, a12, a22 = 2.0, c, 1.0
-    f1 = -w2**2 * s - 2.0 * 9.81 * np.sin(t1)
+    f1 = -(w2**2) * s - 2.0 * 9.81 * np.sin(t1)
     f2 = w1**2 * s - 9.81 * np.sin(t2)
     det = a11 * a22 - a12 * a12
     return np.stack([(a22 * f1 - a12 * f2) / det, (a11 * f2 - a12 * f1) / det], axis=1)
@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         model = build_model("seed", 2, dtype=dtype, hessian_method=method)
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-        def train_step(model: torch.nn.Module = model,
-                       optimiser: torch.optim.Optimizer = optimiser) -> float:
+        def train_step(
+            model: torch.nn.Module = model, optimiser: torch.optim.Optimizer = optimiser
+        ) -> float:
             optimiser.zero_grad(set_to_none=True)
             loss = torch.mean((model.accelerations(states) - targets) ** 2)
             loss.backward()
@@ -78,14 +79,20 @@ def main(argv: list[str] | None = None) -> int:
                 if round_ >= 2:
                     run[f"{kind}_s"].append(time.perf_counter() - start)
     result = {
-        "batch": args.batch, "dtype": args.dtype, "threads": torch.get_num_threads(),
-        "torch": torch.__version__, "load_avg": os.getloadavg()[0],
+        "batch": args.batch,
+        "dtype": args.dtype,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "load_avg": os.getloadavg()[0],
         "methods": {
-            name: {"train_median_s": round(statistics.median(run["train_s"]), 5),
-                   "train_min_s": round(min(run["train_s"]), 5),
-                   "infer_median_s": round(statistics.median(run["infer_s"]), 5),
-                   "accels_per_s": round(args.batch / statistics.median(run["infer_s"]))}
-            for name, run in runs.items()},
+            name: {
+                "train_median_s": round(statistics.median(run["train_s"]), 5),
+                "train_min_s": round(min(run["train_s"]), 5),
+                "infer_median_s": round(statistics.median(run["infer_s"]), 5),
+                "accels_per_s": round(args.batch / statistics.median(run["infer_s"])),
+            }
+            for name, run in runs.items()
+        },
     }
     print(json.dumps(result))
     return 0

@@ -22,8 +22,9 @@ __all__ = ["accelerations", "load_weights", "loss_and_grads"]
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def load_weights(weights: Sequence[tuple[np.ndarray, np.ndarray]], dtype: str,
-                 **options: object) -> MLPLagrangian:
+def load_weights(
+    weights: Sequence[tuple[np.ndarray, np.ndarray]], dtype: str, **options: object
+) -> MLPLagrangian:
     """The seed-preset model (4-32-32-32-32-1, Softplus(β=0.5)) with the given weights."""
     model = build_model("seed", 2, dtype=_DTYPES[dtype], **options)
     assert isinstance(model, MLPLagrangian)
@@ -36,8 +37,9 @@ def load_weights(weights: Sequence[tuple[np.ndarray, np.ndarray]], dtype: str,
     return model
 
 
-def accelerations(weights: Sequence[tuple[np.ndarray, np.ndarray]], states: np.ndarray,
-                  dtype: str = "float64") -> np.ndarray:
+def accelerations(
+    weights: Sequence[tuple[np.ndarray, np.ndarray]], states: np.ndarray, dtype: str = "float64"
+) -> np.ndarray:
     """``q̈`` ``(n, 2)`` in ``dtype`` at ``states`` ``(n, 4)``."""
     model = load_weights(weights, dtype)
     with torch.no_grad():
@@ -45,9 +47,12 @@ def accelerations(weights: Sequence[tuple[np.ndarray, np.ndarray]], states: np.n
         return model.accelerations(x).numpy()
 
 
-def loss_and_grads(weights: Sequence[tuple[np.ndarray, np.ndarray]], states: np.ndarray,
-                   targets: np.ndarray, dtype: str = "float64"
-                   ) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+def loss_and_grads(
+    weights: Sequence[tuple[np.ndarray, np.ndarray]],
+    states: np.ndarray,
+    targets: np.ndarray,
+    dtype: str = "float64",
+) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
     """MSE of ``q̈`` against ``targets`` and its gradient w.r.t. every ``(W, b)``.
 
     The output bias only shifts ``L``, so it gets no gradient (reported as zeros).
@@ -62,5 +67,4 @@ def loss_and_grads(weights: Sequence[tuple[np.ndarray, np.ndarray]], states: np.
     def grad(p: torch.Tensor) -> np.ndarray:
         return (p.grad if p.grad is not None else torch.zeros_like(p)).numpy().copy()
 
-    return float(loss.detach()), [(grad(layer.weight), grad(layer.bias))
-                                  for layer in model.layers]
+    return float(loss.detach()), [(grad(layer.weight), grad(layer.bias)) for layer in model.layers]

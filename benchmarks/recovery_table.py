@@ -67,18 +67,25 @@ def run_system(name: str, runs_dir: Path, threads: int | None) -> dict[str, Any]
     with open(log, "w", encoding="utf-8") as out:
         out.write("$ " + shlex.join(command) + "\n")
         out.flush()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         _, status, usage = os.wait4(process.pid, 0)  # this child's own CPU time
         code = process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - begin
     status = "done" if code == 0 and (run_dir / "summary.json").is_file() else "failed"
-    outcome = {"system": name, "status": status, "wall_s": wall, "log": str(log),
-               "returncode": code, "cpu_s": usage.ru_utime + usage.ru_stime,
-               "load_before": load_before, "load_after": os.getloadavg()[0],
-               "cpu_count": os.cpu_count()}
-    (runs_dir / f"{name}{_RUN_INFO}").write_text(json.dumps(outcome, indent=2) + "\n",
-                                                 encoding="utf-8")
+    outcome = {
+        "system": name,
+        "status": status,
+        "wall_s": wall,
+        "log": str(log),
+        "returncode": code,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "cpu_count": os.cpu_count(),
+    }
+    (runs_dir / f"{name}{_RUN_INFO}").write_text(
+        json.dumps(outcome, indent=2) + "\n", encoding="utf-8"
+    )
     return outcome
 
 
@@ -100,10 +107,14 @@ def table_row(name: str, runs_dir: Path) -> dict[str, Any]:
     info_path = runs_dir / f"{name}{_RUN_INFO}"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     return {
-        **row, "status": "done",
-        "exact": summary.get("exact"), "equivalent": summary.get("equivalent"),
-        "recovered_error": errors.get("recovered"), "network_error": errors.get("network"),
-        "scale": summary.get("scale"), "wall_s": total,
+        **row,
+        "status": "done",
+        "exact": summary.get("exact"),
+        "equivalent": summary.get("equivalent"),
+        "recovered_error": errors.get("recovered"),
+        "network_error": errors.get("network"),
+        "scale": summary.get("scale"),
+        "wall_s": total,
         "backend": summary.get("backend"),
         "model": (summary.get("network") or {}).get("model"),
         "fallback": training.get("fallback"),
@@ -111,8 +122,9 @@ def table_row(name: str, runs_dir: Path) -> dict[str, Any]:
         "true_lagrangian": summary.get("true_lagrangian"),
         "timings": timings,
         "cpu_s": info.get("cpu_s"),
-        "load": (None if "load_before" not in info
-                 else (info["load_before"] + info["load_after"]) / 2),
+        "load": (
+            None if "load_before" not in info else (info["load_before"] + info["load_after"]) / 2
+        ),
     }
 
 
@@ -141,15 +153,22 @@ def _model_cell(row: dict[str, Any]) -> str:
 def markdown(rows: Sequence[dict[str, Any]], command: str) -> str:
     """The Markdown table, with the command that regenerates it on top."""
     lines = [
-        "# Recovery table: default `physym fit` on every built-in system", "",
-        "Regenerate with:", "", "```sh", command, "```", "",
+        "# Recovery table: default `physym fit` on every built-in system",
+        "",
+        "Regenerate with:",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
         "`exact / equiv.`: the recovered L is the true one up to scale and a total "
         "derivative / has the same Euler–Lagrange accelerations (within "
         "`compare_tolerance`). Errors are ‖â−a‖/‖a‖ on 2000 fresh states for the recovered "
         "L and on the held-out split for the network. Wall time is "
         "`summary.json` `timings.total` of one fit; CPU is the fit process's user + system "
         "seconds and load the machine's 1-minute load average (mean of start and end): on a "
-        f"shared machine wall time grows with the load ({os.cpu_count()} cores here).", "",
+        f"shared machine wall time grows with the load ({os.cpu_count()} cores here).",
+        "",
         "| system | DOF | exact / equiv. | recovered err | network err | scale | wall (s) "
         "| CPU (s) | load | model | backend | recovered L |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -166,7 +185,8 @@ def markdown(rows: Sequence[dict[str, Any]], command: str) -> str:
             f"{_number(scale, '.6g') if isinstance(scale, int | float) else '—'} | "
             f"{_number(row['wall_s'], '.0f')} | {_number(row.get('cpu_s'), '.0f')} | "
             f"{_number(row.get('load'), '.1f')} | {_model_cell(row)} | {row['backend'] or '—'} "
-            f"| `{_short(row['recovered_lagrangian'])}` |")
+            f"| `{_short(row['recovered_lagrangian'])}` |"
+        )
     exact = sum(1 for r in rows if r.get("exact"))
     lines += ["", f"{exact} of {len(rows)} systems recovered exactly."]
     return "\n".join(lines) + "\n"
@@ -174,14 +194,27 @@ def markdown(rows: Sequence[dict[str, Any]], command: str) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--systems",
-                        help="comma-separated names (default: every conservative built-in)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="fits at once (default 1: wall times mean one fit's cores)")
-    parser.add_argument("--runs-dir", type=Path, default=DEFAULT_RUNS,
-                        help=f"run directories (default {DEFAULT_RUNS.relative_to(ROOT)})")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
-                        help=f"where the table goes (default {DEFAULT_RESULTS.relative_to(ROOT)})")
+    parser.add_argument(
+        "--systems", help="comma-separated names (default: every conservative built-in)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="fits at once (default 1: wall times mean one fit's cores)",
+    )
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=DEFAULT_RUNS,
+        help=f"run directories (default {DEFAULT_RUNS.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        help=f"where the table goes (default {DEFAULT_RESULTS.relative_to(ROOT)})",
+    )
     return parser.parse_args(argv)
 
 
@@ -190,8 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parse_args(argv)
     # physym fit takes conservative systems only (for now): those are the default table.
-    names = builtin_names(conservative=True) if not args.systems else [
-        s.strip() for s in args.systems.split(",") if s.strip()]
+    names = (
+        builtin_names(conservative=True)
+        if not args.systems
+        else [s.strip() for s in args.systems.split(",") if s.strip()]
+    )
     unknown = sorted(set(names) - set(builtin_names()))
     if unknown:
         raise SystemExit(f"unknown built-in system(s): {', '.join(unknown)}")
@@ -200,17 +236,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ThreadPoolExecutor(jobs) as pool:
         for outcome in pool.map(lambda n: run_system(n, args.runs_dir, threads), names):
             wall = outcome["wall_s"]
-            print(f"{outcome['system']:<26} {outcome['status']:<8}"
-                  + (f" {wall:7.1f} s" if wall is not None else ""), flush=True)
+            print(
+                f"{outcome['system']:<26} {outcome['status']:<8}"
+                + (f" {wall:7.1f} s" if wall is not None else ""),
+                flush=True,
+            )
     rows = [table_row(name, args.runs_dir) for name in names]
-    command = "python benchmarks/recovery_table.py" + (
-        f" --systems {','.join(names)}" if args.systems else "") + (
-        f" --jobs {jobs}" if jobs > 1 else "")
+    command = (
+        "python benchmarks/recovery_table.py"
+        + (f" --systems {','.join(names)}" if args.systems else "")
+        + (f" --jobs {jobs}" if jobs > 1 else "")
+    )
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / f"{TABLE}.md").write_text(markdown(rows, command), encoding="utf-8")
     payload = {"command": command, "jobs": jobs, "cpu_count": os.cpu_count(), "rows": rows}
-    (args.results / f"{TABLE}.json").write_text(json.dumps(payload, indent=2) + "\n",
-                                                encoding="utf-8")
+    (args.results / f"{TABLE}.json").write_text(
+        json.dumps(payload, indent=2) + "\n", encoding="utf-8"
+    )
     print(f"wrote {args.results / (TABLE + '.md')}")
     return 0 if all(r.get("status") == "done" for r in rows) else 1
 

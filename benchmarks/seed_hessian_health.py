@@ -39,8 +39,10 @@ def main() -> None:
             health = hessian_health(model, states)
             fraction = health["n_indefinite"] / health["n_states"]
             fractions.append(fraction)
-            print(f"| {init} | {seed} | {fraction:.1%} | {health['max_condition']:.3g} | "
-                  f"{health['median_condition']:.3g} |")
+            print(
+                f"| {init} | {seed} | {fraction:.1%} | {health['max_condition']:.3g} | "
+                f"{health['median_condition']:.3g} |"
+            )
         print(f"| {init} | mean | {np.mean(fractions):.1%} | | |")
 
 

@@ -76,8 +76,9 @@ display(Math("L = " + lagrangian_latex(system.lagrangian)))
 def show_equations(sys, title):
     """The Euler–Lagrange equations of a System, with q̇ and q̈ written as dots."""
     rows = equations_latex(sys)
-    display(Math(rf"\text{{{title}:}}\quad \begin{{array}}{{l}}" + r" \\ ".join(rows)
-                 + r"\end{array}"))
+    display(
+        Math(rf"\text{{{title}:}}\quad \begin{{array}}{{l}}" + r" \\ ".join(rows) + r"\end{array}")
+    )
 
 
 show_equations(system, "true")
@@ -91,9 +92,18 @@ show_equations(system, "true")
 # A_\theta(q)\cdot\dot q - V_\theta(q)$ in float64 on 20 000 exact samples.
 
 # %%
-settings = (dict(samples=800, epochs=20, rollout_states=2, rollout_t_end=3.0, energy_states=0,
-                 fallback_model="none")  # small: train the structured network only
-            if SMALL else {})
+settings = (
+    dict(
+        samples=800,
+        epochs=20,
+        rollout_states=2,
+        rollout_t_end=3.0,
+        energy_states=0,
+        fallback_model="none",
+    )  # small: train the structured network only
+    if SMALL
+    else {}
+)
 run = physym.fit(system, **settings)
 run
 
@@ -107,13 +117,17 @@ run
 # %%
 comparison = run.summary.get("comparison") or {}
 if comparison.get("normalised_lagrangian"):
-    show_equations(recovered_system(system, comparison["normalised_lagrangian"]),
-                   f"recovered, divided by α = {comparison['scale_rational']}")
+    show_equations(
+        recovered_system(system, comparison["normalised_lagrangian"]),
+        f"recovered, divided by α = {comparison['scale_rational']}",
+    )
 elif run.recovered_lagrangian is not None:
     show_equations(recovered_system(system, run.recovered_lagrangian), "recovered")
 print(f"scale α = {run.summary['scale']},  exact: {run.exact},  equivalent: {run.equivalent}")
-print(f"held-out acceleration error: network {run.accel_rel_error:.2e}, "
-      f"recovered L {run.summary['accel_rel_error']['recovered']}")
+print(
+    f"held-out acceleration error: network {run.accel_rel_error:.2e}, "
+    f"recovered L {run.summary['accel_rel_error']['recovered']}"
+)
 
 # %% [markdown]
 # ## 3. Loss and trajectories

@@ -50,14 +50,25 @@ if SMALL:
     spec = SweepSpec(
         "double_pendulum",
         grid={"samples": [64, 256], "width": [8, 16]},
-        fixed={"model": "mlp", "depth": 2, "epochs": 2, "rollout_states": 2,
-               "rollout_t_end": 1.0, "energy_states": 0, "distill": False},
-        seeds=1)
+        fixed={
+            "model": "mlp",
+            "depth": 2,
+            "epochs": 2,
+            "rollout_states": 2,
+            "rollout_t_end": 1.0,
+            "energy_states": 0,
+            "distill": False,
+        },
+        seeds=1,
+    )
     out, executor = Path(tempfile.mkdtemp()) / "sweep", "serial"
 else:
     here = Path.cwd()
-    root = next(p for p in (here, *here.parents)
-                if (p / "examples" / "samples_vs_parameters.toml").is_file())
+    root = next(
+        p
+        for p in (here, *here.parents)
+        if (p / "examples" / "samples_vs_parameters.toml").is_file()
+    )
     spec, _ = SweepSpec.from_toml(root / "examples" / "samples_vs_parameters.toml")
     out, executor = root / "runs" / "sweep_full", "loky"
 
@@ -72,8 +83,9 @@ print("seeds: ", spec.seed_values)
 # `physym.load_run`) in parallel worker processes, and keeps `out/sweep.csv` up to date.
 
 # %%
-result = run_sweep(spec.system, spec.grid, spec.fixed, out, seeds=spec.seed_values,
-                   executor=executor, log=print)
+result = run_sweep(
+    spec.system, spec.grid, spec.fixed, out, seeds=spec.seed_values, executor=executor, log=print
+)
 result
 
 # %% [markdown]
@@ -93,8 +105,10 @@ plt.show()
 
 # %%
 finished = [row for row in result.rows if row["status"] in ("done", "reused")]
-print(f"{'width':>5s} {'P':>6s} {'N':>6s} {'N/P':>6s} {'accel error':>11s} "
-      f"{'valid t [s]':>11s} {'exact rate':>10s}")
+print(
+    f"{'width':>5s} {'P':>6s} {'N':>6s} {'N/P':>6s} {'accel error':>11s} "
+    f"{'valid t [s]':>11s} {'exact rate':>10s}"
+)
 for width in spec.grid["width"]:
     for samples in spec.grid["samples"]:
         rows = [r for r in finished if r["width"] == width and r["samples"] == samples]
@@ -105,9 +119,11 @@ for width in spec.grid["width"]:
             values = [float(r[key]) for r in rows if r[key] is not None]
             return sum(values) / len(values) if values else float("nan")
 
-        print(f"{width:5d} {rows[0]['n_params']:6d} {rows[0]['n_train']:6d} "
-              f"{rows[0]['n_over_p']:6.2f} {mean('accel_rel_error'):11.2e} "
-              f"{mean('valid_time_s'):11.2f} {mean('exact'):10.2f}")
+        print(
+            f"{width:5d} {rows[0]['n_params']:6d} {rows[0]['n_train']:6d} "
+            f"{rows[0]['n_over_p']:6.2f} {mean('accel_rel_error'):11.2e} "
+            f"{mean('valid_time_s'):11.2f} {mean('exact'):10.2f}"
+        )
 
 # %% [markdown]
 # ## What the full grid measured

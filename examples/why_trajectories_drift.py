@@ -61,14 +61,14 @@ system = physym.load_system("double_pendulum")
 
 if SMALL:
     SAMPLES, SAMPLE_COUNTS, STEPS = 400, [200, 400], 0
-    EVALUATION = dict(epochs=3, rollout_states=2, rollout_t_end=2.0, energy_states=4,
-                      energy_t_end=2.0)
+    EVALUATION = dict(
+        epochs=3, rollout_states=2, rollout_t_end=2.0, energy_states=4, energy_t_end=2.0
+    )
     RK4_STEPS, DOP853_TOLERANCES = [0.1, 0.05], [1e-6]
     RUNS = Path(tempfile.mkdtemp())
 else:
     SAMPLES, SAMPLE_COUNTS, STEPS = 20_000, [1000, 4000, 20_000], 7500
-    EVALUATION = dict(rollout_states=16, rollout_t_end=10.0, energy_states=32,
-                      energy_t_end=100.0)
+    EVALUATION = dict(rollout_states=16, rollout_t_end=10.0, energy_states=32, energy_t_end=100.0)
     RK4_STEPS, DOP853_TOLERANCES = [0.1, 0.03], [1e-6, 1e-9]
     here = Path.cwd()
     root = next((p for p in (here, *here.parents) if (p / "examples").is_dir()), here)
@@ -84,9 +84,16 @@ def fit(name, **settings):
     out = RUNS / name
     if (out / "summary.json").is_file():
         return physym.load_run(out)
-    return physym.fit(system, out, resume=(out / "config.json").is_file(), min_steps=STEPS,
-                      fallback_model="none", stop_when_found=False, **EVALUATION,
-                      **settings)
+    return physym.fit(
+        system,
+        out,
+        resume=(out / "config.json").is_file(),
+        min_steps=STEPS,
+        fallback_model="none",
+        stop_when_found=False,
+        **EVALUATION,
+        **settings,
+    )
 
 
 # %% [markdown]
@@ -112,11 +119,15 @@ figure = baseline.plot()
 rollout = baseline.summary["rollout"]
 valid = rollout["valid_time"]
 print(f"held-out acceleration error   {baseline.accel_rel_error:.2e}")
-print(f"valid-prediction time         network {valid['network_mean']:.2f} s, chaos floor "
-      f"{valid['chaos_floor_mean']:.2f} s (horizon {rollout['horizon_s']:g} s)")
-print(f"energy drift over {rollout['horizon_s']:g} s      network "
-      f"{rollout['energy_drift']['network']:.2e}, exact "
-      f"{rollout['energy_drift']['exact']:.2e}")
+print(
+    f"valid-prediction time         network {valid['network_mean']:.2f} s, chaos floor "
+    f"{valid['chaos_floor_mean']:.2f} s (horizon {rollout['horizon_s']:g} s)"
+)
+print(
+    f"energy drift over {rollout['horizon_s']:g} s      network "
+    f"{rollout['energy_drift']['network']:.2e}, exact "
+    f"{rollout['energy_drift']['exact']:.2e}"
+)
 
 # %% [markdown]
 # Now the long horizon. The same fixed-step RK4 (dt = 0.01) integrates the exact
@@ -152,11 +163,16 @@ def recovered_accelerations(run):
     return system_accelerations(recovered)
 
 
-models = {"exact equations": system_accelerations(system),
-          "network": model_accelerations(baseline.model),
-          "recovered L": recovered_accelerations(baseline)}
-styles = {"exact equations": dict(color="0.6", linewidth=4), "network": dict(color="C1"),
-          "recovered L": dict(color="C2", linestyle="--")}
+models = {
+    "exact equations": system_accelerations(system),
+    "network": model_accelerations(baseline.model),
+    "recovered L": recovered_accelerations(baseline),
+}
+styles = {
+    "exact equations": dict(color="0.6", linewidth=4),
+    "network": dict(color="C1"),
+    "recovered L": dict(color="C2", linestyle="--"),
+}
 long_drift = {}  # final |ΔE|/max V per initial state, RK4 dt = 0.01
 fig, ax = plt.subplots(figsize=(7, 4))
 for label, accelerations in models.items():
@@ -167,8 +183,11 @@ for label, accelerations in models.items():
     long_drift[label] = drift[-1]
     ax.semilogy(t[1:], np.nanmean(drift[1:], axis=1), label=label, **styles[label])
     print(f"{label:16s} mean |ΔE|/max V at t = {T_LONG:g}: {np.nanmean(drift[-1]):.2e}")
-ax.set(xlabel="t [s]", ylabel="mean |E(t) − E(0)| / max V",
-       title="true energy along RK4 rollouts, dt = 0.01")
+ax.set(
+    xlabel="t [s]",
+    ylabel="mean |E(t) − E(0)| / max V",
+    title="true energy along RK4 rollouts, dt = 0.01",
+)
 ax.legend()
 plt.show()
 
@@ -188,25 +207,31 @@ def float32_accelerations(model):
 
     def accelerations(states):
         with torch.no_grad():
-            return model.accelerations(torch.as_tensor(states, dtype=torch.float32)).double().numpy()
+            return (
+                model.accelerations(torch.as_tensor(states, dtype=torch.float32)).double().numpy()
+            )
 
     return accelerations
 
 
 single = fit(f"float32_n{SAMPLES}", samples=SAMPLES, dtype="float32")
-in_float32 = energy_metric(system, float32_accelerations(single.model), n_states=N_STATES,
-                           t_end=T_LONG).value
+in_float32 = energy_metric(
+    system, float32_accelerations(single.model), n_states=N_STATES, t_end=T_LONG
+).value
 
-rows = [("float64 training, float64 rollout", baseline, None),
-        ("float32 training, float64 rollout", single, None),
-        ("float32 training, float32 rollout", single, in_float32)]
-print(f"{'':36s} {'accel error':>11s} {'valid t [s]':>11s} {'energy metric':>13s} "
-      f"{'exact L':>7s}")
+rows = [
+    ("float64 training, float64 rollout", baseline, None),
+    ("float32 training, float64 rollout", single, None),
+    ("float32 training, float32 rollout", single, in_float32),
+]
+print(f"{'':36s} {'accel error':>11s} {'valid t [s]':>11s} {'energy metric':>13s} {'exact L':>7s}")
 for label, run, energy in rows:
     energy = run.summary["rollout"]["energy_metric"]["value"] if energy is None else energy
-    print(f"{label:36s} {run.accel_rel_error:11.2e} "
-          f"{run.summary['rollout']['valid_time']['network_mean']:11.2f} {energy:13.2e} "
-          f"{run.exact!s:>7s}")
+    print(
+        f"{label:36s} {run.accel_rel_error:11.2e} "
+        f"{run.summary['rollout']['valid_time']['network_mean']:11.2f} {energy:13.2e} "
+        f"{run.exact!s:>7s}"
+    )
 
 # %% [markdown]
 # ## 3. How many samples?
@@ -221,18 +246,25 @@ parameters = baseline.summary["network"]["parameters"]
 n_train = [round(run.config.splits[0] * n) for n, run in by_samples.items()]
 energies = [r.summary["rollout"]["energy_metric"]["value"] for r in by_samples.values()]
 print(f"P = {parameters} parameters\n")
-print(f"{'N':>6s} {'N/P':>6s} {'accel error':>11s} {'valid t [s]':>11s} "
-      f"{'energy metric':>13s} {'exact L':>7s}")
+print(
+    f"{'N':>6s} {'N/P':>6s} {'accel error':>11s} {'valid t [s]':>11s} "
+    f"{'energy metric':>13s} {'exact L':>7s}"
+)
 for n, run, energy in zip(n_train, by_samples.values(), energies, strict=True):
-    print(f"{n:6d} {n / parameters:6.2f} {run.accel_rel_error:11.2e} "
-          f"{run.summary['rollout']['valid_time']['network_mean']:11.2f} "
-          f"{energy or np.nan:13.2e} {run.exact!s:>7s}")
+    print(
+        f"{n:6d} {n / parameters:6.2f} {run.accel_rel_error:11.2e} "
+        f"{run.summary['rollout']['valid_time']['network_mean']:11.2f} "
+        f"{energy or np.nan:13.2e} {run.exact!s:>7s}"
+    )
 
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.loglog(n_train, [r.accel_rel_error for r in by_samples.values()], "o-",
-          label="held-out acceleration error")
-ax.loglog(n_train, [e or np.nan for e in energies], "s-",
-          label=f"energy metric at t = {T_LONG:g}")
+ax.loglog(
+    n_train,
+    [r.accel_rel_error for r in by_samples.values()],
+    "o-",
+    label="held-out acceleration error",
+)
+ax.loglog(n_train, [e or np.nan for e in energies], "s-", label=f"energy metric at t = {T_LONG:g}")
 ax.axvline(parameters, color="0.5", linestyle="--", label="N = P")
 ax.set(xlabel="training samples N")
 ax.legend()
@@ -269,30 +301,45 @@ def final_energy_error(accelerations, method, setting):
     return energy_error(states)[-1], calls[0], time.perf_counter() - start
 
 
-print(f"{'':16s} {'integrator':>13s} {'mean |ΔE|/V':>11s} {'diverged':>8s} {'calls':>7s} "
-      f"{'wall [s]':>8s}")
+print(
+    f"{'':16s} {'integrator':>13s} {'mean |ΔE|/V':>11s} {'diverged':>8s} {'calls':>7s} "
+    f"{'wall [s]':>8s}"
+)
 table = {}
 for label in ("exact equations", "network"):
-    for method, setting in ([("RK4", dt) for dt in RK4_STEPS] + [("RK4", 0.01)]
-                            + [("DOP853", tol) for tol in DOP853_TOLERANCES]):
+    for method, setting in (
+        [("RK4", dt) for dt in RK4_STEPS]
+        + [("RK4", 0.01)]
+        + [("DOP853", tol) for tol in DOP853_TOLERANCES]
+    ):
         if (method, setting) == ("RK4", 0.01):  # measured in §1
             final, calls, wall = long_drift[label], round(4 * T_LONG / 0.01), np.nan
         else:
             final, calls, wall = final_energy_error(models[label], method, setting)
         table[label, method, setting] = np.nanmean(final)
-        print(f"{label:16s} {method:>6s} {setting:6g} {np.nanmean(final):11.2e} "
-              f"{int(np.isnan(final).sum()):8d} {calls:7d} {wall:8.1f}")
+        print(
+            f"{label:16s} {method:>6s} {setting:6g} {np.nanmean(final):11.2e} "
+            f"{int(np.isnan(final).sum()):8d} {calls:7d} {wall:8.1f}"
+        )
 
 fig, ax = plt.subplots(figsize=(6, 4))
 steps = sorted([*RK4_STEPS, 0.01])
 for label, marker in (("exact equations", "o"), ("network", "s")):
-    line, = ax.loglog(steps, [table[label, "RK4", dt] + 1e-17 for dt in steps],
-                      marker + "-", label=f"{label}, RK4")
+    (line,) = ax.loglog(
+        steps,
+        [table[label, "RK4", dt] + 1e-17 for dt in steps],
+        marker + "-",
+        label=f"{label}, RK4",
+    )
     for tol in DOP853_TOLERANCES:
-        ax.axhline(table[label, "DOP853", tol] + 1e-17, color=line.get_color(),
-                   linestyle=":", linewidth=1)
-ax.set(xlabel="RK4 step dt [s]", ylabel=f"mean |ΔE|/max V at t = {T_LONG:g}",
-       title="dotted: DOP853 at each tolerance")
+        ax.axhline(
+            table[label, "DOP853", tol] + 1e-17, color=line.get_color(), linestyle=":", linewidth=1
+        )
+ax.set(
+    xlabel="RK4 step dt [s]",
+    ylabel=f"mean |ΔE|/max V at t = {T_LONG:g}",
+    title="dotted: DOP853 at each tolerance",
+)
 ax.legend()
 plt.show()
 

@@ -46,12 +46,14 @@ work = Path(tempfile.mkdtemp(prefix="physym-own-data-"))
 # fit; estimated accelerations carry noise that keeps any model's error above its threshold
 if SMALL:
     recording = dict(n_trajectories=2, t_end=3.0)
-    settings = dict(epochs=6, rollout_states=1, rollout_t_end=2.0, energy_states=0,
-                    fallback_model="none")
+    settings = dict(
+        epochs=6, rollout_states=1, rollout_t_end=2.0, energy_states=0, fallback_model="none"
+    )
 else:
     recording = dict(n_trajectories=8, t_end=10.0)
-    settings = dict(epochs=60, samples=4000, rollout_states=4, energy_states=0,
-                    fallback_model="none")
+    settings = dict(
+        epochs=60, samples=4000, rollout_states=4, energy_states=0, fallback_model="none"
+    )
 
 # %% [markdown]
 # ## 1. The data
@@ -63,8 +65,9 @@ else:
 
 # %%
 reference = physym.load_system("spring_pendulum")
-measurement = simulate_positions(reference, dt=0.01, noise=1e-3, box_fraction=0.5, seed=1,
-                                 **recording)
+measurement = simulate_positions(
+    reference, dt=0.01, noise=1e-3, box_fraction=0.5, seed=1, **recording
+)
 csv = write_positions_csv(work / "spring_pendulum.csv", measurement, reference.coordinates)
 print("\n".join(csv.read_text().splitlines()[:5]))
 
@@ -72,8 +75,7 @@ first = measurement.trajectory == 0
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), sharex=True)
 for j, (ax, name) in enumerate(zip(axes, reference.coordinates, strict=True)):
     ax.plot(measurement.t[first], measurement.q[first, j], ".", markersize=2, label="measured")
-    ax.plot(measurement.t[first], measurement.states[first, j], "-", linewidth=1,
-            label="exact")
+    ax.plot(measurement.t[first], measurement.states[first, j], "-", linewidth=1, label="exact")
     ax.set(xlabel="t [s]", ylabel=name)
 axes[0].legend()
 plt.show()
@@ -88,8 +90,14 @@ plt.show()
 # --trajectory-column trajectory`.
 
 # %%
-run = physym.fit(None, data=str(csv), coordinates=["r", "theta"], periodic=["theta"],
-                 trajectory_column="trajectory", **settings)
+run = physym.fit(
+    None,
+    data=str(csv),
+    coordinates=["r", "theta"],
+    periodic=["theta"],
+    trajectory_column="trajectory",
+    **settings,
+)
 run
 
 # %% [markdown]
@@ -100,11 +108,15 @@ run
 # %%
 measured = run.summary["measured"]
 print(f"samples kept after trimming the edges: {measured['kept']} of {measured['samples']}")
-print(f"Savitzky–Golay windows / orders:       {measured['derivative']['windows']} / "
-      f"{measured['derivative']['orders']}")
+print(
+    f"Savitzky–Golay windows / orders:       {measured['derivative']['windows']} / "
+    f"{measured['derivative']['orders']}"
+)
 print(f"position noise estimated from the data: {measured['position_noise']}")
-print(f"held-out acceleration error, network:   {run.accel_rel_error:.3f}"
-      " (against the estimated accelerations)")
+print(
+    f"held-out acceleration error, network:   {run.accel_rel_error:.3f}"
+    " (against the estimated accelerations)"
+)
 print(f"the same for the recovered L:           {run.summary['accel_rel_error']['recovered']}")
 figure = Image(filename=str(run.path / "trajectories_measured.png"))
 display(figure)
@@ -118,15 +130,15 @@ display(figure)
 # estimated accelerations themselves can be scored.
 
 # %%
-check = physym.fit("spring_pendulum", data=str(csv), trajectory_column="trajectory",
-                   **settings)
+check = physym.fit("spring_pendulum", data=str(csv), trajectory_column="trajectory", **settings)
 check
 
 # %%
-print(f"error of the estimated accelerations:   {check.summary['measured']['derivative_error']:.3f}")
+print(
+    f"error of the estimated accelerations:   {check.summary['measured']['derivative_error']:.3f}"
+)
 print(f"held-out acceleration error, network:   {check.accel_rel_error:.3f}")
-print(f"the same for the recovered L:           "
-      f"{check.summary['accel_rel_error']['recovered']}")
+print(f"the same for the recovered L:           {check.summary['accel_rel_error']['recovered']}")
 print(f"exact: {check.exact},  equivalent: {check.equivalent},  scale: {check.summary['scale']}")
 
 # %% [markdown]

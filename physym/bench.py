@@ -63,8 +63,14 @@ class BenchResult:
         return asdict(self)
 
 
-def time_median(fn: Callable[[], object], *, warmup: int = 2, steps: int = 7,
-                min_time: float = 1.0, max_steps: int = 200) -> tuple[float, int]:
+def time_median(
+    fn: Callable[[], object],
+    *,
+    warmup: int = 2,
+    steps: int = 7,
+    min_time: float = 1.0,
+    max_steps: int = 200,
+) -> tuple[float, int]:
     """Median wall time of ``fn()`` after ``warmup`` calls.
 
     Repeats until at least ``steps`` calls and ``min_time`` seconds were timed (at most
@@ -125,8 +131,7 @@ def benchmark(
     states = torch.from_numpy(states_np).to(torch_dtype)
     targets = torch.from_numpy(system.accelerations(states_np)).to(torch_dtype)
     # Extra keywords go to build_model's ``**options`` (typed Any), not to its named ones.
-    options: dict[str, Any] = (
-        {"hessian_method": hessian_method} if model in ("seed", "mlp") else {})
+    options: dict[str, Any] = {"hessian_method": hessian_method} if model in ("seed", "mlp") else {}
     net = build_model(model, system.n_dof, dtype=torch_dtype, seed=seed, **options)
     optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
     losses: list[float] = []
@@ -153,9 +158,11 @@ def benchmark(
         hessian_method=hessian_method,
         dtype=dtype,
         torch=torch.__version__,
-        threads={"torch_num_threads": torch.get_num_threads(),
-                 "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-                 "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")},
+        threads={
+            "torch_num_threads": torch.get_num_threads(),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
+        },
         train_steps=n_train,
         loss_at_init=losses[0],
     )

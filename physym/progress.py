@@ -16,8 +16,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["in_notebook", "progress_bar", "show_progress", "status_bar", "time_bar",
-           "visible_by_default"]
+__all__ = [
+    "in_notebook",
+    "progress_bar",
+    "show_progress",
+    "status_bar",
+    "time_bar",
+    "visible_by_default",
+]
 
 
 def in_notebook() -> bool:

@@ -17,7 +17,8 @@ from physym.cli.main import main
 
 def load_peer_adapter() -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "physym_peer", REPO_ROOT / "benchmarks" / "physym_peer.py")
+        "physym_peer", REPO_ROOT / "benchmarks" / "physym_peer.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -29,8 +30,9 @@ def peer_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     layers = []
     for fan_in, fan_out in zip((4, 32, 32, 32, 32), (32, 32, 32, 32, 1), strict=True):
         bound = 1.0 / math.sqrt(fan_in)
-        layers.append((rng.uniform(-bound, bound, (fan_out, fan_in)),
-                       rng.uniform(-bound, bound, (fan_out,))))
+        layers.append(
+            (rng.uniform(-bound, bound, (fan_out, fan_in)), rng.uniform(-bound, bound, (fan_out,)))
+        )
     return layers
 
 

@@ -32,8 +32,7 @@ def double_pendulum() -> System:
 @pytest.fixture(scope="module")
 def oscillator() -> System:
     """Unit harmonic oscillator, ẍ = −x."""
-    return System("oscillator", ["x"], XD**2 / 2 - X**2 / 2, {},
-                  {"x": (-1, 1), "x_dot": (-1, 1)})
+    return System("oscillator", ["x"], XD**2 / 2 - X**2 / 2, {}, {"x": (-1, 1), "x_dot": (-1, 1)})
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +41,7 @@ def charged_particle() -> System:
     m, B, k = sp.symbols("m B k", real=True)
     lagrangian = m / 2 * (XD**2 + YD**2) + B / 2 * (X * YD - Y * XD) - k / 2 * (X**2 + Y**2)
     box = {"x": (-1, 1), "y": (-1, 1), "x_dot": (-1, 1), "y_dot": (-1, 1)}
-    return System("charged_particle", ["x", "y"], lagrangian, {"m": 1.0, "B": 2.0, "k": 1.0},
-                  box)
+    return System("charged_particle", ["x", "y"], lagrangian, {"m": 1.0, "B": 2.0, "k": 1.0}, box)
 
 
 # --------------------------------------------------------------- true positives
@@ -52,11 +50,15 @@ def test_float_parameters_are_rationalised_before_they_multiply():
     # built from the parameters as written, or an exact recovery written in other terms
     # (cos 2θ for sin²θ) looks 2e-16 off.
     m, g, radius, w = sp.symbols("m g R w", real=True)
-    truth = System("hoop", ["theta"], m * radius**2 / 2 * (THETA_DOT**2
-                                                          + w**2 * sp.sin(THETA) ** 2)
-                   + m * g * radius * sp.cos(THETA),
-                   {"m": 0.035, "g": 9.81, "R": 0.0425, "w": 3.1},
-                   {"theta": (-3, 3), "theta_dot": (-2, 2)}, periodic=["theta"])
+    truth = System(
+        "hoop",
+        ["theta"],
+        m * radius**2 / 2 * (THETA_DOT**2 + w**2 * sp.sin(THETA) ** 2)
+        + m * g * radius * sp.cos(THETA),
+        {"m": 0.035, "g": 9.81, "R": 0.0425, "w": 3.1},
+        {"theta": (-3, 3), "theta_dot": (-2, 2)},
+        periodic=["theta"],
+    )
     w2, g_over_r = sp.Rational(31, 10) ** 2, sp.Rational(981, 100) / sp.Rational(17, 400)
     recovered = THETA_DOT**2 / 2 + w2 / 4 * (1 - sp.cos(2 * THETA)) + g_over_r * sp.cos(THETA)
     c = compare(truth, recovered)
@@ -69,11 +71,14 @@ def test_transcendental_coefficients_are_matched_whole():
     # of the truth's terms being matched as a whole coefficient.
     r, r_dot, phi_dot = sp.symbols("r r_dot phi_dot", real=True)
     m, alpha, g = sp.symbols("m alpha g", real=True)
-    truth = System("cone", ["r", "phi"], m / 2 * (r_dot**2 / sp.sin(alpha) ** 2
-                                                   + r**2 * phi_dot**2)
-                   - m * g * r / sp.tan(alpha), {"m": 0.2, "alpha": 0.61, "g": 9.81},
-                   {"r": (0.2, 1), "phi": (-3, 3), "r_dot": (-1, 1), "phi_dot": (-1, 1)},
-                   periodic=["phi"])
+    truth = System(
+        "cone",
+        ["r", "phi"],
+        m / 2 * (r_dot**2 / sp.sin(alpha) ** 2 + r**2 * phi_dot**2) - m * g * r / sp.tan(alpha),
+        {"m": 0.2, "alpha": 0.61, "g": 9.81},
+        {"r": (0.2, 1), "phi": (-3, 3), "r_dot": (-1, 1), "phi_dot": (-1, 1)},
+        periodic=["phi"],
+    )
     s, c = np.sin(0.61), np.cos(0.61)
     recovered = r_dot**2 / 2 + s**2 / 2 * r**2 * phi_dot**2 - 9.81 * s * c * r
     verdict = compare(truth, recovered)
@@ -87,17 +92,20 @@ def test_a_scale_that_is_no_simple_fraction_is_still_exact():
     # L_true = 0.47775 θ̇² + 8.9271 cos θ recovered as θ̇²/2 + 327/35 cos θ, which is
     # L_true/0.9555 exactly: the scale 2000/1911 is not the simplest fraction near 1.0466,
     # but L_rec/α matches L_true coefficient by coefficient.
-    truth = System("decimal", ["theta"], sp.Float("0.47775") * THETA_DOT**2
-                   + sp.Float("8.9271") * sp.cos(THETA), {},
-                   {"theta": (-3, 3), "theta_dot": (-2, 2)}, periodic=["theta"])
+    truth = System(
+        "decimal",
+        ["theta"],
+        sp.Float("0.47775") * THETA_DOT**2 + sp.Float("8.9271") * sp.cos(THETA),
+        {},
+        {"theta": (-3, 3), "theta_dot": (-2, 2)},
+        periodic=["theta"],
+    )
     c = compare(truth, THETA_DOT**2 / 2 + sp.Rational(327, 35) * sp.cos(THETA))
     assert c.equivalent and c.exact and c.exact_decided
     assert c.scale == pytest.approx(2000 / 1911, rel=1e-12)
     # … and a recovered L that is off by a relative 1e-5 in one coefficient is neither.
     off = compare(truth, THETA_DOT**2 / 2 + 9.3429 * sp.cos(THETA))
     assert not off.equivalent and not off.exact
-
-
 
 
 def test_scale_plus_total_derivative_plus_constant_is_exact(pendulum):
@@ -136,9 +144,11 @@ def test_negative_scale_is_exact(charged_particle):
 
 def test_float_coefficients_match_rationals(pendulum):
     # The truth has g = 9.81; the recovered L writes 981/100, or floats, or near floats.
-    for recovered in (THETA_DOT**2 / 2 + sp.Rational(981, 100) * sp.cos(THETA),
-                      "0.5*theta_dot**2 + 9.81*cos(theta)",
-                      "0.49999999995*theta_dot**2 + 9.8099999999*cos(theta)"):
+    for recovered in (
+        THETA_DOT**2 / 2 + sp.Rational(981, 100) * sp.cos(THETA),
+        "0.5*theta_dot**2 + 9.81*cos(theta)",
+        "0.49999999995*theta_dot**2 + 9.8099999999*cos(theta)",
+    ):
         c = compare(pendulum, recovered)
         assert c.equivalent and c.exact, (recovered, c.reason)
     assert c.normalised_lagrangian == THETA_DOT**2 / 2 + sp.Rational(981, 100) * sp.cos(THETA)
@@ -238,13 +248,11 @@ def test_unknown_symbol_is_an_error(pendulum):
 
 
 def test_numeric_fallback_when_the_symbolic_check_times_out(double_pendulum):
-    c = compare(double_pendulum, 2 * double_pendulum.lagrangian_numeric,
-                symbolic_timeout=1e-6)
+    c = compare(double_pendulum, 2 * double_pendulum.lagrangian_numeric, symbolic_timeout=1e-6)
     assert c.equivalent and c.check == "numeric"
     assert not c.exact and not c.exact_decided
     assert "timed out" in c.reason and "exactness undecided" in str(c)
-    skipped = compare(double_pendulum, 2 * double_pendulum.lagrangian_numeric,
-                      symbolic_timeout=0)
+    skipped = compare(double_pendulum, 2 * double_pendulum.lagrangian_numeric, symbolic_timeout=0)
     assert skipped.check == "numeric" and "skipped" in skipped.reason
 
 
@@ -269,9 +277,13 @@ def test_outer_alarm_survives_the_time_limit(pendulum):
 
 def test_works_outside_the_main_thread(pendulum):
     results = []
-    worker = threading.Thread(target=lambda: results.append(
-        compare(pendulum, 2 * pendulum.lagrangian_numeric + sp.sin(THETA) * THETA_DOT,
-                n_states=50)))
+    worker = threading.Thread(
+        target=lambda: results.append(
+            compare(
+                pendulum, 2 * pendulum.lagrangian_numeric + sp.sin(THETA) * THETA_DOT, n_states=50
+            )
+        )
+    )
     worker.start()
     worker.join(60)
     assert results and results[0].exact and results[0].check == "symbolic"
@@ -312,8 +324,13 @@ def test_ugly_constants_are_matched_term_by_term():
     # m = 1.2345678: the simplest fraction within 1e-6 (100/81) is not the truth's value;
     # exactness must still hold for a recovered L that is right to 1e-10.
     m = sp.Symbol("m", real=True)
-    system = System("ugly", ["x"], m * XD**2 / 2 - m * X**4 / 4, {"m": 1.2345678},
-                    {"x": (-1, 1), "x_dot": (-1, 1)})
+    system = System(
+        "ugly",
+        ["x"],
+        m * XD**2 / 2 - m * X**4 / 4,
+        {"m": 1.2345678},
+        {"x": (-1, 1), "x_dot": (-1, 1)},
+    )
     c = compare(system, 2 * (0.61728390000001 * XD**2 - 0.30864194999999 * X**4))
     assert c.equivalent and c.exact and c.scale_rational == "2"
 
@@ -321,8 +338,14 @@ def test_ugly_constants_are_matched_term_by_term():
 def test_summary_keys(pendulum):
     c = compare(pendulum, "1.5*theta_dot**2 + 29.43*cos(theta)", n_states=100)
     summary = json.loads(json.dumps(c.to_summary(network_error=0.02)))
-    assert {"recovered_lagrangian", "equivalent", "exact", "scale", "accel_rel_error",
-            "comparison"} <= set(summary)
+    assert {
+        "recovered_lagrangian",
+        "equivalent",
+        "exact",
+        "scale",
+        "accel_rel_error",
+        "comparison",
+    } <= set(summary)
     assert summary["scale"] == 3.0 and summary["exact"] is True
     assert summary["accel_rel_error"] == {"network": 0.02, "recovered": c.accel_rel_error}
     assert sp.sympify(summary["recovered_lagrangian"]).free_symbols  # sympify parses it
@@ -336,7 +359,6 @@ def test_non_finite_recovered_accelerations_are_a_verdict(pendulum):
 
 
 def test_tiny_spurious_term_is_equivalent_but_not_exact(double_pendulum):
-    c = compare(double_pendulum, double_pendulum.lagrangian_numeric + 1e-9 * T1**2,
-                n_states=300)
+    c = compare(double_pendulum, double_pendulum.lagrangian_numeric + 1e-9 * T1**2, n_states=300)
     assert c.equivalent and not c.exact and c.exact_decided and c.check == "numeric"
     assert "not a null Lagrangian" in c.reason and "less than the tolerance" in c.reason

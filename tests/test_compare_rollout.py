@@ -18,8 +18,13 @@ STARTS = [[1.0, 0.0], [-2.0, 1.0]]
 
 
 def test_equivalent_lagrangian_follows_the_exact_trajectory(pendulum):
-    r = rollout_compare(pendulum, "theta_dot**2 + 19.62*cos(theta) + theta_dot*sin(theta)",
-                        STARTS, t_end=3.0, n_points=61)
+    r = rollout_compare(
+        pendulum,
+        "theta_dot**2 + 19.62*cos(theta) + theta_dot*sin(theta)",
+        STARTS,
+        t_end=3.0,
+        n_points=61,
+    )
     assert r.true.shape == r.recovered.shape == (61, 2, 2)
     summary = r.to_dict()
     assert summary["state_error_final"] < 1e-8
@@ -29,8 +34,9 @@ def test_equivalent_lagrangian_follows_the_exact_trajectory(pendulum):
 
 
 def test_wrong_gravity_drifts_away(pendulum):
-    r = rollout_compare(pendulum, "theta_dot**2/2 + 10.3*cos(theta)", STARTS, t_end=5.0,
-                        n_points=101)
+    r = rollout_compare(
+        pendulum, "theta_dot**2/2 + 10.3*cos(theta)", STARTS, t_end=5.0, n_points=101
+    )
     errors = r.errors
     assert errors[-1].mean() > 0.1 and errors[-1].mean() > 10 * errors[1].mean()
     # The wrong L conserves its own energy, not the true one.
@@ -39,8 +45,7 @@ def test_wrong_gravity_drifts_away(pendulum):
 
 
 def test_degenerate_recovered_lagrangian_is_reported_not_raised(pendulum):
-    r = rollout_compare(pendulum, "theta*theta_dot + cos(theta)", STARTS, t_end=1.0,
-                        n_points=11)
+    r = rollout_compare(pendulum, "theta*theta_dot + cos(theta)", STARTS, t_end=1.0, n_points=11)
     assert np.isnan(r.recovered).all()
     summary = r.to_dict()
     assert summary["n_failed"] == 2 and "degenerate" in summary["failures"][0]
@@ -50,8 +55,9 @@ def test_degenerate_recovered_lagrangian_is_reported_not_raised(pendulum):
 def test_plot_returns_the_axes(pendulum):
     from matplotlib.figure import Figure
 
-    r = rollout_compare(pendulum, "theta_dot**2/2 + 9.81*cos(theta)", STARTS[:1], t_end=1.0,
-                        n_points=11)
+    r = rollout_compare(
+        pendulum, "theta_dot**2/2 + 9.81*cos(theta)", STARTS[:1], t_end=1.0, n_points=11
+    )
     ax = Figure().add_subplot()
     assert r.plot(ax=ax) is ax
     assert len(ax.lines) == 2

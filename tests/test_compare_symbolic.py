@@ -15,14 +15,17 @@ x = sp.Symbol("x", real=True)
 POINTS = np.linspace(-2, 2, 7)[:, None]
 
 
-@pytest.mark.parametrize(("value", "rtol", "expected"), [
-    (9.81, 1e-12, Fraction(981, 100)),
-    (9.8100003, 1e-6, Fraction(981, 100)),
-    (1 / 3, 1e-12, Fraction(1, 3)),
-    (-2.5, 1e-12, Fraction(-5, 2)),
-    (0.0, 1e-6, Fraction(0)),
-    (3.0000001, 1e-6, Fraction(3)),
-])
+@pytest.mark.parametrize(
+    ("value", "rtol", "expected"),
+    [
+        (9.81, 1e-12, Fraction(981, 100)),
+        (9.8100003, 1e-6, Fraction(981, 100)),
+        (1 / 3, 1e-12, Fraction(1, 3)),
+        (-2.5, 1e-12, Fraction(-5, 2)),
+        (0.0, 1e-6, Fraction(0)),
+        (3.0000001, 1e-6, Fraction(3)),
+    ],
+)
 def test_simple_rational(value, rtol, expected):
     assert simple_rational(value, rtol) == expected
 
@@ -39,13 +42,14 @@ def test_rationalise_replaces_every_float():
 
 
 def test_decide_zero_three_answers():
-    assert decide_zero(sp.cos(2 * x) - (1 - 2 * sp.sin(x) ** 2), [sp.cos(2 * x)], [x],
-                       POINTS) == "zero"
+    assert (
+        decide_zero(sp.cos(2 * x) - (1 - 2 * sp.sin(x) ** 2), [sp.cos(2 * x)], [x], POINTS)
+        == "zero"
+    )
     assert decide_zero(sp.sin(x) - x, [x], [x], POINTS) == "nonzero"
     # An identity that only simplify shows stays undecided without it.
     identity = sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1
-    assert decide_zero(identity, [sp.Integer(1)], [x], POINTS,
-                       allow_simplify=False) == "unknown"
+    assert decide_zero(identity, [sp.Integer(1)], [x], POINTS, allow_simplify=False) == "unknown"
 
 
 @pytest.mark.timeout(60)  # an alarm that never fires hangs here and fails by timeout

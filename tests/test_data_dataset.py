@@ -30,8 +30,9 @@ def test_targets_are_the_exact_accelerations(pendulum: physym.System) -> None:
     data = make_dataset(pendulum, 50, seed=1)
     theta = data.states[:, 0]
     g, length = pendulum.parameters["g"], pendulum.parameters["l"]
-    np.testing.assert_allclose(data.accelerations[:, 0], -g / length * np.sin(theta),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        data.accelerations[:, 0], -g / length * np.sin(theta), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_array_equal(data.accelerations, data.accelerations_clean)
 
 
@@ -73,8 +74,14 @@ def test_noise_has_the_requested_relative_size() -> None:
 def test_save_load_round_trip(tmp_path, pendulum: physym.System) -> None:
     data = make_dataset(pendulum, 30, seed=9, noise=0.1)
     loaded = Dataset.load(data.save(tmp_path / "data.npz"))
-    for field in ("states", "accelerations", "accelerations_clean", "train_index",
-                  "val_index", "test_index"):
+    for field in (
+        "states",
+        "accelerations",
+        "accelerations_clean",
+        "train_index",
+        "val_index",
+        "test_index",
+    ):
         np.testing.assert_array_equal(getattr(loaded, field), getattr(data, field))
     assert (loaded.system, loaded.seed, loaded.noise) == ("pendulum", 9, 0.1)
     assert loaded.state_names == ("theta", "theta_dot")
@@ -87,8 +94,12 @@ def test_load_errors_are_one_line(tmp_path, pendulum: physym.System) -> None:
     arrays = dict(np.load(good))
     arrays["train_index"] = arrays["train_index"][:-1]
     np.savez(tmp_path / "inconsistent.npz", **arrays)
-    cases = {"missing.npz": "no such dataset file", "junk.npz": "corrupt",
-             "partial.npz": "missing array.*'accelerations'", "inconsistent.npz": "partition"}
+    cases = {
+        "missing.npz": "no such dataset file",
+        "junk.npz": "corrupt",
+        "partial.npz": "missing array.*'accelerations'",
+        "inconsistent.npz": "partition",
+    }
     for name, message in cases.items():
         with pytest.raises(DataError, match=message) as info:
             Dataset.load(tmp_path / name)

@@ -31,8 +31,13 @@ N_PERIODS = 50
 def oscillator() -> physym.System:
     """``m ẍ = −k x`` with ``m = 2``, ``k = 8``: ``ω = 2``."""
     x, v, m, k = sp.symbols("x x_dot m k", real=True)
-    return physym.System("oscillator", ["x"], m * v**2 / 2 - k * x**2 / 2,
-                         {"m": 2.0, "k": 8.0}, {"x": (-1, 1), "x_dot": (-2, 2)})
+    return physym.System(
+        "oscillator",
+        ["x"],
+        m * v**2 / 2 - k * x**2 / 2,
+        {"m": 2.0, "k": 8.0},
+        {"x": (-1, 1), "x_dot": (-2, 2)},
+    )
 
 
 @pytest.mark.parametrize("name", physym.builtin_names(conservative=True))
@@ -54,7 +59,7 @@ def test_harmonic_oscillator_matches_analytic_solution(oscillator: physym.System
     v_exact = -x0 * omega * np.sin(omega * t) + v0 * np.cos(omega * t)
     np.testing.assert_allclose(trajectory.states[:, 0], x_exact, rtol=0, atol=1e-9)
     np.testing.assert_allclose(trajectory.states[:, 1], v_exact, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(trajectory.accelerations[:, 0], -omega**2 * x_exact, atol=1e-8)
+    np.testing.assert_allclose(trajectory.accelerations[:, 0], -(omega**2) * x_exact, atol=1e-8)
     energy = 0.5 * 2.0 * v0**2 + 0.5 * 8.0 * x0**2
     np.testing.assert_allclose(trajectory.energy, energy, rtol=1e-10)
 
@@ -72,8 +77,7 @@ def test_natural_period_of_small_oscillations(oscillator: physym.System) -> None
     assert natural_period(oscillator) == pytest.approx(math.pi, rel=1e-7)
     pendulum = physym.load_system("pendulum")
     g, length = pendulum.parameters["g"], pendulum.parameters["l"]
-    assert natural_period(pendulum) == pytest.approx(2 * math.pi * math.sqrt(length / g),
-                                                     rel=1e-7)
+    assert natural_period(pendulum) == pytest.approx(2 * math.pi * math.sqrt(length / g), rel=1e-7)
     np.testing.assert_allclose(minimum_energy_state(pendulum), [0.0, 0.0], atol=1e-6)
 
 
@@ -82,8 +86,7 @@ def test_double_pendulum_normal_modes() -> None:
     g = system.parameters["g"]  # equal masses and lengths 1: ω² = g (2 ∓ √2)
     slow, fast = math.sqrt(g * (2 - math.sqrt(2))), math.sqrt(g * (2 + math.sqrt(2)))
     assert natural_period(system) == pytest.approx(2 * math.pi / slow, rel=1e-6)
-    assert natural_period(system, mode="fastest") == pytest.approx(2 * math.pi / fast,
-                                                                   rel=1e-6)
+    assert natural_period(system, mode="fastest") == pytest.approx(2 * math.pi / fast, rel=1e-6)
 
 
 def test_natural_period_of_a_free_particle_falls_back_to_the_box() -> None:
@@ -99,8 +102,7 @@ def _four_dof_chain() -> physym.System:
     kinetic = sum((1 + q[i] ** 2) * v[i] ** 2 for i in range(4)) / 2
     kinetic += sum(v[i] * v[i + 1] * sp.cos(q[i] - q[i + 1]) / 4 for i in range(3))
     box = {s.name: (-1.0, 1.0) for s in (*q, *v)}
-    return physym.System("chain4", [s.name for s in q], kinetic - sum(x**2 for x in q), {},
-                         box)
+    return physym.System("chain4", [s.name for s in q], kinetic - sum(x**2 for x in q), {}, box)
 
 
 @pytest.mark.parametrize("name", [*physym.builtin_names(), "chain4"])
@@ -111,10 +113,12 @@ def test_fast_single_state_accelerations_match_the_batched_truth(name: str) -> N
     times = [None] * 20 if t is None else t
     values = [None] * 20 if inputs is None else inputs
     accelerations = exact_state_accelerations(system)
-    fast = np.array([accelerations(s, ti, ui) for s, ti, ui in zip(states, times, values,
-                                                                     strict=True)])
-    np.testing.assert_allclose(fast, system.accelerations(states, t, inputs), rtol=1e-10,
-                               atol=1e-10)
+    fast = np.array(
+        [accelerations(s, ti, ui) for s, ti, ui in zip(states, times, values, strict=True)]
+    )
+    np.testing.assert_allclose(
+        fast, system.accelerations(states, t, inputs), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_integrate_a_batch_with_a_generic_acceleration_function() -> None:
@@ -155,8 +159,12 @@ def test_trajectory_load_errors_are_one_line(tmp_path, oscillator: physym.System
     arrays = dict(np.load(good))
     arrays["energy"] = arrays["energy"][:3]
     np.savez(tmp_path / "short.npz", **arrays)
-    cases = {"missing.npz": "no such trajectory file", "junk.npz": "corrupt",
-             "other.npz": "missing array", "short.npz": r"inconsistent.*energy must have"}
+    cases = {
+        "missing.npz": "no such trajectory file",
+        "junk.npz": "corrupt",
+        "other.npz": "missing array",
+        "short.npz": r"inconsistent.*energy must have",
+    }
     for name, message in cases.items():
         with pytest.raises(DataError, match=message) as info:
             Trajectory.load(tmp_path / name)

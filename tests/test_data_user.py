@@ -37,8 +37,9 @@ def test_derivatives_of_sampled_sine(method: str) -> None:
     assert np.abs(acceleration + np.sin(t)).max() < tol_a
 
 
-@pytest.mark.parametrize(("method", "options"), [("savgol", {"window": 61, "order": 4}),
-                                                 ("spline", {})])
+@pytest.mark.parametrize(
+    ("method", "options"), [("savgol", {"window": 61, "order": 4}), ("spline", {})]
+)
 def test_derivatives_of_noisy_sine(method: str, options: dict) -> None:
     t = np.linspace(0, 4 * math.pi, 2001)
     noisy = np.sin(t) + 1e-4 * np.random.default_rng(0).normal(size=t.size)
@@ -61,14 +62,15 @@ def test_positions_of_a_simulated_pendulum_give_its_exact_accelerations(
 ) -> None:
     trajectory = simulate(pendulum, [1.0, 0.0], t_end=4.0, n_points=801)
     path = tmp_path / "positions.csv"
-    rows = [f"{t!r},{q!r}" for t, q in zip(trajectory.t.tolist(),
-                                            trajectory.states[:, 0].tolist(), strict=True)]
+    rows = [
+        f"{t!r},{q!r}"
+        for t, q in zip(trajectory.t.tolist(), trajectory.states[:, 0].tolist(), strict=True)
+    ]
     path.write_text("t,theta\n" + "\n".join(rows) + "\n")
     t, q = load_positions(path, pendulum)
     data = dataset_from_positions(pendulum, t, q)
     np.testing.assert_allclose(data.states, trajectory.states, atol=1e-6)
-    np.testing.assert_allclose(data.accelerations, pendulum.accelerations(data.states),
-                               atol=1e-5)
+    np.testing.assert_allclose(data.accelerations, pendulum.accelerations(data.states), atol=1e-5)
 
 
 def test_load_samples_from_csv_and_npz(tmp_path: Path, pendulum: physym.System) -> None:
@@ -96,8 +98,10 @@ def _rows(replace: dict[int, str]) -> str:
 
 
 MALFORMED_POSITIONS = {
-    "missing_columns": ("t,x\n" + "\n".join(r.rsplit(",", 1)[0] for r in GOOD_ROWS),
-                        r"missing position column\(s\) 'y'"),
+    "missing_columns": (
+        "t,x\n" + "\n".join(r.rsplit(",", 1)[0] for r in GOOD_ROWS),
+        r"missing position column\(s\) 'y'",
+    ),
     "non_monotonic": (_rows({5: "0.3,5,10"}), r"not increasing at line 7 \(t = 0.3 after 0.4\)"),
     "nan": (_rows({3: "0.3,nan,6"}), r"column 'x' has NaN or a missing value at line 5"),
     "empty_cell": (_rows({4: "0.4,4,"}), r"column 'y' has NaN or a missing value at line 6"),
@@ -119,11 +123,16 @@ def test_malformed_position_files_give_one_line_errors(tmp_path: Path, case: str
 
 
 @pytest.mark.parametrize("case", ["missing", "binary", "directory", "npz_nan"])
-def test_unreadable_files_give_one_line_errors(tmp_path: Path, case: str,
-                                               pendulum: physym.System) -> None:
+def test_unreadable_files_give_one_line_errors(
+    tmp_path: Path, case: str, pendulum: physym.System
+) -> None:
     path = tmp_path / f"{case}.csv"
-    message = {"missing": "no such data file", "binary": "unreadable data file",
-               "directory": "unreadable data file", "npz_nan": "column 'theta' has NaN"}[case]
+    message = {
+        "missing": "no such data file",
+        "binary": "unreadable data file",
+        "directory": "unreadable data file",
+        "npz_nan": "column 'theta' has NaN",
+    }[case]
     if case == "binary":
         path.write_bytes(b"\xff\xfe\x00\x81 binary")
     elif case == "directory":

@@ -47,20 +47,26 @@ def test_registry_names_the_builtin_backends():
 
 def test_the_registry_names_backends_without_importing_them():
     # No import circle: the registry loads a backend module only when it is asked for.
-    code = ("import sys, physym.distill.registry as r; "
-            "print(sorted(r.BACKENDS), any(m.startswith('physym.distill.backends') "
-            "for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True)
+    code = (
+        "import sys, physym.distill.registry as r; "
+        "print(sorted(r.BACKENDS), any(m.startswith('physym.distill.backends') "
+        "for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == "['forms', 'operon', 'pysr', 'sparse'] False"
     assert get_backend("forms").name == "forms"
 
 
 def test_importing_physym_distill_imports_no_optional_backend():
-    code = ("import sys, physym.distill; "
-            "print(any(m.split('.')[0] in ('pysr', 'juliacall', 'pyoperon') for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True)
+    code = (
+        "import sys, physym.distill; "
+        "print(any(m.split('.')[0] in ('pysr', 'juliacall', 'pyoperon') for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -68,8 +74,7 @@ def test_importing_physym_distill_imports_no_optional_backend():
 def test_pysr_missing_is_one_clear_line():
     reason = pysr_unavailable_reason()
     assert reason is not None and "\n" not in reason
-    for needle in ("pip install physym[pysr]", "PYTHON_JULIACALL_EXE",
-                   "PYTHON_JULIACALL_PROJECT"):
+    for needle in ("pip install physym[pysr]", "PYTHON_JULIACALL_EXE", "PYTHON_JULIACALL_PROJECT"):
         assert needle in reason
     system = load_system("pendulum")
     with pytest.raises(BackendUnavailableError, match="PYTHON_JULIACALL_EXE"):
@@ -77,9 +82,12 @@ def test_pysr_missing_is_one_clear_line():
     assert "pysr" not in sys.modules
 
 
-@pytest.mark.skipif(not HAS_PYSR, reason="pysr is not installed, so the Julia check after "
-                    "the package check cannot be reached (and importing pysr here would try "
-                    "to download Julia)")
+@pytest.mark.skipif(
+    not HAS_PYSR,
+    reason="pysr is not installed, so the Julia check after "
+    "the package check cannot be reached (and importing pysr here would try "
+    "to download Julia)",
+)
 def test_pysr_without_julia_names_the_julia_variables(monkeypatch, tmp_path):
     monkeypatch.delenv("PYTHON_JULIACALL_EXE", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -113,18 +121,24 @@ def test_pysr_style_output_becomes_a_distillation():
 
         def fit(self, problem, *, seed=0):
             s = float(problem.scale)
-            rows = {"M[theta,theta]": [f"1.0 / {s!r}"],
-                    "V": ["0.1", f"{9.81 / s!r} * (1 - cos(x0))", f"{4.0 / s!r} * x0 * x0"]}
-            return front_from_table([{"equation": e} for e in rows[problem.name]], problem,
-                                    backend=self.name)
+            rows = {
+                "M[theta,theta]": [f"1.0 / {s!r}"],
+                "V": ["0.1", f"{9.81 / s!r} * (1 - cos(x0))", f"{4.0 / s!r} * x0 * x0"],
+            }
+            return front_from_table(
+                [{"equation": e} for e in rows[problem.name]], problem, backend=self.name
+            )
 
     system = load_system("pendulum")
-    result = distill(ExpressionModel.from_system(system), system, backend=TableBackend(),
-                     n_states=200)
+    result = distill(
+        ExpressionModel.from_system(system), system, backend=TableBackend(), n_states=200
+    )
     theta, theta_dot = system.q_symbols[0], system.qdot_symbols[0]
     assert result.backend == "table"
-    assert sp.simplify(result.lagrangian - (theta_dot**2 / 2
-                                            + sp.Rational(981, 100) * sp.cos(theta))) == 0
+    assert (
+        sp.simplify(result.lagrangian - (theta_dot**2 / 2 + sp.Rational(981, 100) * sp.cos(theta)))
+        == 0
+    )
 
 
 def test_operon_model_strings_are_parsed_safely():

@@ -90,8 +90,9 @@ def test_lorentz_speed_is_found_from_a_start_a_quarter_off():
     terms = [c**2 * sp.sqrt(1 - v**2 / c**2), x**2, v**2, v**4]
     dynamics = TermDynamics(terms, space.q_symbols, space.v_symbols, (c,))
     fix = ScaleFix("mass", 1.0, 0, (0.0, 0.0))
-    polisher = Polisher(dynamics, states, accelerations, fix, {c: 1.245},
-                        np.array([-1.0, -0.5, 0.0, 0.0]))
+    polisher = Polisher(
+        dynamics, states, accelerations, fix, {c: 1.245}, np.array([-1.0, -0.5, 0.0, 0.0])
+    )
     polished = polish_terms(polisher, 0.8, 0.05, 1e-12)
     assert polisher.params[c] == pytest.approx(1.0, abs=1e-6)
     np.testing.assert_allclose(polished, [-1.0, -0.5, 0.0, 0.0], atol=1e-6)

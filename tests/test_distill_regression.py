@@ -19,15 +19,24 @@ x = sp.Symbol("x", real=True)
 
 
 def test_front_keeps_only_models_better_than_all_simpler_ones():
-    cands = [Candidate(sp.S(0), 1.0, 1, "t"), Candidate(x, 0.5, 3, "t"),
-             Candidate(x**2, 0.7, 5, "t"), Candidate(x + x**3, 1e-9, 9, "t")]
+    cands = [
+        Candidate(sp.S(0), 1.0, 1, "t"),
+        Candidate(x, 0.5, 3, "t"),
+        Candidate(x**2, 0.7, 5, "t"),
+        Candidate(x + x**3, 1e-9, 9, "t"),
+    ]
     front = pareto_front(cands)
     assert [c.complexity for c in front] == [1, 3, 9]
 
 
 def test_selection_prefers_the_simplest_model_within_tolerance():
-    front = pareto_front([Candidate(sp.S(0), 1.0, 1, "t"), Candidate(x, 1.2e-3, 3, "t"),
-                          Candidate(x + x**5, 1.0e-3, 9, "t")])
+    front = pareto_front(
+        [
+            Candidate(sp.S(0), 1.0, 1, "t"),
+            Candidate(x, 1.2e-3, 3, "t"),
+            Candidate(x + x**5, 1.0e-3, 9, "t"),
+        ]
+    )
     assert SelectionRule(ratio=1.5).choose(front).expr == x
     assert SelectionRule(ratio=1.1).choose(front).expr == x + x**5
     # the network's own noise level relaxes the rule
@@ -84,8 +93,10 @@ def test_sparse_backend_finds_a_potential_through_correlated_columns():
     problem = Problem("V", space.q_symbols, q, target, float(np.std(target)), "q", space)
     front = pareto_front(SparseBackend().fit(problem))
     chosen = SelectionRule().choose(front)
-    assert sp.simplify(chosen.expr - (2.5 - 1.5 / r)).equals(0) or \
-        abs(float((chosen.expr - (2.5 - 1.5 / r)).subs(r, 1.1))) < 1e-10
+    assert (
+        sp.simplify(chosen.expr - (2.5 - 1.5 / r)).equals(0)
+        or abs(float((chosen.expr - (2.5 - 1.5 / r)).subs(r, 1.1))) < 1e-10
+    )
     # Exact data: the error is round-off (about 1e-15 here; its last digits depend on the
     # BLAS summation order, so the claim checked is "round-off", not a digit count).
     assert chosen.error < 1e-9
@@ -126,6 +137,7 @@ def test_greedy_rationalisation_keeps_a_rational_only_if_the_fit_holds():
             for k, v in fixed.items():
                 values[k] = float(v)
             return float(np.abs(values - truth).max()) + 1e-3  # a noise floor of 1e-3
+
         return error
 
     values = {0: 9.81000000001, 1: 0.5000000001}
@@ -133,7 +145,6 @@ def test_greedy_rationalisation_keeps_a_rational_only_if_the_fit_holds():
     assert fixed == {0: sp.Rational(981, 100), 1: sp.Rational(1, 2)}
     # far from any simple fraction: that value stays a float
     values = {0: 9.81031234, 1: 0.5}
-    assert rationalise_greedy(values, error_for([9.81031234, 0.5]), 1e-3) == \
-        {1: sp.Rational(1, 2)}
+    assert rationalise_greedy(values, error_for([9.81031234, 0.5]), 1e-3) == {1: sp.Rational(1, 2)}
     # a rational that would worsen the fit is refused
     assert rationalise_greedy({0: 0.5000000001}, lambda f: 1.0 if f else 1e-3, 1e-3) == {}

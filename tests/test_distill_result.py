@@ -15,8 +15,7 @@ from physym.distill import Distillation, ExpressionModel, distill
 @pytest.fixture(scope="module")
 def result() -> Distillation:
     system = load_system("double_pendulum")
-    return distill(ExpressionModel.from_system(system), system, n_states=300,
-                   fallback_backend=None)
+    return distill(ExpressionModel.from_system(system), system, n_states=300, fallback_backend=None)
 
 
 def test_record_holds_the_evidence(result):
@@ -31,8 +30,12 @@ def test_record_holds_the_evidence(result):
     assert result.coefficients_before_polish["cos(theta2)"] == pytest.approx(4.905)
     assert {"targets", "regression", "polish", "total"} <= set(result.timings)
     chosen = [row for row in result.pareto if row["chosen"]]
-    assert {row["target"] for row in chosen} == {"M[theta1,theta1]", "M[theta1,theta2]",
-                                                 "M[theta2,theta2]", "V"}
+    assert {row["target"] for row in chosen} == {
+        "M[theta1,theta1]",
+        "M[theta1,theta2]",
+        "M[theta2,theta2]",
+        "V",
+    }
     assert all(set(row) >= {"complexity", "error", "expression"} for row in result.pareto)
     symbols = {s.name: s for s in result.lagrangian.free_symbols}
     assert all(s.is_real for s in symbols.values())

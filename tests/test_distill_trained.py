@@ -15,8 +15,9 @@ pipeline = pytest.importorskip("physym.run.fit")
 @pytest.mark.parametrize("name", ["pendulum", "kepler_polar", "double_pendulum"])
 def test_trained_network_polished_on_its_training_data_is_exact(name, tmp_path):
     stages = [s for s in pipeline.STAGES if s.name in ("data", "train", "evaluate")]
-    run = pipeline.fit(name, tmp_path / "run", samples=4000, epochs=40, stages=stages,
-                       progress=False)
+    run = pipeline.fit(
+        name, tmp_path / "run", samples=4000, epochs=40, stages=stages, progress=False
+    )
     with np.load(tmp_path / "run" / "data.npz") as data:
         train, test = data["train_index"], data["test_index"]
         states, accelerations = data["states"], data["accelerations"]

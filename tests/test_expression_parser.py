@@ -20,9 +20,21 @@ SYMBOLS = {"x": X, "x_dot": XD, "k": K}
 
 # Audit events that would mean the parser ran, imported or opened something. The hook is
 # process-wide and cannot be removed, so it only records while ``_WATCH`` is armed.
-_FORBIDDEN_EVENTS = {"exec", "open", "os.system", "subprocess.Popen", "os.exec", "os.spawn",
-                     "os.posix_spawn", "os.remove", "os.mkdir", "shutil.rmtree",
-                     "socket.connect", "builtins.input", "ctypes.dlopen"}
+_FORBIDDEN_EVENTS = {
+    "exec",
+    "open",
+    "os.system",
+    "subprocess.Popen",
+    "os.exec",
+    "os.spawn",
+    "os.posix_spawn",
+    "os.remove",
+    "os.mkdir",
+    "shutil.rmtree",
+    "socket.connect",
+    "builtins.input",
+    "ctypes.dlopen",
+}
 _WATCH = {"armed": False, "events": []}
 
 
@@ -147,37 +159,130 @@ MARKER = "physym_fuzz_marker_should_not_exist"
 
 TOKENS = [
     # declared names, unknown names, functions, constants
-    "x", "x_dot", "k", "y", "t", "sin", "cos", "sqrt", "atan2", "log", "exp", "Abs", "pi", "E",
+    "x",
+    "x_dot",
+    "k",
+    "y",
+    "t",
+    "sin",
+    "cos",
+    "sqrt",
+    "atan2",
+    "log",
+    "exp",
+    "Abs",
+    "pi",
+    "E",
     # dangerous names
-    "__import__", "__class__", "__builtins__", "__globals__", "__subclasses__", "os", "system",
-    "eval", "exec", "open", "getattr", "compile", "globals", "breakpoint", "input",
-    f"'{MARKER}'", "'w'", "'os'", '"touch"',
+    "__import__",
+    "__class__",
+    "__builtins__",
+    "__globals__",
+    "__subclasses__",
+    "os",
+    "system",
+    "eval",
+    "exec",
+    "open",
+    "getattr",
+    "compile",
+    "globals",
+    "breakpoint",
+    "input",
+    f"'{MARKER}'",
+    "'w'",
+    "'os'",
+    '"touch"',
     # keywords
-    "lambda", "if", "else", "for", "in", "and", "or", "not", "is", "None", "True", "yield",
-    "await", "import",
+    "lambda",
+    "if",
+    "else",
+    "for",
+    "in",
+    "and",
+    "or",
+    "not",
+    "is",
+    "None",
+    "True",
+    "yield",
+    "await",
+    "import",
     # numbers
-    "0", "1", "2", "10", "256", "2.5", "1e308", "1e-320", "0.0", "0x1f", "1_000", "1j", "9" * 40,
+    "0",
+    "1",
+    "2",
+    "10",
+    "256",
+    "2.5",
+    "1e308",
+    "1e-320",
+    "0.0",
+    "0x1f",
+    "1_000",
+    "1j",
+    "9" * 40,
     # operators and punctuation
-    "+", "-", "*", "/", "**", "^", "%", "//", "@", "<", "==", "&", "|", "~", "<<", ">>",
-    "(", ")", "[", "]", "{", "}", ".", ",", ":", ":=", ";", "=", "\\", "#", "$", "`", "!",
-    "'", '"', '"""', "\n", " ", "\t",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    "^",
+    "%",
+    "//",
+    "@",
+    "<",
+    "==",
+    "&",
+    "|",
+    "~",
+    "<<",
+    ">>",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ".",
+    ",",
+    ":",
+    ":=",
+    ";",
+    "=",
+    "\\",
+    "#",
+    "$",
+    "`",
+    "!",
+    "'",
+    '"',
+    '"""',
+    "\n",
+    " ",
+    "\t",
 ]
 
 grammarish = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=25).map(
-    lambda parts: " ".join(parts))
+    lambda parts: " ".join(parts)
+)
 glued = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=25).map("".join)
-injection_templates = st.sampled_from([
-    "__import__('os').system('touch {m}')",
-    "open('{m}', 'w')",
-    "(lambda: open('{m}', 'w'))()",
-    "[open('{m}','w') for _ in x]",
-    "x.__class__.__base__.__subclasses__()",
-    "eval(\"open('{m}', 'w')\")",
-]).map(lambda s: s.format(m=MARKER))
+injection_templates = st.sampled_from(
+    [
+        "__import__('os').system('touch {m}')",
+        "open('{m}', 'w')",
+        "(lambda: open('{m}', 'w'))()",
+        "[open('{m}','w') for _ in x]",
+        "x.__class__.__base__.__subclasses__()",
+        "eval(\"open('{m}', 'w')\")",
+    ]
+).map(lambda s: s.format(m=MARKER))
 mixed = st.tuples(grammarish, injection_templates, grammarish).map(" ".join)
 
-FUZZ_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
-                         suppress_health_check=[HealthCheck.too_slow])
+FUZZ_SETTINGS = settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @pytest.mark.timeout(300)
@@ -196,24 +301,30 @@ def test_token_soup_parses_or_raises_spec_error(text):
 
 @pytest.mark.timeout(300)
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(st.recursive(
-    st.sampled_from(["x", "x_dot", "k", "1", "2", "0.5", "pi"]),
-    lambda inner: st.one_of(
-        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "^"]), inner).map(
-            lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(st.sampled_from(["sin", "cos", "exp", "sqrt", "log", "tanh"]), inner).map(
-            lambda t: f"{t[0]}({t[1]})"),
-        inner.map(lambda s: f"-{s}"),
-    ),
-    max_leaves=12,
-))
+@given(
+    st.recursive(
+        st.sampled_from(["x", "x_dot", "k", "1", "2", "0.5", "pi"]),
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "^"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            st.tuples(st.sampled_from(["sin", "cos", "exp", "sqrt", "log", "tanh"]), inner).map(
+                lambda t: f"{t[0]}({t[1]})"
+            ),
+            inner.map(lambda s: f"-{s}"),
+        ),
+        max_leaves=12,
+    )
+)
 def test_well_formed_arithmetic_round_trips(text):
     result, events = guarded_parse(text)
     assert not events
     if isinstance(result, SpecError):
         # Only a few well-formed expressions are rejected, for a stated numeric reason.
-        assert any(word in str(result) for word in
-                   ("division by zero", "too large", "infinite", "complex", "not a real")), result
+        assert any(
+            word in str(result)
+            for word in ("division by zero", "too large", "infinite", "complex", "not a real")
+        ), result
         return
     assert isinstance(result, sp.Expr)
     # Compare with SymPy's own reading of the same arithmetic (safe here: the strategy only
@@ -224,7 +335,6 @@ def test_well_formed_arithmetic_round_trips(text):
 
 def test_marker_was_never_created(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for text in ["__import__('os').system('touch " + MARKER + "')",
-                 "open('" + MARKER + "', 'w')"]:
+    for text in ["__import__('os').system('touch " + MARKER + "')", "open('" + MARKER + "', 'w')"]:
         assert_well_behaved(text)
     assert not (tmp_path / MARKER).exists()

@@ -17,9 +17,19 @@ import sympy as sp
 from physym.cli.main import main
 from physym.runs import load_run
 
-TINY = ["--samples", "500", "--epochs", "20", "--quiet", "--set", "rollout_states=2",
-        "--set", "rollout_t_end=2.0", "--set", "energy_states=0"]
-
+TINY = [
+    "--samples",
+    "500",
+    "--epochs",
+    "20",
+    "--quiet",
+    "--set",
+    "rollout_states=2",
+    "--set",
+    "rollout_t_end=2.0",
+    "--set",
+    "energy_states=0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +51,10 @@ def test_recovers_the_oscillator_exactly(oscillator_run):
     summary = json.loads((oscillator_run / "summary.json").read_text())
     assert summary["exact"] is True and summary["equivalent"] is True
     assert summary["backend"] == "sparse"
-    recovered = sp.sympify(summary["recovered_lagrangian"],
-                           locals={"x": sp.Symbol("x", real=True),
-                                   "x_dot": sp.Symbol("x_dot", real=True)})
+    recovered = sp.sympify(
+        summary["recovered_lagrangian"],
+        locals={"x": sp.Symbol("x", real=True), "x_dot": sp.Symbol("x_dot", real=True)},
+    )
     acceleration = _euler_lagrange_acceleration(recovered)
     x = np.random.default_rng(3).uniform(-2, 2, 200)
     values = sp.lambdify(sp.Symbol("x", real=True), acceleration, "numpy")(x)
@@ -57,11 +68,26 @@ def test_recovers_the_oscillator_exactly(oscillator_run):
 
 def test_summary_files_and_report(oscillator_run):
     names = {p.name for p in oscillator_run.iterdir()}
-    assert {"report.md", "distillation.json", "trajectories_recovered.png",
-            "energy_recovered.png"} <= names
+    assert {
+        "report.md",
+        "distillation.json",
+        "trajectories_recovered.png",
+        "energy_recovered.png",
+    } <= names
     summary = json.loads((oscillator_run / "summary.json").read_text())
-    for key in ("system", "true_lagrangian", "recovered_lagrangian", "equivalent", "exact",
-                "scale", "accel_rel_error", "rollout", "timings", "backend", "versions"):
+    for key in (
+        "system",
+        "true_lagrangian",
+        "recovered_lagrangian",
+        "equivalent",
+        "exact",
+        "scale",
+        "accel_rel_error",
+        "rollout",
+        "timings",
+        "backend",
+        "versions",
+    ):
         assert key in summary, key
     assert {"distill", "compare", "report"} <= set(summary["timings"])
     recovered_rollout = summary["rollout"]["recovered"]
@@ -83,8 +109,10 @@ def test_notebook_view_and_plot(oscillator_run):
     run = load_run(oscillator_run)
     latex = run._repr_latex_()
     assert latex.startswith("$") and "L_{\\mathrm{rec}}" in latex and "exact" in latex
-    assert run.recovered_lagrangian.free_symbols == {sp.Symbol("x", real=True),
-                                                     sp.Symbol("x_dot", real=True)}
+    assert run.recovered_lagrangian.free_symbols == {
+        sp.Symbol("x", real=True),
+        sp.Symbol("x_dot", real=True),
+    }
     figure = run.plot()
     assert len(figure.axes) == 3
     assert any("recovered" in line.get_label() for line in figure.axes[1].lines)
@@ -105,8 +133,9 @@ def test_distill_command_reruns_with_another_backend(oscillator_run, capsys):
     assert main(["distill", str(oscillator_run), "--backend", "operon"]) == 0
     summary = json.loads((oscillator_run / "summary.json").read_text())
     assert summary["backend"] == "operon" and summary["equivalent"] is True
-    assert json.loads((oscillator_run / "config.json").read_text())["distill"]["backend"] == \
-        "operon"
+    assert (
+        json.loads((oscillator_run / "config.json").read_text())["distill"]["backend"] == "operon"
+    )
 
 
 def test_distill_command_on_a_missing_run_is_one_line(tmp_path, capsys):

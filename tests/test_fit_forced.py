@@ -18,34 +18,46 @@ def _reference_accelerations(model, x: torch.Tensor, n: int) -> torch.Tensor:
     """``q̈`` from autograd of ``L_θ`` and ``R_θ`` on the whole input row."""
     z = x.clone().requires_grad_(True)
     grad = torch.autograd.grad(model(z).sum(), z, create_graph=True)[0]
-    rows = torch.stack([torch.autograd.grad(grad[:, n + i].sum(), z, retain_graph=True)[0]
-                        for i in range(n)], 1)
-    rhs = grad[:, :n] - (rows[:, :, :n] @ x[:, n:2 * n, None])[..., 0]
+    rows = torch.stack(
+        [torch.autograd.grad(grad[:, n + i].sum(), z, retain_graph=True)[0] for i in range(n)], 1
+    )
+    rhs = grad[:, :n] - (rows[:, :, :n] @ x[:, n : 2 * n, None])[..., 0]
     if model.time_column:
         rhs = rhs - rows[:, :, 2 * n]
     zr = x.clone().requires_grad_(True)
-    rhs = rhs - torch.autograd.grad(model.rayleigh(zr).sum(), zr)[0][:, n:2 * n]
+    rhs = rhs - torch.autograd.grad(model.rayleigh(zr).sum(), zr)[0][:, n : 2 * n]
     if model.known_forces:
         rhs = rhs + x[:, -n:]
-    return torch.linalg.solve(rows[:, :, n:2 * n], rhs).detach()
+    return torch.linalg.solve(rows[:, :, n : 2 * n], rhs).detach()
 
 
 @pytest.mark.parametrize("name,dissipation", [("structured", "q"), ("mlp", "state")])
 @pytest.mark.parametrize("time_dependent", [False, True])
 def test_forced_model_solves_the_full_equations(name, dissipation, time_dependent):
-    model = build_model(name, 2, width=12, depth=2, dtype=torch.float64, seed=1,
-                        time_dependent=time_dependent, time_column=True,
-                        time_range=(0.0, 3.0), dissipation=dissipation, known_forces=True)
-    x = torch.randn(9, model.input_width, dtype=torch.float64, generator=torch.Generator()
-                    .manual_seed(2))
+    model = build_model(
+        name,
+        2,
+        width=12,
+        depth=2,
+        dtype=torch.float64,
+        seed=1,
+        time_dependent=time_dependent,
+        time_column=True,
+        time_range=(0.0, 3.0),
+        dissipation=dissipation,
+        known_forces=True,
+    )
+    x = torch.randn(
+        9, model.input_width, dtype=torch.float64, generator=torch.Generator().manual_seed(2)
+    )
     got = model.accelerations(x, create_graph=False)
-    torch.testing.assert_close(got, _reference_accelerations(model, x, 2), rtol=1e-9,
-                               atol=1e-10)
+    torch.testing.assert_close(got, _reference_accelerations(model, x, 2), rtol=1e-9, atol=1e-10)
 
 
 def test_learned_friction_never_feeds_energy_in():
-    model = build_model("structured", 2, width=12, depth=2, dtype=torch.float64, seed=3,
-                        dissipation="q")
+    model = build_model(
+        "structured", 2, width=12, depth=2, dtype=torch.float64, seed=3, dissipation="q"
+    )
     x = torch.randn(50, 4, dtype=torch.float64) * 3
     power = (model.dissipation.friction(x, False) * x[:, 2:]).sum(-1)  # −q̇·∂R/∂q̇ = −2R
     assert torch.all(power <= 1e-12)
@@ -117,15 +129,27 @@ def test_measured_positions_with_an_input_column_recover_l_and_r(tmp_path):
     system = physym.load_system(spec)
     rows = ["trajectory,t,x,u"]
     for k in range(4):
+
         def push(t, k=k):
             return [0.8 * np.sin((1.0 + 0.3 * k) * t + k)]
+
         run = simulate(system, [0.5 * (k - 1.5), 0.0], 8.0, 401, inputs=push)
-        rows += [f"{k},{float(t)!r},{float(x)!r},{float(push(t)[0])!r}"
-                 for t, x in zip(run.t, run.states[:, 0], strict=True)]
+        rows += [
+            f"{k},{float(t)!r},{float(x)!r},{float(push(t)[0])!r}"
+            for t, x in zip(run.t, run.states[:, 0], strict=True)
+        ]
     data = tmp_path / "pushed.csv"
     data.write_text("\n".join(rows) + "\n")
-    result = physym.fit(spec, tmp_path / "run", data=str(data), trajectory_column="trajectory",
-                        epochs=8, rollout_states=0, energy_states=0, progress=False)
+    result = physym.fit(
+        spec,
+        tmp_path / "run",
+        data=str(data),
+        trajectory_column="trajectory",
+        epochs=8,
+        rollout_states=0,
+        energy_states=0,
+        progress=False,
+    )
     summary = result.summary
     assert summary["inputs"] == ["u"] and summary["recovered_dissipation"] is not None
     rng = np.random.default_rng(6)

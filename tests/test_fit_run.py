@@ -13,17 +13,51 @@ from physym.run.fit import fit
 from physym.run.resolve import resolve
 from physym.runs import load_run
 
-TINY = ["--samples", "300", "--epochs", "3", "--width", "16", "--depth", "2", "--quiet",
-        "--no-distill",
-        "--set", "rollout_states=2", "--set", "rollout_t_end=0.5",
-        "--set", "energy_states=2", "--set", "energy_t_end=0.5"]
-TINY_KW = {"samples": 300, "epochs": 3, "width": 16, "depth": 2, "rollout_states": 2,
-           "rollout_t_end": 0.5, "energy_states": 2, "energy_t_end": 0.5, "progress": False,
-           "distill": False}
-FILES = {"config.json", "system.json", "data.npz", "checkpoint.pt", "model.pt",
-         "metrics.json", "summary.json", "rollout.npz", "loss.png", "trajectories.png",
-         "energy.png"}
-
+TINY = [
+    "--samples",
+    "300",
+    "--epochs",
+    "3",
+    "--width",
+    "16",
+    "--depth",
+    "2",
+    "--quiet",
+    "--no-distill",
+    "--set",
+    "rollout_states=2",
+    "--set",
+    "rollout_t_end=0.5",
+    "--set",
+    "energy_states=2",
+    "--set",
+    "energy_t_end=0.5",
+]
+TINY_KW = {
+    "samples": 300,
+    "epochs": 3,
+    "width": 16,
+    "depth": 2,
+    "rollout_states": 2,
+    "rollout_t_end": 0.5,
+    "energy_states": 2,
+    "energy_t_end": 0.5,
+    "progress": False,
+    "distill": False,
+}
+FILES = {
+    "config.json",
+    "system.json",
+    "data.npz",
+    "checkpoint.pt",
+    "model.pt",
+    "metrics.json",
+    "summary.json",
+    "rollout.npz",
+    "loss.png",
+    "trajectories.png",
+    "energy.png",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +71,18 @@ def test_run_directory_contents(finished_run):
     assert {p.name for p in finished_run.iterdir()} >= FILES
     assert not list(finished_run.glob(".*.tmp"))
     summary = json.loads((finished_run / "summary.json").read_text())
-    for key in ("system", "true_lagrangian", "accel_rel_error", "rollout", "timings",
-                "backend", "versions", "hessian", "recovered_lagrangian", "equivalent"):
+    for key in (
+        "system",
+        "true_lagrangian",
+        "accel_rel_error",
+        "rollout",
+        "timings",
+        "backend",
+        "versions",
+        "hessian",
+        "recovered_lagrangian",
+        "equivalent",
+    ):
         assert key in summary
     assert summary["system"] == "pendulum" and summary["backend"] is None
     assert 0 < summary["accel_rel_error"]["network"] < 2
@@ -57,8 +101,10 @@ def test_load_run_gives_model_config_summary(finished_run):
     assert run.config.epochs == 3 and run.summary["system"] == "pendulum"
     states, targets = run.data.test
     predicted = run.model.accelerations(torch.as_tensor(states), create_graph=False)
-    error = float(torch.linalg.norm(predicted - torch.as_tensor(targets))
-                  / torch.linalg.norm(torch.as_tensor(targets)))
+    error = float(
+        torch.linalg.norm(predicted - torch.as_tensor(targets))
+        / torch.linalg.norm(torch.as_tensor(targets))
+    )
     assert error == pytest.approx(run.accel_rel_error, rel=1e-9)
     assert "accel rel error" in repr(run)
 
@@ -72,8 +118,7 @@ def test_refuses_a_non_empty_directory(finished_run, capsys):
 
 
 def test_resume_rejects_changed_settings_and_missing_runs(finished_run, tmp_path, capsys):
-    assert main(["fit", "pendulum", "--out", str(finished_run), "--resume",
-                 "--epochs", "5"]) == 2
+    assert main(["fit", "pendulum", "--out", str(finished_run), "--resume", "--epochs", "5"]) == 2
     assert "epochs = 3 there, 5 asked" in capsys.readouterr().err
     assert main(["fit", "pendulum", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
@@ -90,8 +135,7 @@ def test_bad_settings_are_one_line_errors(tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-DIVERGING = ["--lr", "1e8", "--dtype", "float32", "--clip-norm", "0", "--set",
-             "warmup_epochs=0"]
+DIVERGING = ["--lr", "1e8", "--dtype", "float32", "--clip-norm", "0", "--set", "warmup_epochs=0"]
 
 
 def test_divergence_is_reported_and_a_plain_rerun_starts_afresh(tmp_path, capsys):
@@ -122,8 +166,11 @@ def test_fit_without_a_directory_leaves_nothing_behind(tmp_path, monkeypatch):
     gc.collect()
     assert not path.exists()
     with pytest.raises(TrainingDivergedError):
-        fit("pendulum", None, **{**TINY_KW, "lr": 1e8, "dtype": "float32", "clip_norm": 0.0,
-                                 "warmup_epochs": 0})
+        fit(
+            "pendulum",
+            None,
+            **{**TINY_KW, "lr": 1e8, "dtype": "float32", "clip_norm": 0.0, "warmup_epochs": 0},
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -138,8 +185,22 @@ def test_config_json_records_the_budget_that_ran(tmp_path):
 
 def test_dotted_settings_and_short_names_on_the_command_line(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["fit", "pendulum", "--out", str(out), *TINY, "--set",
-                 "train.stop.growth=2.0", "--set", "evaluate.rollout.dt=0.02"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "pendulum",
+                "--out",
+                str(out),
+                *TINY,
+                "--set",
+                "train.stop.growth=2.0",
+                "--set",
+                "evaluate.rollout.dt=0.02",
+            ]
+        )
+        == 0
+    )
     config = json.loads((out / "config.json").read_text())
     assert config["train"]["stop"]["growth"] == 2.0
     assert config["evaluate"]["rollout"]["dt"] == 0.02 and config["train"]["epochs"] == 3
@@ -148,8 +209,20 @@ def test_dotted_settings_and_short_names_on_the_command_line(tmp_path, capsys):
     assert set(summary["cpu_seconds"]) >= {"data", "train", "rollout", "total"}
     assert summary["training"]["stop"]["reason"] == "budget"  # nothing distilled, no checks
     capsys.readouterr()
-    assert main(["fit", "pendulum", "--out", str(tmp_path / "b"), *TINY, "--set",
-                 "evaluate.energy.states=3"]) == 2  # TINY sets energy_states too
+    assert (
+        main(
+            [
+                "fit",
+                "pendulum",
+                "--out",
+                str(tmp_path / "b"),
+                *TINY,
+                "--set",
+                "evaluate.energy.states=3",
+            ]
+        )
+        == 2
+    )  # TINY sets energy_states too
     assert "'energy_states' is set twice" in capsys.readouterr().err
 
 
@@ -169,11 +242,15 @@ def test_interrupted_fit_resumes_to_the_same_result(tmp_path, monkeypatch):
     monkeypatch.setattr(train_stage, "write_json", write_json)
     assert not (out / "summary.json").exists()
     resumed = fit("pendulum", out, resume=True, progress=False)
-    assert resumed.metrics["epochs"][2]["val_rel_error"] == \
-        reference.metrics["epochs"][2]["val_rel_error"]
+    assert (
+        resumed.metrics["epochs"][2]["val_rel_error"]
+        == reference.metrics["epochs"][2]["val_rel_error"]
+    )
     assert resumed.accel_rel_error == reference.accel_rel_error
-    assert resumed.summary["rollout"]["state_error_rms"] == \
-        reference.summary["rollout"]["state_error_rms"]
+    assert (
+        resumed.summary["rollout"]["state_error_rms"]
+        == reference.summary["rollout"]["state_error_rms"]
+    )
 
 
 def test_public_api_and_resolved_network_settings(tmp_path):

@@ -28,9 +28,17 @@ from physym.data.synthetic_positions import simulate_positions, write_positions_
 # 2e-3/1.2e-2 and 1.3e-2/5e-2 with these trajectories (the window is undersmoothed: more
 # noise per sample, less bias); the bounds leave a factor 2–3.
 DERIVATIVE_TOLERANCES = {0.0: (1e-8, 1e-6), 1e-3: (6e-3, 3e-2), 1e-2: (4e-2, 1.2e-1)}
-TINY = ["--epochs", "15", "--quiet", "--set", "rollout_states=2", "--set", "energy_states=0",
-        "--set", "fallback_model=none"]
-
+TINY = [
+    "--epochs",
+    "15",
+    "--quiet",
+    "--set",
+    "rollout_states=2",
+    "--set",
+    "energy_states=0",
+    "--set",
+    "fallback_model=none",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +52,9 @@ def _relative(estimate: np.ndarray, exact: np.ndarray) -> float:
 
 @pytest.mark.parametrize("noise", sorted(DERIVATIVE_TOLERANCES))
 def test_derivatives_from_noisy_csv_match_the_exact_ones(tmp_path: Path, pendulum, noise):
-    data = simulate_positions(pendulum, n_trajectories=4, t_end=10.0, dt=0.01, noise=noise,
-                              box_fraction=0.6, seed=1)
+    data = simulate_positions(
+        pendulum, n_trajectories=4, t_end=10.0, dt=0.01, noise=noise, box_fraction=0.6, seed=1
+    )
     path = write_positions_csv(tmp_path / "pendulum.csv", data, pendulum.coordinates)
     measured = load_measured_positions(path, ["theta"], trajectory_column="trajectory")
     assert measured.n_trajectories == 4 and len(measured) == len(data.t)
@@ -72,8 +81,9 @@ def test_the_window_grows_with_the_noise_and_exact_data_get_a_high_order() -> No
 
 
 def test_spline_derivatives_at_low_noise(tmp_path: Path, pendulum) -> None:
-    data = simulate_positions(pendulum, n_trajectories=2, t_end=10.0, dt=0.01, noise=1e-3,
-                              box_fraction=0.6, seed=2)
+    data = simulate_positions(
+        pendulum, n_trajectories=2, t_end=10.0, dt=0.01, noise=1e-3, box_fraction=0.6, seed=2
+    )
     path = write_positions_csv(tmp_path / "p.csv", data, pendulum.coordinates)
     measured = load_measured_positions(path, ["theta"], trajectory_column="trajectory")
     estimate = estimate_states(measured, periodic=["theta"], method="spline")
@@ -85,8 +95,11 @@ def test_periodic_angles_are_unwrapped_before_differentiating(tmp_path: Path, pe
     data = simulate_positions(pendulum, initial_states=[[0.0, 7.0]], t_end=6.0, dt=0.01)
     wrapped = np.remainder(data.q + np.pi, 2 * np.pi) - np.pi
     assert np.abs(np.diff(wrapped[:, 0])).max() > 6  # it does jump
-    path = write_positions_csv(tmp_path / "wrapped.csv", type(data)(
-        data.t, wrapped, data.trajectory, data.states, data.accelerations), ["theta"])
+    path = write_positions_csv(
+        tmp_path / "wrapped.csv",
+        type(data)(data.t, wrapped, data.trajectory, data.states, data.accelerations),
+        ["theta"],
+    )
     estimate = estimate_states(load_measured_positions(path, ["theta"]), periodic=["theta"])
     assert _relative(estimate.q_ddot[estimate.kept], data.accelerations[estimate.kept]) < 1e-6
     states = estimate.states
@@ -96,8 +109,9 @@ def test_periodic_angles_are_unwrapped_before_differentiating(tmp_path: Path, pe
 def test_dataset_splits_by_time_blocks(tmp_path: Path, pendulum) -> None:
     data = simulate_positions(pendulum, n_trajectories=2, t_end=5.0, dt=0.01, box_fraction=0.5)
     path = write_positions_csv(tmp_path / "p.csv", data, pendulum.coordinates)
-    estimate = estimate_states(load_measured_positions(path, ["theta"],
-                                                       trajectory_column="trajectory"))
+    estimate = estimate_states(
+        load_measured_positions(path, ["theta"], trajectory_column="trajectory")
+    )
     dataset = measured_dataset(estimate, "p", seed=3)
     assert len(dataset) == int(estimate.kept.sum())
     test = dataset.test_index  # 5 of 50 contiguous blocks: at most 5 runs of indices
@@ -119,23 +133,47 @@ def _euler_lagrange_acceleration(lagrangian: sp.Expr) -> sp.Expr:
 def oscillator_csv(tmp_path_factory) -> Path:
     system = physym.load_system("harmonic_oscillator")
     data = simulate_positions(system, n_trajectories=4, t_end=8.0, dt=0.02, seed=4)
-    return write_positions_csv(tmp_path_factory.mktemp("data") / "oscillator.csv", data,
-                               system.coordinates)
+    return write_positions_csv(
+        tmp_path_factory.mktemp("data") / "oscillator.csv", data, system.coordinates
+    )
 
 
 @pytest.fixture(scope="module")
 def measured_run(oscillator_csv, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("fit") / "measured"
-    status = main(["fit", "--data", str(oscillator_csv), "--coordinates", "x",
-                   "--trajectory-column", "trajectory", "--out", str(out), *TINY])
+    status = main(
+        [
+            "fit",
+            "--data",
+            str(oscillator_csv),
+            "--coordinates",
+            "x",
+            "--trajectory-column",
+            "trajectory",
+            "--out",
+            str(out),
+            *TINY,
+        ]
+    )
     assert status == 0
     return out
 
 
 def test_fit_from_positions_alone_recovers_the_oscillator(measured_run: Path) -> None:
     summary = json.loads((measured_run / "summary.json").read_text())
-    for key in ("system", "true_lagrangian", "recovered_lagrangian", "equivalent", "exact",
-                "scale", "accel_rel_error", "rollout", "timings", "backend", "versions"):
+    for key in (
+        "system",
+        "true_lagrangian",
+        "recovered_lagrangian",
+        "equivalent",
+        "exact",
+        "scale",
+        "accel_rel_error",
+        "rollout",
+        "timings",
+        "backend",
+        "versions",
+    ):
         assert key in summary, key
     assert summary["system"] == "oscillator.csv"
     assert summary["true_lagrangian"] is None
@@ -145,8 +183,9 @@ def test_fit_from_positions_alone_recovers_the_oscillator(measured_run: Path) ->
     recovered = sp.sympify(summary["recovered_lagrangian"], locals={"x": x, "x_dot": v})
     acceleration = sp.lambdify(x, _euler_lagrange_acceleration(recovered), "numpy")
     points = np.random.default_rng(3).uniform(-1, 1, 200)
-    np.testing.assert_allclose(np.broadcast_to(acceleration(points), points.shape), -points,
-                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        np.broadcast_to(acceleration(points), points.shape), -points, rtol=0, atol=1e-6
+    )
     assert summary["accel_rel_error"]["recovered"] < 1e-6
     rollout = summary["rollout"]
     assert rollout["against"] == "measured positions"
@@ -159,9 +198,18 @@ def test_fit_from_positions_alone_recovers_the_oscillator(measured_run: Path) ->
 
 def test_measured_run_directory_and_reload(measured_run: Path) -> None:
     names = {p.name for p in measured_run.iterdir()}
-    assert {"config.json", "data.npz", "measured.npz", "model.pt", "summary.json",
-            "report.md", "rollout_measured.npz", "trajectories_measured.png",
-            "energy_measured.png", "loss.png"} <= names
+    assert {
+        "config.json",
+        "data.npz",
+        "measured.npz",
+        "model.pt",
+        "summary.json",
+        "report.md",
+        "rollout_measured.npz",
+        "trajectories_measured.png",
+        "energy_measured.png",
+        "loss.png",
+    } <= names
     assert "system.json" not in names
     report = (measured_run / "report.md").read_text()
     assert "no true Lagrangian" in report
@@ -183,28 +231,42 @@ def test_distill_again_from_a_measured_run(measured_run: Path, capsys) -> None:
 def test_fit_config_for_measured_data(tmp_path: Path) -> None:
     from physym.training import ConfigError, FitConfig
 
-    config = FitConfig.from_dict({"data": "traj.csv", "coordinates": ["x", "theta"],
-                                  "periodic": ["theta"], "derivative_window": 31})
+    config = FitConfig.from_dict(
+        {
+            "data": "traj.csv",
+            "coordinates": ["x", "theta"],
+            "periodic": ["theta"],
+            "derivative_window": 31,
+        }
+    )
     assert config.system is None and config.coordinates == ("x", "theta")
     assert FitConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     toml = tmp_path / "measured.toml"
     toml.write_text('data = "traj.csv"\ncoordinates = ["x"]\nderivative = "spline"\n')
     assert FitConfig.from_toml(toml).derivative == "spline"
-    for bad, message in (({"system": "pendulum", "coordinates": ["x"]}, "measured data only"),
-                         ({"data": "a.csv", "coordinates": ["x"], "derivative_window": 30},
-                          "must be odd"),
-                         ({"data": "a.csv", "coordinates": ["x"], "noise": 0.1}, "'noise'"),
-                         ({"data": "a.csv", "coordinates": ["x"], "derivative": "fft"},
-                          "savgol, spline")):
+    for bad, message in (
+        ({"system": "pendulum", "coordinates": ["x"]}, "measured data only"),
+        ({"data": "a.csv", "coordinates": ["x"], "derivative_window": 30}, "must be odd"),
+        ({"data": "a.csv", "coordinates": ["x"], "noise": 0.1}, "'noise'"),
+        ({"data": "a.csv", "coordinates": ["x"], "derivative": "fft"}, "savgol, spline"),
+    ):
         with pytest.raises(ConfigError, match=message):
             FitConfig.from_dict(bad)
 
 
 def test_fit_with_a_reference_compares_with_its_lagrangian(oscillator_csv, tmp_path):
-    run = physym.fit("harmonic_oscillator", tmp_path / "ref", data=str(oscillator_csv),
-                     trajectory_column="trajectory", epochs=15, rollout_states=2,
-                     energy_states=0, rollout_t_end=2.0, fallback_model="none",
-                     progress=False)
+    run = physym.fit(
+        "harmonic_oscillator",
+        tmp_path / "ref",
+        data=str(oscillator_csv),
+        trajectory_column="trajectory",
+        epochs=15,
+        rollout_states=2,
+        energy_states=0,
+        rollout_t_end=2.0,
+        fallback_model="none",
+        progress=False,
+    )
     summary = run.summary
     assert summary["true_lagrangian"] is not None
     assert summary["exact"] is True and summary["equivalent"] is True
@@ -229,24 +291,40 @@ def _csv(tmp_path: Path, lines: list[str], name: str = "d.csv") -> Path:
 
 X = ["--coordinates", "x"]
 MALFORMED = {  # (file maker, arguments after --data FILE, message)
-    "missing_column": (lambda p: _csv(p, ["t,y", *GOOD[1:]]), X,
-                       "missing position column(s) 'x' (found: t, y)"),
-    "non_monotonic_time": (lambda p: _csv(p, [*GOOD[:6], "0.3,0.5", *GOOD[7:]]),
-                           X, "is not increasing at line 7"),
-    "nan": (lambda p: _csv(p, [*GOOD[:4], "0.3,nan", *GOOD[5:]]), X,
-            "column 'x' has NaN or a missing value at line 5"),
-    "too_few_samples": (lambda p: _csv(p, GOOD[:6]), X,
-                        "too few samples (5)"),
-    "unequal_spacing": (lambda p: _csv(p, [*GOOD[:10], "0.95,0.5", *GOOD[11:]]),
-                        X, "needs one uniform time step"),
-    "unknown_extension": (lambda p: _csv(p, GOOD, "d.xlsx"), X,
-                          "unknown file extension '.xlsx'"),
+    "missing_column": (
+        lambda p: _csv(p, ["t,y", *GOOD[1:]]),
+        X,
+        "missing position column(s) 'x' (found: t, y)",
+    ),
+    "non_monotonic_time": (
+        lambda p: _csv(p, [*GOOD[:6], "0.3,0.5", *GOOD[7:]]),
+        X,
+        "is not increasing at line 7",
+    ),
+    "nan": (
+        lambda p: _csv(p, [*GOOD[:4], "0.3,nan", *GOOD[5:]]),
+        X,
+        "column 'x' has NaN or a missing value at line 5",
+    ),
+    "too_few_samples": (lambda p: _csv(p, GOOD[:6]), X, "too few samples (5)"),
+    "unequal_spacing": (
+        lambda p: _csv(p, [*GOOD[:10], "0.95,0.5", *GOOD[11:]]),
+        X,
+        "needs one uniform time step",
+    ),
+    "unknown_extension": (lambda p: _csv(p, GOOD, "d.xlsx"), X, "unknown file extension '.xlsx'"),
     "missing_file": (lambda p: p / "absent.csv", X, "no such data file"),
     "no_coordinates": (lambda p: _csv(p, GOOD), [], "needs 'coordinates'"),
-    "stray_periodic": (lambda p: _csv(p, GOOD), ["--coordinates", "x", "--periodic", "phi"],
-                       "periodic coordinate 'phi' is not one of the coordinates"),
-    "reference_mismatch": (lambda p: _csv(p, GOOD), ["pendulum", *X],
-                           "coordinates x differ from those of 'pendulum'"),
+    "stray_periodic": (
+        lambda p: _csv(p, GOOD),
+        ["--coordinates", "x", "--periodic", "phi"],
+        "periodic coordinate 'phi' is not one of the coordinates",
+    ),
+    "reference_mismatch": (
+        lambda p: _csv(p, GOOD),
+        ["pendulum", *X],
+        "coordinates x differ from those of 'pendulum'",
+    ),
 }
 
 
@@ -254,8 +332,7 @@ MALFORMED = {  # (file maker, arguments after --data FILE, message)
 def test_malformed_files_give_one_line_errors(tmp_path: Path, capsys, case: str) -> None:
     make, extra, message = MALFORMED[case]
     out = tmp_path / "run"
-    status = main(["fit", "--data", str(make(tmp_path)), "--out", str(out), *extra,
-                   "--quiet"])
+    status = main(["fit", "--data", str(make(tmp_path)), "--out", str(out), *extra, "--quiet"])
     error = capsys.readouterr().err
     assert status == 2
     assert error.startswith("physym: error:") and error.count("\n") == 1, error
@@ -270,7 +347,10 @@ def test_no_reference_and_no_data_is_one_line(tmp_path: Path, capsys) -> None:
 
 
 def test_measured_positions_loader_names_the_trajectory(tmp_path: Path) -> None:
-    lines = ["run,t,x"] + [f"1,{0.1 * i:.1f},{i}" for i in range(12)] + \
-        [f"2,{0.1 * i:.1f},{i}" for i in range(5)]
+    lines = (
+        ["run,t,x"]
+        + [f"1,{0.1 * i:.1f},{i}" for i in range(12)]
+        + [f"2,{0.1 * i:.1f},{i}" for i in range(5)]
+    )
     with pytest.raises(DataError, match=r"trajectory run = 2: too few samples \(5\)"):
         load_measured_positions(_csv(tmp_path, lines), ["x"], trajectory_column="run")

@@ -315,8 +315,9 @@ def test_a_callers_time_limit_is_not_mistaken_for_the_parsers(monkeypatch):
 
 def test_a_look_alike_parameter_name_is_named_before_the_lagrangian(tmp_path):
     path = write_spec(tmp_path, "m*x_dot**2/2 - k*x**2/2")
-    path.write_text(path.read_text(encoding="utf-8").replace("k = 1.0", "\"ｋ\" = 1.0"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("k = 1.0", '"ｋ" = 1.0'), encoding="utf-8"
+    )
     message = refusal(path)
     assert "parameter name 'ｋ'" in message and "look-alike" in message, message
     assert "hostile.toml (line 8)" in message, message

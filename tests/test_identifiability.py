@@ -27,8 +27,9 @@ def test_uniform_accelerations_of_exact_data_are_flagged():
     accelerations = PULLEYS.accelerations(_states(PULLEYS))
     # the same M⁻¹F at every state, solved independently here
     mass = np.array([[2.0, 1 / 3], [1 / 3, 1.0]])
-    np.testing.assert_allclose(accelerations, np.tile(np.linalg.solve(mass, [3.0, -0.5]),
-                                                      (300, 1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        accelerations, np.tile(np.linalg.solve(mass, [3.0, -0.5]), (300, 1)), rtol=1e-12
+    )
     note = uniform_acceleration(accelerations)
     assert note is not None and note["spread"] < 1e-12
     assert "not separately identifiable" in note["note"]
@@ -38,8 +39,13 @@ def test_state_dependent_accelerations_are_not_flagged():
     pendulum = physym.load_system("pendulum")
     assert uniform_acceleration(pendulum.accelerations(_states(pendulum))) is None
     # nearly uniform (a weak spring added): flagged only within the stated noise floor
-    spring = System("weak_spring", ["x"], sp.S("x_dot**2/2 - x - x**2/200"), {},
-                    {"x": (-1, 1), "x_dot": (-1, 1)})
+    spring = System(
+        "weak_spring",
+        ["x"],
+        sp.S("x_dot**2/2 - x - x**2/200"),
+        {},
+        {"x": (-1, 1), "x_dot": (-1, 1)},
+    )
     accelerations = spring.accelerations(_states(spring))
     assert uniform_acceleration(accelerations) is None
     assert uniform_acceleration(accelerations, noise_floor=0.01) is not None

@@ -12,10 +12,19 @@ from physym.network.input_hessian import mlp_gradient_and_hessian_rows
 F64 = torch.float64
 
 
-def small_mlp(activation: str, beta: float, depth: int, d: int = 4, width: int = 5
-              ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    model = build_model("mlp", d // 2, width=width, depth=depth, activation=activation,
-                        beta=beta, dtype=F64, seed=11)
+def small_mlp(
+    activation: str, beta: float, depth: int, d: int = 4, width: int = 5
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    model = build_model(
+        "mlp",
+        d // 2,
+        width=width,
+        depth=depth,
+        activation=activation,
+        beta=beta,
+        dtype=F64,
+        seed=11,
+    )
     return [layer.weight for layer in model.layers], [layer.bias for layer in model.layers[:-1]]
 
 
@@ -48,9 +57,12 @@ def test_fused_node_matches_traced_values_and_gradients(activation: str, depth: 
     traced = mlp_gradient_and_hessian_rows(x, weights, biases, Activation(activation, 0.6), 2)
     cotangents = [torch.randn_like(t) for t in fused]
     params = weights + biases
-    grads = [torch.autograd.grad(sum((o * c).sum() for o, c in zip(out, cotangents,
-                                                                     strict=True)), params)
-             for out in (fused, traced)]
+    grads = [
+        torch.autograd.grad(
+            sum((o * c).sum() for o, c in zip(out, cotangents, strict=True)), params
+        )
+        for out in (fused, traced)
+    ]
     for a, b in zip(fused, traced, strict=True):
         assert torch.allclose(a, b, atol=1e-13)
     for a, b in zip(*grads, strict=True):
@@ -64,8 +76,9 @@ def test_fused_node_gradcheck(activation: str) -> None:
     n_w = len(weights)
 
     def rows(*params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return fused_gradient_and_hessian_rows(x, list(params[:n_w]), list(params[n_w:]),
-                                               activation, 0.5, 3)
+        return fused_gradient_and_hessian_rows(
+            x, list(params[:n_w]), list(params[n_w:]), activation, 0.5, 3
+        )
 
     params = tuple(p.detach().requires_grad_() for p in weights + biases)
     assert torch.autograd.gradcheck(rows, params)
@@ -91,13 +104,13 @@ def test_activation_derivatives_match_autograd() -> None:
             assert torch.allclose(auto, higher, atol=1e-12), name
 
 
-def test_chunked_inference_gives_the_same_accelerations(monkeypatch: pytest.MonkeyPatch
-                                                        ) -> None:
+def test_chunked_inference_gives_the_same_accelerations(monkeypatch: pytest.MonkeyPatch) -> None:
     import physym.network.fused_hessian as fused
 
     x = torch.randn(30, 4, dtype=F64, generator=torch.Generator().manual_seed(3))
-    model = build_model("mlp", 2, width=6, depth=3, beta=0.5, periodic=[True, False],
-                        dtype=F64, seed=1)
+    model = build_model(
+        "mlp", 2, width=6, depth=3, beta=0.5, periodic=[True, False], dtype=F64, seed=1
+    )
     results = []
     for chunk in (7, 1000):
         monkeypatch.setattr(fused, "CHUNK", chunk)
@@ -107,8 +120,7 @@ def test_chunked_inference_gives_the_same_accelerations(monkeypatch: pytest.Monk
     assert torch.allclose(results[0], model.accelerations(x), rtol=1e-13, atol=0)
 
 
-def test_worker_threads_give_the_same_values_and_gradients(monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_worker_threads_give_the_same_values_and_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
     import physym.network.fused_hessian as fused
 
     gen = torch.Generator().manual_seed(5)
@@ -122,9 +134,13 @@ def test_worker_threads_give_the_same_values_and_gradients(monkeypatch: pytest.M
         torch.mean((qdd - y) ** 2).backward()
         with torch.no_grad():
             inferred = model.accelerations(x)
-        results.append((qdd.detach(), inferred, torch.cat([p.grad.flatten() for p in
-                                                           model.parameters()
-                                                           if p.grad is not None])))
+        results.append(
+            (
+                qdd.detach(),
+                inferred,
+                torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]),
+            )
+        )
     threads = torch.get_num_threads()
     for a, b in zip(*results, strict=True):
         assert torch.allclose(a, b, rtol=1e-12, atol=1e-12 * b.abs().max())

@@ -27,6 +27,7 @@ def reference_accelerations(model: torch.nn.Module, states: torch.Tensor) -> tor
     n = states.shape[1] // 2
     rows = []
     for x in states:
+
         def lagrangian(s: torch.Tensor) -> torch.Tensor:
             return model(s.unsqueeze(0))[0]
 
@@ -52,11 +53,17 @@ MODEL_CASES = [
     ("mlp", 3, {"width": 8, "depth": 3, "activation": "gelu", "epsilon": 0.3}),
     ("mlp", 1, {"width": 8, "depth": 1, "activation": "silu"}),
     ("mlp", 2, {"width": 8, "depth": 2, "activation": "sigmoid", "beta": 2.0}),
-    ("mlp", 2, {"width": 8, "depth": 2, "activation": "softplus", "beta": 0.3,
-                "periodic": [True, True]}),
+    (
+        "mlp",
+        2,
+        {"width": 8, "depth": 2, "activation": "softplus", "beta": 0.3, "periodic": [True, True]},
+    ),
     ("structured", 2, {"width": 8, "depth": 2}),
-    ("structured", 3, {"width": 8, "depth": 2, "activation": "tanh",
-                       "periodic": [True, False, True]}),
+    (
+        "structured",
+        3,
+        {"width": 8, "depth": 2, "activation": "tanh", "periodic": [True, False, True]},
+    ),
 ]
 
 
@@ -72,8 +79,17 @@ def test_accelerations_match_per_state_hessian(name: str, n_dof: int, options: d
 
 @pytest.mark.parametrize("method", ["closed_form", "closed_form_traced", "func", "autograd"])
 def test_hessian_methods_agree(method: str) -> None:
-    model = build_model("mlp", 2, width=12, depth=3, beta=0.5, periodic=[True, False],
-                        epsilon=0.1, dtype=F64, seed=2)
+    model = build_model(
+        "mlp",
+        2,
+        width=12,
+        depth=3,
+        beta=0.5,
+        periodic=[True, False],
+        epsilon=0.1,
+        dtype=F64,
+        seed=2,
+    )
     x = states(2, 20)
     reference = model.derivatives(x, create_graph=False)
     model.hessian_method = method
@@ -89,18 +105,22 @@ def test_training_gradients_agree_across_methods() -> None:
         model = build_model("seed", 2, dtype=F64, seed=3, hessian_method=method)
         loss = torch.mean((model.accelerations(x) - y) ** 2)
         loss.backward()
-        grads[method] = torch.cat([p.grad.flatten() for p in model.parameters()
-                                   if p.grad is not None])
+        grads[method] = torch.cat(
+            [p.grad.flatten() for p in model.parameters() if p.grad is not None]
+        )
     for method in ("closed_form_traced", "autograd"):
         assert max_rel(grads["closed_form"], grads[method]) < 1e-10
 
 
-@pytest.mark.parametrize(("name", "options"), [
-    ("mlp", {"activation": "softplus", "beta": 0.5}),
-    ("mlp", {"activation": "tanh", "periodic": [True, False]}),
-    ("mlp", {"activation": "softplus", "hessian_method": "closed_form_traced"}),
-    ("structured", {"activation": "softplus"}),
-])
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("mlp", {"activation": "softplus", "beta": 0.5}),
+        ("mlp", {"activation": "tanh", "periodic": [True, False]}),
+        ("mlp", {"activation": "softplus", "hessian_method": "closed_form_traced"}),
+        ("structured", {"activation": "softplus"}),
+    ],
+)
 def test_gradcheck_accelerations_wrt_parameters(name: str, options: dict) -> None:
     model = build_model(name, 2, width=4, depth=2, dtype=F64, seed=4, **options)
     x = states(2, 3)
@@ -112,8 +132,9 @@ def test_gradcheck_accelerations_wrt_parameters(name: str, options: dict) -> Non
     assert torch.autograd.gradcheck(accelerations, params)
 
 
-def _with_params(model: torch.nn.Module, values: tuple[torch.Tensor, ...],
-                 x: torch.Tensor) -> torch.Tensor:
+def _with_params(
+    model: torch.nn.Module, values: tuple[torch.Tensor, ...], x: torch.Tensor
+) -> torch.Tensor:
     """Accelerations with the parameters replaced by ``values`` (kept in the graph)."""
     originals = dict(model.named_parameters())
     for (name, _), value in zip(originals.items(), values, strict=True):
@@ -171,8 +192,9 @@ def test_hessian_report_counts_indefinite_and_singular_states() -> None:
 
 
 def test_structured_mass_matrix_is_positive_definite_and_periodic() -> None:
-    model = build_model("structured", 2, width=8, depth=2, periodic=[True, False],
-                        dtype=F64, seed=9)
+    model = build_model(
+        "structured", 2, width=8, depth=2, periodic=[True, False], dtype=F64, seed=9
+    )
     assert isinstance(model, StructuredLagrangian)
     q = states(1, 200).reshape(-1, 2) * 5
     assert bool((torch.linalg.eigvalsh(model.mass_matrix(q)) > 0).all())

@@ -29,9 +29,12 @@ SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 
 def _cases() -> list:
-    return [pytest.param(script, id=script.stem,
-                         marks=[pytest.mark.slow] if script.stem in SLOW else [])
-            for script in SCRIPTS]
+    return [
+        pytest.param(
+            script, id=script.stem, marks=[pytest.mark.slow] if script.stem in SLOW else []
+        )
+        for script in SCRIPTS
+    ]
 
 
 def _cells(notebook) -> list[tuple[str, str]]:
@@ -44,9 +47,15 @@ def kernel_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("jupyter")
     spec = root / "kernels" / KERNEL
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "physym tests", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "physym tests",
+                "language": "python",
+            }
+        )
+    )
     return root
 
 
@@ -64,7 +73,8 @@ def test_notebook_matches_its_script(script):
     stored = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
     assert _cells(stored) == _cells(from_script), (
         f"{script.with_suffix('.ipynb').name} is out of sync with {script.name}: run "
-        f"`jupytext --sync examples/{script.name}` (or `jupytext --to ipynb`)")
+        f"`jupytext --sync examples/{script.name}` (or `jupytext --to ipynb`)"
+    )
 
 
 @pytest.mark.parametrize("script", _cases())
@@ -73,10 +83,15 @@ def test_notebook_runs_small(script, kernel_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PHYSYM_EXAMPLE_SIZE", "small")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
-    client = nbclient.NotebookClient(notebook, kernel_name=KERNEL, timeout=600,
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook, kernel_name=KERNEL, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises CellExecutionError, naming the cell, on any error
-    streams = [output.get("text", "") for cell in notebook.cells
-               for output in cell.get("outputs", []) if output.get("output_type") == "stream"]
+    streams = [
+        output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    ]
     warned = [text for text in streams if "TqdmWarning" in text or "IProgress" in text]
     assert not warned, f"{script.name} printed a progress-bar warning: {warned[0][:200]}"

@@ -61,15 +61,18 @@ def make_run(directory: Path, *, distilled: bool = True, network_rollout: bool =
     config = {"system": "pendulum", "seed": 0, "samples": 200, "rollout_t_end": HORIZON}
     write_json(directory / "config.json", config)
     save_npz(directory / "data.npz", {"states": states, "accelerations": accelerations})
-    write_json(directory / "metrics.json", {"epoch": list(range(1, 26)),
-                                            "train_loss": train_loss, "val_loss": val_loss})
+    write_json(
+        directory / "metrics.json",
+        {"epoch": list(range(1, 26)), "train_loss": train_loss, "val_loss": val_loss},
+    )
     summary = {
         "system": "pendulum",
         "true_lagrangian": sp.sstr(system.lagrangian),
         "accel_rel_error": {"network": network_error},
         "timings": timings,
-        "versions": {name: importlib.metadata.version(name)
-                     for name in ("physym", "numpy", "sympy", "torch")},
+        "versions": {
+            name: importlib.metadata.version(name) for name in ("physym", "numpy", "sympy", "torch")
+        },
     }
     rollout_arrays = None
     if network_rollout:
@@ -78,31 +81,38 @@ def make_run(directory: Path, *, distilled: bool = True, network_rollout: bool =
         plan = RolloutPlan(starts, np.linspace(0, HORIZON, 41), starts[:0], 0.0, 0.01)
         exact = integrate_plan(system.accelerations, plan).trajectories
         predicted = integrate_plan(lambda x: c * np.sin(x[:, :1]), plan).trajectories
-        rollout_arrays = {"t": plan.t, "true": exact, "predicted": predicted,
-                          "energy_true": rollout_energies(system, exact),
-                          "energy_predicted": rollout_energies(system, predicted)}
+        rollout_arrays = {
+            "t": plan.t,
+            "true": exact,
+            "predicted": predicted,
+            "energy_true": rollout_energies(system, exact),
+            "energy_predicted": rollout_energies(system, predicted),
+        }
     if distilled:
         start = time.perf_counter()
         recovered = sp.sstr(system.lagrangian_numeric)  # the true L, standing in for distil
         comparison = compare(system, recovered, n_states=300)
-        rollout = rollout_compare(system, recovered, sample_states(system, 2, seed=2),
-                                  HORIZON, n_points=41)
+        rollout = rollout_compare(
+            system, recovered, sample_states(system, 2, seed=2), HORIZON, n_points=41
+        )
         timings["compare"] = time.perf_counter() - start
-        summary.update({
-            "recovered_lagrangian": recovered,
-            "equivalent": comparison.equivalent,
-            "exact": comparison.exact,
-            "scale": comparison.scale,
-            "backend": "none (test: the true L stands in for the distilled one)",
-            "comparison": comparison.to_dict(),
-        })
+        summary.update(
+            {
+                "recovered_lagrangian": recovered,
+                "equivalent": comparison.equivalent,
+                "exact": comparison.exact,
+                "scale": comparison.scale,
+                "backend": "none (test: the true L stands in for the distilled one)",
+                "comparison": comparison.to_dict(),
+            }
+        )
         summary["accel_rel_error"]["recovered"] = comparison.accel_rel_error
         summary["rollout"] = {"recovered": rollout.to_dict()}
         if rollout_arrays is not None:
-            mine = integrate_plan(recovered_system(system, recovered).accelerations,
-                                  plan).trajectories
-            rollout_arrays.update(recovered=mine,
-                                  energy_recovered=rollout_energies(system, mine))
+            mine = integrate_plan(
+                recovered_system(system, recovered).accelerations, plan
+            ).trajectories
+            rollout_arrays.update(recovered=mine, energy_recovered=rollout_energies(system, mine))
     if rollout_arrays is not None:
         save_npz(directory / "rollout.npz", rollout_arrays)
     write_json(directory / "summary.json", summary)
@@ -125,8 +135,14 @@ def test_report_of_a_complete_run(full_run):
     assert "| dynamically equivalent | yes | symbolic check; held-out" in text
     assert "| exactly recovered (scale + null Lagrangian) | yes |" in text
     assert "recorded in summary.json" in text
-    for key in ("accel_rel_error.network", "accel_rel_error.recovered", "timings.train",
-                "rollout.recovered.state_error_final", "backend", "versions.sympy"):
+    for key in (
+        "accel_rel_error.network",
+        "accel_rel_error.recovered",
+        "timings.train",
+        "rollout.recovered.state_error_final",
+        "backend",
+        "versions.sympy",
+    ):
         assert f"| `{key}` |" in text, key
     for png in ("trajectories_recovered.png", "energy_recovered.png", "loss.png"):
         assert (full_run / png).stat().st_size > 1000
@@ -177,8 +193,10 @@ def test_unfinished_run_with_only_a_config(tmp_path):
 def test_unloadable_system_and_broken_files_become_notes(tmp_path):
     write_json(tmp_path / "config.json", {"system": "no_such_system"})
     (tmp_path / "metrics.json").write_text("{not json")
-    write_json(tmp_path / "summary.json", {"system": "no_such_system",
-                                           "recovered_lagrangian": "x_dot**2 + cos(x)"})
+    write_json(
+        tmp_path / "summary.json",
+        {"system": "no_such_system", "recovered_lagrangian": "x_dot**2 + cos(x)"},
+    )
     text = build_report(tmp_path).read_text(encoding="utf-8")
     assert "## Notes" in text
     assert "system could not be loaded" in text and "metrics.json is unreadable" in text

@@ -15,14 +15,24 @@ from physym.figures.drawing import (
 )
 
 
-@pytest.mark.parametrize("metrics", [
-    {"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 1.5]},
-    [{"epoch": i, "train_loss": t, "val_loss": v}
-     for i, t, v in [(1, 3.0, 3.5), (2, 2.0, 2.5), (3, 1.0, 1.5)]],
-    {"epochs": [{"epoch": 1, "train_loss": 3.0, "val_loss": 3.5},
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        {"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 1.5]},
+        [
+            {"epoch": i, "train_loss": t, "val_loss": v}
+            for i, t, v in [(1, 3.0, 3.5), (2, 2.0, 2.5), (3, 1.0, 1.5)]
+        ],
+        {
+            "epochs": [
+                {"epoch": 1, "train_loss": 3.0, "val_loss": 3.5},
                 {"epoch": 2, "train_loss": 2.0, "val_loss": 2.5},
-                {"epoch": 3, "train_loss": 1.0, "val_loss": 1.5}], "best_epoch": 3},
-])
+                {"epoch": 3, "train_loss": 1.0, "val_loss": 1.5},
+            ],
+            "best_epoch": 3,
+        },
+    ],
+)
 def test_loss_curves_read_every_layout(metrics):
     curves = loss_curves(metrics)
     assert sorted(curves) == ["train_loss", "val_loss"]
@@ -47,8 +57,9 @@ def test_helpers_draw_on_given_axes(tmp_path):
     ax = Figure().add_subplot()
     wrapped = exact.copy()
     wrapped[:, 0] += 2 * np.pi
-    plot_coordinate_errors(t, exact, {"recovered": wrapped, "network": None}, ["q"],
-                           periodic=["q"], ax=ax)
+    plot_coordinate_errors(
+        t, exact, {"recovered": wrapped, "network": None}, ["q"], periodic=["q"], ax=ax
+    )
     assert ax.lines[0].get_ydata().max() < 1e-12  # 2π apart is the same angle
     ax = Figure().add_subplot()
     plot_energy(t, {"exact": np.full(11, 2.0)}, reference=2.0, ax=ax)

@@ -26,7 +26,6 @@ PENDULUM = load_system("pendulum")
 DOUBLE = load_system("double_pendulum")
 
 
-
 def test_rk4_is_fourth_order_on_a_spring():
     spring = lambda x: -x[:, :1]  # noqa: E731 - q(t) = cos t
     errors = []
@@ -61,14 +60,14 @@ def test_exact_rollout_through_a_singular_state_diverges_alone():
 def test_model_accelerations_of_the_true_lagrangian_are_exact():
     states = np.random.default_rng(0).uniform(*DOUBLE.box, size=(64, 4))
     model = system_lagrangian(DOUBLE).to(torch.float32)  # float64 is used whatever the dtype
-    np.testing.assert_allclose(model_accelerations(model)(states), DOUBLE.accelerations(states),
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        model_accelerations(model)(states), DOUBLE.accelerations(states), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_exact_model_has_zero_rollout_error():
     x0 = np.random.default_rng(1).uniform(*PENDULUM.box, size=(3, 2))
-    comparison = compare_rollouts(PENDULUM, PENDULUM.accelerations, x0, 3.0, dt=0.01,
-                                  n_points=31)
+    comparison = compare_rollouts(PENDULUM, PENDULUM.accelerations, x0, 3.0, dt=0.01, n_points=31)
     report = comparison.to_dict()
     assert report["state_error_rms"] < 1e-6 and report["n_diverged"] == 0
     assert report["valid_time"]["network_censored_fraction"] == 1.0
@@ -79,8 +78,7 @@ def test_exact_model_has_zero_rollout_error():
 
 def test_chaos_floor_of_the_double_pendulum_is_finite():
     x0 = np.array([[2.5, 2.0, 0.0, 0.0]])  # high energy: chaotic
-    comparison = compare_rollouts(DOUBLE, DOUBLE.accelerations, x0, 30.0, dt=0.005,
-                                  n_points=601)
+    comparison = compare_rollouts(DOUBLE, DOUBLE.accelerations, x0, 30.0, dt=0.005, n_points=601)
     valid = comparison.to_dict()["valid_time"]
     assert 0 < valid["chaos_floor_mean"] < 30.0
     assert valid["chaos_floor_censored_fraction"] == 0.0
@@ -125,9 +123,14 @@ def test_one_batched_plan_equals_separate_rollouts():
     run = integrate_plan(DOUBLE.accelerations, plan, perturbed=True)
     _, alone = rk4_rollout(DOUBLE.accelerations, x0, 1.0, 0.01, n_points=11)
     np.testing.assert_allclose(run.trajectories[:, :3], alone, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(run.trajectories[:, 3:], integrate_plan(
-        DOUBLE.accelerations, RolloutPlan(plan.perturbed_states, plan.t, x0[:0], 0.0,
-                                          0.01)).trajectories, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        run.trajectories[:, 3:],
+        integrate_plan(
+            DOUBLE.accelerations, RolloutPlan(plan.perturbed_states, plan.t, x0[:0], 0.0, 0.01)
+        ).trajectories,
+        rtol=0,
+        atol=1e-12,
+    )
     _, final = rk4_rollout(DOUBLE.accelerations, energy_x0, 2.5, 0.01, n_points=2)
     np.testing.assert_allclose(run.finals, final[-1], rtol=0, atol=1e-12)
     metric = energy_metric_of(DOUBLE, energy_x0, run.finals, 29.43, box, t_end=2.5, dt=0.01)

@@ -101,8 +101,13 @@ def test_injected_code_never_runs_through_other_routes(tmp_path, payload):
     with pytest.raises(SpecError):
         physym.System.from_dict(data)
     with pytest.raises(SpecError):
-        physym.System("evil", ["x"], expression, {"m": 1.0, "k": 1.0},
-                      {"x": (-1.0, 1.0), "x_dot": (-1.0, 1.0)})
+        physym.System(
+            "evil",
+            ["x"],
+            expression,
+            {"m": 1.0, "k": 1.0},
+            {"x": (-1.0, 1.0), "x_dot": (-1.0, 1.0)},
+        )
     with pytest.raises(SpecError):
         parse_expression(expression, {})
     assert not marker.exists(), "injected code ran"
@@ -141,8 +146,9 @@ EXPRESSION_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("bad", "tokens"), [c[1:] for c in EXPRESSION_CASES],
-                         ids=[c[0] for c in EXPRESSION_CASES])
+@pytest.mark.parametrize(
+    ("bad", "tokens"), [c[1:] for c in EXPRESSION_CASES], ids=[c[0] for c in EXPRESSION_CASES]
+)
 def test_expression_errors_name_token_and_line(tmp_path, bad, tokens):
     message = load_error(make_spec(tmp_path, bad=bad))
     check(message, *tokens, line=LAGRANGIAN_BAD_LINE)
@@ -164,9 +170,17 @@ def test_sampling_box_must_cover_every_state(tmp_path, drop):
     check(message, f"'{missing}'", "sampling", line=SAMPLING_LINE)
 
 
-@pytest.mark.parametrize(("value", "shown"), [('"stiff"', "'stiff'"), ("true", "True"),
-                                              ("false", "False"), ("[1.0]", "[1.0]"),
-                                              ("nan", "nan"), ("inf", "inf")])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('"stiff"', "'stiff'"),
+        ("true", "True"),
+        ("false", "False"),
+        ("[1.0]", "[1.0]"),
+        ("nan", "nan"),
+        ("inf", "inf"),
+    ],
+)
 def test_parameter_must_be_a_finite_number(tmp_path, value, shown):
     message = load_error(make_spec(tmp_path, k=value))
     check(message, "'k'", shown, line=PARAMETER_K_LINE)
@@ -193,8 +207,9 @@ def test_unknown_top_level_key(tmp_path):
 
 def test_periodic_must_name_a_coordinate(tmp_path):
     path = make_spec(tmp_path)
-    path.write_text(path.read_text().replace('coordinates = ["x"]',
-                                             'coordinates = ["x"]\nperiodic = ["z"]'))
+    path.write_text(
+        path.read_text().replace('coordinates = ["x"]', 'coordinates = ["x"]\nperiodic = ["z"]')
+    )
     check(load_error(path), "'z'", "periodic", line=5)
 
 
@@ -206,24 +221,29 @@ def test_invalid_toml_names_the_line(tmp_path):
 
 def test_missing_lagrangian(tmp_path):
     path = tmp_path / "broken.toml"
-    path.write_text('name = "broken"\ncoordinates = ["x"]\n[sampling]\nx = [0.0, 1.0]\n'
-                    'x_dot = [0.0, 1.0]\n')
+    path.write_text(
+        'name = "broken"\ncoordinates = ["x"]\n[sampling]\nx = [0.0, 1.0]\nx_dot = [0.0, 1.0]\n'
+    )
     check(load_error(path), "'lagrangian'", line=None)
 
 
 def test_single_line_lagrangian_reports_its_own_line(tmp_path):
     path = tmp_path / "broken.toml"
-    path.write_text('name = "broken"\ncoordinates = ["x"]\n'
-                    'lagrangian = "x_dot**2/2 - x.real"\n'
-                    "[sampling]\nx = [0.0, 1.0]\nx_dot = [0.0, 1.0]\n")
+    path.write_text(
+        'name = "broken"\ncoordinates = ["x"]\n'
+        'lagrangian = "x_dot**2/2 - x.real"\n'
+        "[sampling]\nx = [0.0, 1.0]\nx_dot = [0.0, 1.0]\n"
+    )
     check(load_error(path), "x.real", line=3)
 
 
 def test_parse_spec_without_a_file_still_one_line():
     with pytest.raises(SpecError) as info:
-        parse_spec('name = "n"\ncoordinates = ["x"]\nlagrangian = """\n  x_dot**2\n'
-                   '  + x[1]\n"""\n[sampling]\nx = [0.0, 1.0]\nx_dot = [0.0, 1.0]\n',
-                   where="inline")
+        parse_spec(
+            'name = "n"\ncoordinates = ["x"]\nlagrangian = """\n  x_dot**2\n'
+            '  + x[1]\n"""\n[sampling]\nx = [0.0, 1.0]\nx_dot = [0.0, 1.0]\n',
+            where="inline",
+        )
     assert_one_line_message(info.value, "inline", "x[1]", "line 5")
 
 

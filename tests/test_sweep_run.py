@@ -9,16 +9,21 @@ from physym.runs import load_run
 from physym.sweep import SweepError, load_sweep, run_sweep
 from physym.sweep.table import METRIC_COLUMNS
 
-TINY = {"depth": 1, "epochs": 2, "rollout_states": 2, "rollout_t_end": 1.0,
-        "energy_states": 0, "monitor_states": 16}
+TINY = {
+    "depth": 1,
+    "epochs": 2,
+    "rollout_states": 2,
+    "rollout_t_end": 1.0,
+    "energy_states": 0,
+    "monitor_states": 16,
+}
 GRID = {"samples": [64, 128], "width": [8]}
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
-    return run_sweep("harmonic_oscillator", GRID, TINY, out, seeds=1, jobs=2,
-                     executor="loky")
+    return run_sweep("harmonic_oscillator", GRID, TINY, out, seeds=1, jobs=2, executor="loky")
 
 
 def test_sweep_writes_a_run_per_point_the_csv_and_the_plot(sweep):
@@ -49,8 +54,9 @@ def test_a_restart_reuses_complete_points(sweep, monkeypatch):
     summaries = [sweep.path / row["run_dir"] / "summary.json" for row in sweep.rows]
     before = [path.stat().st_mtime_ns for path in summaries]
     monkeypatch.setattr(point_module, "_run_point", _forbidden)
-    again = run_sweep("harmonic_oscillator", GRID, TINY, sweep.path, jobs=2,
-                      executor="serial", plot=False)
+    again = run_sweep(
+        "harmonic_oscillator", GRID, TINY, sweep.path, jobs=2, executor="serial", plot=False
+    )
     assert [row["status"] for row in again.rows] == ["reused", "reused"]
     assert [path.stat().st_mtime_ns for path in summaries] == before
     for old, new in zip(sweep.rows, again.rows, strict=True):
@@ -60,8 +66,7 @@ def test_a_restart_reuses_complete_points(sweep, monkeypatch):
 
 def test_a_restart_with_other_settings_is_refused(sweep):
     with pytest.raises(SweepError, match="was run with epochs = 2 but the sweep asks 3"):
-        run_sweep("harmonic_oscillator", GRID, {**TINY, "epochs": 3}, sweep.path,
-                  executor="serial")
+        run_sweep("harmonic_oscillator", GRID, {**TINY, "epochs": 3}, sweep.path, executor="serial")
 
 
 def test_half_finished_point_is_resumed_and_failed_point_reported(tmp_path, monkeypatch):
@@ -75,8 +80,13 @@ def test_half_finished_point_is_resumed_and_failed_point_reported(tmp_path, monk
         return real(config, out_dir, resume)
 
     monkeypatch.setattr(point_module, "_run_point", fake)
-    kwargs = {"grid": GRID, "fixed": {**TINY, "epochs": 1}, "out_dir": tmp_path,
-              "executor": "serial", "plot": False}
+    kwargs = {
+        "grid": GRID,
+        "fixed": {**TINY, "epochs": 1},
+        "out_dir": tmp_path,
+        "executor": "serial",
+        "plot": False,
+    }
     first = run_sweep("harmonic_oscillator", **kwargs)
     assert [row["status"] for row in first.rows] == ["done", "failed"]
     assert first.rows[1]["error"] == "RuntimeError: diverged"

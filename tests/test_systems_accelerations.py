@@ -36,10 +36,16 @@ def expected_double_pendulum(s: np.ndarray, p: dict) -> np.ndarray:
     m1, m2, l1, l2, g = p["m1"], p["m2"], p["l1"], p["l2"], p["g"]
     d = t1 - t2
     den = 2 * m1 + m2 - m2 * np.cos(2 * d)
-    a1 = (-g * (2 * m1 + m2) * np.sin(t1) - m2 * g * np.sin(t1 - 2 * t2)
-          - 2 * np.sin(d) * m2 * (w2**2 * l2 + w1**2 * l1 * np.cos(d))) / (l1 * den)
-    a2 = (2 * np.sin(d) * (w1**2 * l1 * (m1 + m2) + g * (m1 + m2) * np.cos(t1)
-                           + w2**2 * l2 * m2 * np.cos(d))) / (l2 * den)
+    a1 = (
+        -g * (2 * m1 + m2) * np.sin(t1)
+        - m2 * g * np.sin(t1 - 2 * t2)
+        - 2 * np.sin(d) * m2 * (w2**2 * l2 + w1**2 * l1 * np.cos(d))
+    ) / (l1 * den)
+    a2 = (
+        2
+        * np.sin(d)
+        * (w1**2 * l1 * (m1 + m2) + g * (m1 + m2) * np.cos(t1) + w2**2 * l2 * m2 * np.cos(d))
+    ) / (l2 * den)
     return np.stack([a1, a2], axis=1)
 
 
@@ -55,8 +61,9 @@ def expected_triple_pendulum(s: np.ndarray, p: dict) -> np.ndarray:
     a = m * length**2 * (n + 1 - np.maximum.outer(idx, idx))
     diff = theta[:, :, None] - theta[:, None, :]
     mass = a * np.cos(diff)
-    force = (-np.einsum("jk,bjk,bk->bj", a, np.sin(diff), omega**2)
-             - m * g * length * (n + 1 - idx) * np.sin(theta))
+    force = -np.einsum("jk,bjk,bk->bj", a, np.sin(diff), omega**2) - m * g * length * (
+        n + 1 - idx
+    ) * np.sin(theta)
     return np.linalg.solve(mass, force[..., None])[..., 0]
 
 
@@ -239,8 +246,9 @@ def test_mass_matrix_is_regular_in_the_box(name):
 
 def test_degenerate_lagrangian_is_rejected():
     x, v = sp.symbols("x x_dot", real=True)
-    system = physym.System("linear_in_velocity", ["x"], v * x - x**2, {},
-                           {"x": (-1.0, 1.0), "x_dot": (-1.0, 1.0)})
+    system = physym.System(
+        "linear_in_velocity", ["x"], v * x - x**2, {}, {"x": (-1.0, 1.0), "x_dot": (-1.0, 1.0)}
+    )
     with pytest.raises(physym.DegenerateLagrangianError) as info:
         system.accelerations([[0.1, 0.2]])
     message = str(info.value)
@@ -251,16 +259,18 @@ def test_degenerate_lagrangian_is_rejected():
 def test_degenerate_lagrangian_from_spec_is_rejected():
     from physym.systems import parse_spec
 
-    text = "\n".join([
-        'name = "degenerate_spec"',
-        'coordinates = ["x", "y"]',
-        'lagrangian = "(x_dot + y_dot)**2 / 2 - x**2 - y**2"',  # M has rank one
-        "[sampling]",
-        "x = [-1.0, 1.0]",
-        "y = [-1.0, 1.0]",
-        "x_dot = [-1.0, 1.0]",
-        "y_dot = [-1.0, 1.0]",
-    ])
+    text = "\n".join(
+        [
+            'name = "degenerate_spec"',
+            'coordinates = ["x", "y"]',
+            'lagrangian = "(x_dot + y_dot)**2 / 2 - x**2 - y**2"',  # M has rank one
+            "[sampling]",
+            "x = [-1.0, 1.0]",
+            "y = [-1.0, 1.0]",
+            "x_dot = [-1.0, 1.0]",
+            "y_dot = [-1.0, 1.0]",
+        ]
+    )
     system = parse_spec(text, where="degenerate.toml")
     with pytest.raises(physym.DegenerateLagrangianError, match=r"degenerate_spec.*state"):
         _ = system.dynamics

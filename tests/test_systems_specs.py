@@ -27,12 +27,24 @@ import physym
 from physym.systems import SpecError, builtin_path
 
 CONSERVATIVE_BUILTINS = {
-    "pendulum", "double_pendulum", "triple_pendulum", "harmonic_oscillator",
-    "spring_pendulum", "swinging_atwood", "kepler_polar", "coupled_oscillators", "duffing",
-    "fpu_chain", "charged_particle_magnetic", "relativistic_oscillator",
+    "pendulum",
+    "double_pendulum",
+    "triple_pendulum",
+    "harmonic_oscillator",
+    "spring_pendulum",
+    "swinging_atwood",
+    "kepler_polar",
+    "coupled_oscillators",
+    "duffing",
+    "fpu_chain",
+    "charged_particle_magnetic",
+    "relativistic_oscillator",
 }
 FORCED_BUILTINS = {
-    "damped_oscillator", "driven_damped_pendulum", "cart_pole", "kapitza_pendulum",
+    "damped_oscillator",
+    "driven_damped_pendulum",
+    "cart_pole",
+    "kapitza_pendulum",
     "damped_double_pendulum",
 }
 EXPECTED_BUILTINS = CONSERVATIVE_BUILTINS | FORCED_BUILTINS
@@ -57,8 +69,9 @@ def test_spec_loads_by_name_and_by_path(path):
     assert builtin_path(path.stem).read_bytes() == path.read_bytes()
     states = uniform_states(by_name, 16, seed=0)
     t, inputs = uniform_conditions(by_name, 16, seed=0)
-    np.testing.assert_array_equal(by_name.accelerations(states, t, inputs),
-                                  by_path.accelerations(states, t, inputs))
+    np.testing.assert_array_equal(
+        by_name.accelerations(states, t, inputs), by_path.accelerations(states, t, inputs)
+    )
 
 
 @pytest.mark.parametrize("path", BUILTIN_SPEC_FILES, ids=lambda p: p.stem)
@@ -128,8 +141,9 @@ def test_to_dict_round_trip(name):
     assert physym.System.from_json(system.to_json()) == system
     states = uniform_states(system, 16, seed=1)
     t, inputs = uniform_conditions(system, 16, seed=1)
-    assert_rel_close(again.accelerations(states, t, inputs),
-                     system.accelerations(states, t, inputs), 1e-13)
+    assert_rel_close(
+        again.accelerations(states, t, inputs), system.accelerations(states, t, inputs), 1e-13
+    )
 
 
 def test_systems_with_different_lagrangians_are_not_equal():
@@ -152,12 +166,23 @@ def _double_pendulum_parts():
 def test_python_route_with_plain_symbols_equals_spec():
     spec, params, sampling = _double_pendulum_parts()
     t1, t2, w1, w2, m1, m2, l1, l2, g = sp.symbols(
-        "theta1 theta2 theta1_dot theta2_dot m1 m2 l1 l2 g")
-    lagrangian = ((m1 + m2) / 2 * l1**2 * w1**2 + m2 / 2 * l2**2 * w2**2
-                  + m2 * l1 * l2 * w1 * w2 * sp.cos(t1 - t2)
-                  + (m1 + m2) * g * l1 * sp.cos(t1) + m2 * g * l2 * sp.cos(t2))
-    system = physym.System("double_pendulum", ["theta1", "theta2"], lagrangian, params,
-                           sampling, periodic=("theta1", "theta2"))
+        "theta1 theta2 theta1_dot theta2_dot m1 m2 l1 l2 g"
+    )
+    lagrangian = (
+        (m1 + m2) / 2 * l1**2 * w1**2
+        + m2 / 2 * l2**2 * w2**2
+        + m2 * l1 * l2 * w1 * w2 * sp.cos(t1 - t2)
+        + (m1 + m2) * g * l1 * sp.cos(t1)
+        + m2 * g * l2 * sp.cos(t2)
+    )
+    system = physym.System(
+        "double_pendulum",
+        ["theta1", "theta2"],
+        lagrangian,
+        params,
+        sampling,
+        periodic=("theta1", "theta2"),
+    )
     assert system == spec
 
 
@@ -169,16 +194,24 @@ def test_dynamicsymbols_double_pendulum_matches_spec():
     # Built from Cartesian positions, as one would on paper.
     x1, y1 = l1 * sp.sin(th1), -l1 * sp.cos(th1)
     x2, y2 = x1 + l2 * sp.sin(th2), y1 - l2 * sp.cos(th2)
-    kinetic = (m1 * (x1.diff(t) ** 2 + y1.diff(t) ** 2)
-               + m2 * (x2.diff(t) ** 2 + y2.diff(t) ** 2)) / 2
+    kinetic = (
+        m1 * (x1.diff(t) ** 2 + y1.diff(t) ** 2) + m2 * (x2.diff(t) ** 2 + y2.diff(t) ** 2)
+    ) / 2
     potential = m1 * g * y1 + m2 * g * y2
-    system = physym.System("double_pendulum", [th1, th2], kinetic - potential, params,
-                           sampling, periodic=("theta1", "theta2"))
+    system = physym.System(
+        "double_pendulum",
+        [th1, th2],
+        kinetic - potential,
+        params,
+        sampling,
+        periodic=("theta1", "theta2"),
+    )
     assert system.coordinates == ("theta1", "theta2")
     assert system == spec
     states = uniform_states(spec, 64, seed=2)
-    assert_rel_close(system.accelerations(states), spec.accelerations(states), 1e-12,
-                     elementwise=True)
+    assert_rel_close(
+        system.accelerations(states), spec.accelerations(states), 1e-12, elementwise=True
+    )
 
 
 def test_dynamicsymbols_velocity_dependent_potential_matches_spec():
@@ -187,28 +220,34 @@ def test_dynamicsymbols_velocity_dependent_potential_matches_spec():
     x, y = dynamicsymbols("x y")
     m, q, B, k = sp.symbols("m q B k")
     # L = T + q A.v - V with A = B/2 (-y, x).
-    lagrangian = (m / 2 * (x.diff(t) ** 2 + y.diff(t) ** 2)
-                  + q * (-B / 2 * y * x.diff(t) + B / 2 * x * y.diff(t))
-                  - k / 2 * (x**2 + y**2))
-    system = physym.System("charged_particle_magnetic", [x, y], lagrangian,
-                           dict(spec.parameters), dict(spec.sampling))
+    lagrangian = (
+        m / 2 * (x.diff(t) ** 2 + y.diff(t) ** 2)
+        + q * (-B / 2 * y * x.diff(t) + B / 2 * x * y.diff(t))
+        - k / 2 * (x**2 + y**2)
+    )
+    system = physym.System(
+        "charged_particle_magnetic", [x, y], lagrangian, dict(spec.parameters), dict(spec.sampling)
+    )
     states = uniform_states(spec, 64, seed=3)
-    assert_rel_close(system.accelerations(states), spec.accelerations(states), 1e-12,
-                     elementwise=True)
+    assert_rel_close(
+        system.accelerations(states), spec.accelerations(states), 1e-12, elementwise=True
+    )
 
 
 def test_dynamicsymbols_second_derivative_is_rejected():
     t = dynamicsymbols._t
     x = dynamicsymbols("x")
     with pytest.raises(SpecError) as info:
-        physym.System("bad", [x], x.diff(t, 2) * x - x.diff(t) ** 2, {},
-                      {"x": (-1, 1), "x_dot": (-1, 1)})
+        physym.System(
+            "bad", [x], x.diff(t, 2) * x - x.diff(t) ** 2, {}, {"x": (-1, 1), "x_dot": (-1, 1)}
+        )
     assert_one_line_message(info.value, "bad")
 
 
 def test_python_file_defining_system_loads(tmp_path):
     path = tmp_path / "my_oscillator.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         import sympy as sp
         import physym
 
@@ -217,7 +256,8 @@ def test_python_file_defining_system_loads(tmp_path):
             "harmonic_oscillator", ["x"], m / 2 * x_dot**2 - k / 2 * x**2,
             {"m": 1.0, "k": 1.0}, {"x": (-2.0, 2.0), "x_dot": (-2.0, 2.0)},
         )
-    """))
+    """)
+    )
     loaded = physym.load_system(path)
     assert loaded == physym.load_system(str(path))
     assert loaded == builtin("harmonic_oscillator")
@@ -227,7 +267,8 @@ def test_python_file_defining_system_loads(tmp_path):
 
 def test_python_file_with_dynamicsymbols_loads(tmp_path):
     path = tmp_path / "dyn_pendulum.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         import sympy as sp
         from sympy.physics.mechanics import dynamicsymbols
         import physym
@@ -239,7 +280,8 @@ def test_python_file_with_dynamicsymbols_loads(tmp_path):
         system = physym.System("pendulum", [theta], L, {"m": 1.0, "l": 1.0, "g": 9.81},
                                {"theta": (-3.14159, 3.14159), "theta_dot": (-3.0, 3.0)},
                                periodic=["theta"])
-    """))
+    """)
+    )
     assert physym.load_system(path) == builtin("pendulum")
 
 
@@ -277,7 +319,8 @@ def test_spec_outside_the_library_loads(tmp_path):
 def test_parameter_symbols_with_any_assumptions_are_substituted(assumption):
     x, v = sp.symbols("x x_dot", real=True)
     k = sp.Symbol("k", **assumption)
-    system = physym.System("osc", ["x"], v**2 / 2 - k * x**2 / 2, {"k": 4.0},
-                           {"x": (-1, 1), "x_dot": (-1, 1)})
+    system = physym.System(
+        "osc", ["x"], v**2 / 2 - k * x**2 / 2, {"k": 4.0}, {"x": (-1, 1), "x_dot": (-1, 1)}
+    )
     np.testing.assert_allclose(system.accelerations([[0.5, 0.0]]), [[-2.0]], rtol=1e-15)
     assert system == physym.System.from_dict(system.to_dict())

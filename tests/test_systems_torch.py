@@ -23,7 +23,8 @@ def test_torch_accelerations_match_numpy(name):
     actual = system.torch_accelerations(
         torch.tensor(states, dtype=torch.float64),
         None if t is None else torch.tensor(t, dtype=torch.float64),
-        None if inputs is None else torch.tensor(inputs, dtype=torch.float64))
+        None if inputs is None else torch.tensor(inputs, dtype=torch.float64),
+    )
     assert isinstance(actual, torch.Tensor)
     assert actual.dtype == torch.float64
     assert tuple(actual.shape) == expected.shape
@@ -41,15 +42,23 @@ def test_torch_energy_matches_numpy(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["pendulum", "double_pendulum", "kepler_polar", "charged_particle_magnetic",
-     "relativistic_oscillator", "fpu_chain"],
+    [
+        "pendulum",
+        "double_pendulum",
+        "kepler_polar",
+        "charged_particle_magnetic",
+        "relativistic_oscillator",
+        "fpu_chain",
+    ],
 )
 def test_torch_accelerations_gradcheck(name):
     system = builtin(name)
-    states = torch.tensor(uniform_states(system, 3, seed=9), dtype=torch.float64,
-                          requires_grad=True)
-    assert torch.autograd.gradcheck(system.torch_accelerations, (states,), eps=1e-6,
-                                    atol=1e-6, rtol=1e-5)
+    states = torch.tensor(
+        uniform_states(system, 3, seed=9), dtype=torch.float64, requires_grad=True
+    )
+    assert torch.autograd.gradcheck(
+        system.torch_accelerations, (states,), eps=1e-6, atol=1e-6, rtol=1e-5
+    )
 
 
 def test_torch_gradient_matches_closed_form_jacobian():

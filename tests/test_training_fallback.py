@@ -19,15 +19,22 @@ from physym.training import FitConfig
 from physym.training.config import ConfigError
 from physym.training.fallback import keep_fallback, should_fall_back, stall_ratio
 
-TINY = {"samples": 300, "epochs": 3, "width": 16, "depth": 2, "rollout_states": 0,
-        "energy_states": 0, "progress": False, "distill": False}
+TINY = {
+    "samples": 300,
+    "epochs": 3,
+    "width": 16,
+    "depth": 2,
+    "rollout_states": 0,
+    "energy_states": 0,
+    "progress": False,
+    "distill": False,
+}
 UP_TO_EVALUATE = tuple(s for s in STAGES if s.name in ("data", "train", "evaluate"))
-
 
 
 def test_rule_on_the_validation_error():
     cfg = FitConfig(system="pendulum", fallback_threshold=0.01)
-    stalled = [0.3, 0.05, 0.02, 0.019, 0.0195, 0.019]   # the relativistic oscillator's shape
+    stalled = [0.3, 0.05, 0.02, 0.019, 0.0195, 0.019]  # the relativistic oscillator's shape
     improving = [0.3, 0.05, 0.02, 0.015, 0.011, 0.0105]  # a slow quadratic system's
     assert stall_ratio(stalled) == pytest.approx(0.95)
     assert should_fall_back(cfg, stalled)
@@ -46,8 +53,13 @@ def test_rule_on_the_validation_error():
 def test_fallback_trains_the_mlp_and_keeps_the_better(tmp_path):
     # threshold 0 and three epochs (too short to judge a stall): the fallback runs; the
     # kept model is the one with the lower validation error
-    run = physym.fit("relativistic_oscillator", tmp_path / "run", stages=UP_TO_EVALUATE,
-                     fallback_threshold=0.0, **TINY)
+    run = physym.fit(
+        "relativistic_oscillator",
+        tmp_path / "run",
+        stages=UP_TO_EVALUATE,
+        fallback_threshold=0.0,
+        **TINY,
+    )
     record = run.summary["training"]["fallback"]
     assert record["triggered"] and record["fallback_model"] == "mlp"
     first, second = record["first_val_rel_error"], record["fallback_val_rel_error"]
@@ -62,8 +74,13 @@ def test_fallback_trains_the_mlp_and_keeps_the_better(tmp_path):
 
 
 def test_no_fallback_below_the_threshold(tmp_path):
-    run = physym.fit("harmonic_oscillator", tmp_path / "run", stages=UP_TO_EVALUATE,
-                     fallback_threshold=10.0, **TINY)
+    run = physym.fit(
+        "harmonic_oscillator",
+        tmp_path / "run",
+        stages=UP_TO_EVALUATE,
+        fallback_threshold=10.0,
+        **TINY,
+    )
     record = run.summary["training"]["fallback"]
     assert not record["triggered"] and not record["used"]
     assert run.summary["training"]["model"] == "structured"

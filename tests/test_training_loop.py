@@ -24,15 +24,21 @@ PENDULUM = load_system("pendulum")
 DATA = make_dataset(PENDULUM, 400, seed=0)
 
 
-
 def _config(**changes):
     settings = {"samples": 400, "epochs": 4, "batch_size": 64, "width": 16, "depth": 2}
     return FitConfig(system="pendulum", **{**settings, **changes})
 
 
 def _model(config):
-    return build_model(config.model, 1, width=config.width, depth=config.depth,
-                       periodic=[True], dtype=getattr(torch, config.dtype), seed=config.seed)
+    return build_model(
+        config.model,
+        1,
+        width=config.width,
+        depth=config.depth,
+        periodic=[True],
+        dtype=getattr(torch, config.dtype),
+        seed=config.seed,
+    )
 
 
 def _losses(result):
@@ -61,11 +67,25 @@ def test_resume_continues_exactly(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(_model(config), DATA, config, system=PENDULUM, checkpoint=checkpoint,
-              progress=False, on_epoch=stop_after_two)
+        train(
+            _model(config),
+            DATA,
+            config,
+            system=PENDULUM,
+            checkpoint=checkpoint,
+            progress=False,
+            on_epoch=stop_after_two,
+        )
     assert load_checkpoint(checkpoint)["epoch"] == 2
-    resumed = train(_model(config.replace(seed=99)), DATA, config, system=PENDULUM,
-                    checkpoint=checkpoint, resume=True, progress=False)
+    resumed = train(
+        _model(config.replace(seed=99)),
+        DATA,
+        config,
+        system=PENDULUM,
+        checkpoint=checkpoint,
+        resume=True,
+        progress=False,
+    )
     assert _losses(resumed) == _losses(reference)
     for a, b in zip(resumed.model.parameters(), reference.model.parameters(), strict=True):
         assert torch.equal(a, b)

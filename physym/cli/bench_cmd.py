@@ -13,16 +13,27 @@ import os
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=16384, help="states per step (16384)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="intra-op threads (default: as the environment sets them)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="intra-op threads (default: as the environment sets them)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     parser.add_argument("--model", default="seed", help="network registry name (seed)")
-    parser.add_argument("--hessian-method", default="closed_form",
-                        choices=("closed_form", "closed_form_traced", "func", "autograd"),
-                        help="how MLP Hessians are computed (closed_form)")
+    parser.add_argument(
+        "--hessian-method",
+        default="closed_form",
+        choices=("closed_form", "closed_form_traced", "func", "autograd"),
+        help="how MLP Hessians are computed (closed_form)",
+    )
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    parser.add_argument("--min-time", type=float, default=1.0,
-                        help="time each measurement for at least this many seconds (1)")
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        default=1.0,
+        help="time each measurement for at least this many seconds (1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,18 +62,27 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
-        result = benchmark(args.batch, model=args.model, hessian_method=args.hessian_method,
-                           dtype=args.dtype, min_time=args.min_time)
+        result = benchmark(
+            args.batch,
+            model=args.model,
+            hessian_method=args.hessian_method,
+            dtype=args.dtype,
+            min_time=args.min_time,
+        )
     except ValueError as exc:
         raise CLIError(str(exc)) from exc
     data = result.to_dict()
     if args.json:
         print(json.dumps(data))
         return 0
-    print(f"train_step_s  {result.train_step_s:.4g}  (median of {result.train_steps} Adam "
-          f"steps, batch {result.batch}, {result.model}, P = {result.n_params}, "
-          f"{result.dtype})")
+    print(
+        f"train_step_s  {result.train_step_s:.4g}  (median of {result.train_steps} Adam "
+        f"steps, batch {result.batch}, {result.model}, P = {result.n_params}, "
+        f"{result.dtype})"
+    )
     print(f"accels_per_s  {result.accels_per_s:.4g}  (inference, torch.no_grad)")
-    print(f"torch         {result.torch}, {result.threads['torch_num_threads']} threads, "
-          f"OMP_WAIT_POLICY={result.threads['OMP_WAIT_POLICY']}")
+    print(
+        f"torch         {result.torch}, {result.threads['torch_num_threads']} threads, "
+        f"OMP_WAIT_POLICY={result.threads['OMP_WAIT_POLICY']}"
+    )
     return 0

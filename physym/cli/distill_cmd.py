@@ -7,14 +7,22 @@ import argparse
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="DIR", help="run directory written by physym fit")
-    parser.add_argument("--backend", default=None,
-                        help="distillation backend: sparse, operon or pysr (default: the "
-                             "run's own)")
+    parser.add_argument(
+        "--backend",
+        default=None,
+        help="distillation backend: sparse, operon or pysr (default: the run's own)",
+    )
     progress = parser.add_mutually_exclusive_group()
-    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
-                          help="always show progress")
-    progress.add_argument("--quiet", dest="progress", action="store_false",
-                          help="never show progress")
+    progress.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show progress",
+    )
+    progress.add_argument(
+        "--quiet", dest="progress", action="store_false", help="never show progress"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,8 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("physym.cli.show_cmd", "print a system's Lagrangian and equations of motion"),
     "simulate": ("physym.cli.simulate_cmd", "integrate exact trajectories of a system"),
     "sweep": ("physym.cli.sweep_cmd", "run a grid of fits (samples vs parameters) in parallel"),
-    "distill": ("physym.cli.distill_cmd", "distil an existing run again, optionally with "
-                                          "another backend"),
+    "distill": (
+        "physym.cli.distill_cmd",
+        "distil an existing run again, optionally with another backend",
+    ),
     "report": ("physym.cli.report_cmd", "rebuild a run's report.md from its run directory"),
     "fit": ("physym.cli.fit_cmd", "train an LNN on a system, distil it, compare and report"),
     "bench": ("physym.cli.bench_cmd", "time LNN training steps and inference on this machine"),
@@ -39,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="physym",
-        description="Symbolic ground truth, Lagrangian neural networks and symbolic "
-        "distillation.",
+        description="Symbolic ground truth, Lagrangian neural networks and symbolic distillation.",
     )
     parser.add_argument("--version", action="version", version=f"physym {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -55,8 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _is_user_error(exc: BaseException) -> bool:
     """Errors that describe bad input or a failed run, as opposed to bugs: every
     :class:`~physym.errors.PhysymError`, and files that cannot be opened."""
-    return isinstance(exc, PhysymError | FileNotFoundError | FileExistsError
-                      | NotADirectoryError | IsADirectoryError | PermissionError)
+    return isinstance(
+        exc,
+        PhysymError
+        | FileNotFoundError
+        | FileExistsError
+        | NotADirectoryError
+        | IsADirectoryError
+        | PermissionError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,8 +7,11 @@ import argparse
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="DIR", help="run directory written by physym fit")
-    parser.add_argument("--replot", action="store_true",
-                        help="redraw the figures the report makes even if they exist")
+    parser.add_argument(
+        "--replot",
+        action="store_true",
+        help="redraw the figures the report makes even if they exist",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

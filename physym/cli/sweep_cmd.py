@@ -36,33 +36,67 @@ _FLAGS = (  # (flag, config field, help): varied when given several values
 def add_parser(parser: argparse.ArgumentParser) -> None:
     from physym.sweep import EXECUTORS
 
-    parser.add_argument("system", metavar="REF", nargs="?",
-                        help="built-in name, .toml spec or .py file (or system = … in "
-                             "--config); a .py file is Python code and is run: use only "
-                             "files you trust; prefer .toml")
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
-                        help="sweep directory: points/<name>/, sweep.csv, sweep.png "
-                             "(an existing sweep there is continued)")
-    parser.add_argument("--config", type=Path, metavar="SWEEP.toml",
-                        help="sweep file with [fit] and [grid] tables (flags win)")
+    parser.add_argument(
+        "system",
+        metavar="REF",
+        nargs="?",
+        help="built-in name, .toml spec or .py file (or system = … in "
+        "--config); a .py file is Python code and is run: use only "
+        "files you trust; prefer .toml",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="sweep directory: points/<name>/, sweep.csv, sweep.png "
+        "(an existing sweep there is continued)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="SWEEP.toml",
+        help="sweep file with [fit] and [grid] tables (flags win)",
+    )
     for flag, dest, help_text in _GRID_FLAGS + _FLAGS:
         parser.add_argument(flag, dest=dest, metavar="V[,V...]", help=help_text)
-    parser.add_argument("--seeds", metavar="N|S,S...",
-                        help="number of seeds per point (0 … N−1) or a list (default 1)")
-    parser.add_argument("--set", dest="fixed", action="append", default=[],
-                        metavar="KEY=VALUE", help="fix any fit setting, VALUE in TOML syntax "
-                        "(repeatable)")
-    parser.add_argument("--vary", dest="varied", action="append", default=[],
-                        metavar="KEY=V1,V2", help="vary any fit setting (repeatable)")
-    parser.add_argument("--jobs", type=_positive_int, metavar="N",
-                        help="points run at once (default: all cores; with ray: as many "
-                             "as the cluster schedules)")
-    parser.add_argument("--executor", choices=tuple(EXECUTORS),
-                        help="loky (default: worker processes here) or ray (a Ray cluster "
-                             "at $RAY_ADDRESS, e.g. ray://head:10001, else a local one; "
-                             "needs pip install physym[ray])")
-    parser.add_argument("--no-plot", dest="plot", action="store_false",
-                        help="do not write sweep.png")
+    parser.add_argument(
+        "--seeds",
+        metavar="N|S,S...",
+        help="number of seeds per point (0 … N−1) or a list (default 1)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="fixed",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fix any fit setting, VALUE in TOML syntax (repeatable)",
+    )
+    parser.add_argument(
+        "--vary",
+        dest="varied",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="vary any fit setting (repeatable)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="points run at once (default: all cores; with ray: as many as the cluster schedules)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=tuple(EXECUTORS),
+        help="loky (default: worker processes here) or ray (a Ray cluster "
+        "at $RAY_ADDRESS, e.g. ray://head:10001, else a local one; "
+        "needs pip install physym[ray])",
+    )
+    parser.add_argument(
+        "--no-plot", dest="plot", action="store_false", help="do not write sweep.png"
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -133,8 +167,7 @@ def run(args: argparse.Namespace) -> int:
     from physym.sweep import SweepError, SweepSpec, run_sweep
 
     grid, fixed = _overrides(args)
-    overrides = {"system": args.system, "seeds": _seeds(args.seeds), "grid": grid,
-                 "fixed": fixed}
+    overrides = {"system": args.system, "seeds": _seeds(args.seeds), "grid": grid, "fixed": fixed}
     try:
         if args.config is not None:
             spec, options = SweepSpec.from_toml(args.config, **overrides)
@@ -142,18 +175,31 @@ def run(args: argparse.Namespace) -> int:
             spec, options = SweepSpec.from_dict({}, where="sweep", **overrides)
         jobs = args.jobs if args.jobs is not None else options.get("jobs")
         executor = args.executor or options.get("executor", "loky")
-        result = run_sweep(spec.system, spec.grid, spec.fixed, args.out, spec.seeds,
-                           jobs=jobs, executor=executor, plot=args.plot,
-                           log=functools.partial(print, flush=True))
+        result = run_sweep(
+            spec.system,
+            spec.grid,
+            spec.fixed,
+            args.out,
+            spec.seeds,
+            jobs=jobs,
+            executor=executor,
+            plot=args.plot,
+            log=functools.partial(print, flush=True),
+        )
     except SweepError as exc:
         raise CLIError(str(exc)) from None
     except KeyboardInterrupt:
-        print(f"physym: interrupted; finished points are kept in {args.out}; run the same "
-              "command again to continue", file=sys.stderr)
+        print(
+            f"physym: interrupted; finished points are kept in {args.out}; run the same "
+            "command again to continue",
+            file=sys.stderr,
+        )
         return 130
     print(result)
     failed = result.count("failed")
     if failed:
-        print(f"physym: {failed} point(s) failed; see the error column of "
-              f"{args.out / 'sweep.csv'}", file=sys.stderr)
+        print(
+            f"physym: {failed} point(s) failed; see the error column of {args.out / 'sweep.csv'}",
+            file=sys.stderr,
+        )
     return 1 if failed else 0

@@ -71,11 +71,19 @@ def recovered_system(true_system: System, recovered_lagrangian: sp.Expr | str) -
     expr = expr.subs(values) if values else expr
     unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in names)
     if unknown:
-        raise ValueError(f"recovered Lagrangian uses {unknown[0]!r}, which is not a coordinate, "
-                         f"velocity or parameter of system {true_system.name!r}")
+        raise ValueError(
+            f"recovered Lagrangian uses {unknown[0]!r}, which is not a coordinate, "
+            f"velocity or parameter of system {true_system.name!r}"
+        )
     try:
-        return System(f"{true_system.name}_recovered", true_system.coordinates, expr, {},
-                      true_system.sampling, periodic=true_system.periodic)
+        return System(
+            f"{true_system.name}_recovered",
+            true_system.coordinates,
+            expr,
+            {},
+            true_system.sampling,
+            periodic=true_system.periodic,
+        )
     except SpecError as exc:  # pragma: no cover - names were checked above
         raise ValueError(str(exc)) from None
 
@@ -136,47 +144,79 @@ def compare(
     system = recovered_system(true_system, recovered_lagrangian)
     held_out = _held_out_states(true_system, states, n_states, seed)
     truth = true_system.lagrangian_numeric
-    common = dict(system=true_system.name, coordinates=true_system.coordinates,
-                  true_lagrangian=truth, recovered_lagrangian=system.lagrangian,
-                  n_states=len(held_out), tolerance=tolerance)
+    common = dict(
+        system=true_system.name,
+        coordinates=true_system.coordinates,
+        true_lagrangian=truth,
+        recovered_lagrangian=system.lagrangian,
+        n_states=len(held_out),
+        tolerance=tolerance,
+    )
     a_true = true_system.accelerations(held_out)
 
     def result(**values: Any) -> Comparison:
         values.setdefault("normalised_lagrangian", None)
-        for key in ("scale", "scale_rational", "scale_residual", "accel_rel_error",
-                    "max_abs_error"):
+        for key in (
+            "scale",
+            "scale_rational",
+            "scale_residual",
+            "accel_rel_error",
+            "max_abs_error",
+        ):
             values.setdefault(key, None)
-        return Comparison(**common, **values, seconds=time.perf_counter() - start,
-                          true_accelerations=a_true)
+        return Comparison(
+            **common, **values, seconds=time.perf_counter() - start, true_accelerations=a_true
+        )
 
     def rejected(reason: str, **values: Any) -> Comparison:
-        return result(equivalent=False, exact=False, exact_decided=True, check="numeric",
-                      reason=reason, **values)
+        return result(
+            equivalent=False,
+            exact=False,
+            exact_decided=True,
+            check="numeric",
+            reason=reason,
+            **values,
+        )
 
     try:
         with np.errstate(all="ignore"):  # non-finite values are a verdict below
             mass_rec = system.mass_matrix(held_out)
             undefined = ~np.isfinite(mass_rec).all(axis=(1, 2))
             if undefined.any():
-                state = ", ".join(f"{k}={v:.6g}" for k, v in zip(
-                    true_system.state_names, held_out[np.argmax(undefined)], strict=True))
-                return rejected(f"recovered Lagrangian is not defined (non-finite mass "
-                                f"matrix) at {int(undefined.sum())} of {len(held_out)} "
-                                f"held-out states, e.g. ({state})")
+                state = ", ".join(
+                    f"{k}={v:.6g}"
+                    for k, v in zip(
+                        true_system.state_names, held_out[np.argmax(undefined)], strict=True
+                    )
+                )
+                return rejected(
+                    f"recovered Lagrangian is not defined (non-finite mass "
+                    f"matrix) at {int(undefined.sum())} of {len(held_out)} "
+                    f"held-out states, e.g. ({state})"
+                )
             a_rec = system.accelerations(held_out)
     except DegenerateLagrangianError as exc:
         return rejected(f"recovered Lagrangian is degenerate: {exc}")
     if not np.isfinite(a_rec).all():
         bad = int((~np.isfinite(a_rec).all(axis=1)).sum())
-        return rejected(f"recovered accelerations are not finite at {bad} of "
-                        f"{len(held_out)} held-out states", recovered_accelerations=a_rec)
+        return rejected(
+            f"recovered accelerations are not finite at {bad} of {len(held_out)} held-out states",
+            recovered_accelerations=a_rec,
+        )
 
     error = float(np.linalg.norm(a_rec - a_true)) / max(float(np.linalg.norm(a_true)), 1e-300)
     max_abs = float(np.max(np.abs(a_rec - a_true)))
-    scale, scale_rational, misfit = _fit_scale(true_system.mass_matrix(held_out), mass_rec,
-                                               tolerance)
-    numbers = dict(scale=scale, scale_rational=scale_rational, scale_residual=misfit,
-                   accel_rel_error=error, max_abs_error=max_abs, recovered_accelerations=a_rec)
+    scale, scale_rational, misfit = _fit_scale(
+        true_system.mass_matrix(held_out), mass_rec, tolerance
+    )
+    numbers = dict(
+        scale=scale,
+        scale_rational=scale_rational,
+        scale_residual=misfit,
+        accel_rel_error=error,
+        max_abs_error=max_abs,
+        recovered_accelerations=a_rec,
+    )
     evidence = f"held-out ‖â−a‖/‖a‖ = {error:.3g} on {len(held_out)} states"
     if not error <= tolerance:
         return rejected(f"{evidence} exceeds the tolerance {tolerance:g}", **numbers)
@@ -190,17 +230,23 @@ def compare(
         # within the tolerance, but L_rec/α matches L_true coefficient by coefficient.
         alphas = [sp.Rational(scale_rational)] if scale_rational else []
         alphas.append(sp.Float(scale))
-    found = _symbolic_checks(true_system, truth, system.lagrangian, alphas, held_out,
-                             tolerance, symbolic_timeout)
+    found = _symbolic_checks(
+        true_system, truth, system.lagrangian, alphas, held_out, tolerance, symbolic_timeout
+    )
     exact = found.exact == "zero"
     decided = exact or found.exact == "nonzero" or not proportional
     symbolic = exact or found.equivalent == "zero"
     if symbolic and system.lagrangian.has(sp.Float):
         evidence += f" (the proof is for its coefficients rationalised within {tolerance:g})"
-    return result(equivalent=True, exact=exact, exact_decided=decided,
-                  check="symbolic" if symbolic else "numeric",
-                  normalised_lagrangian=found.normalised, **numbers,
-                  reason=_explain(found, evidence, proportional, symbolic_timeout))
+    return result(
+        equivalent=True,
+        exact=exact,
+        exact_decided=decided,
+        check="symbolic" if symbolic else "numeric",
+        normalised_lagrangian=found.normalised,
+        **numbers,
+        reason=_explain(found, evidence, proportional, symbolic_timeout),
+    )
 
 
 def _held_out_states(system: System, states: Any, n_states: int, seed: int) -> np.ndarray:
@@ -235,8 +281,13 @@ def _fit_scale(
 
 
 def _symbolic_checks(
-    true_system: System, truth: sp.Expr, recovered: sp.Expr, alphas: list[sp.Expr],
-    states: np.ndarray, tolerance: float, seconds: float,
+    true_system: System,
+    truth: sp.Expr,
+    recovered: sp.Expr,
+    alphas: list[sp.Expr],
+    states: np.ndarray,
+    tolerance: float,
+    seconds: float,
 ) -> _Symbolic:
     """Exactness first (cheap when it holds), then equivalence of the accelerations.
 
@@ -246,8 +297,9 @@ def _symbolic_checks(
     q, v = true_system.q_symbols, true_system.qdot_symbols
     qdd = tuple(sp.Symbol(f"{name}_ddot", real=True) for name in true_system.coordinates)
     rng = np.random.default_rng(1)
-    probes = np.hstack([states[:_N_PROBES], rng.uniform(-1, 1, (min(len(states), _N_PROBES),
-                                                                len(q)))])
+    probes = np.hstack(
+        [states[:_N_PROBES], rng.uniform(-1, 1, (min(len(states), _N_PROBES), len(q)))]
+    )
     symbols = (*q, *v, *qdd)
     try:
         with time_limit(seconds) as enforced:
@@ -255,36 +307,52 @@ def _symbolic_checks(
             mass_t, force_t = euler_lagrange_rows(truth_r, q, v)
             scale_rows = mass_t * sp.Matrix(qdd)
             if alphas:
-                alphas = [*_ratio_scales(recovered, truth_r, v, float(alphas[-1]), tolerance),
-                          *alphas]
+                alphas = [
+                    *_ratio_scales(recovered, truth_r, v, float(alphas[-1]), tolerance),
+                    *alphas,
+                ]
             for alpha in alphas:
                 normalised = snap_coefficients(recovered / alpha, truth_r, tolerance)
                 mass_d, force_d = euler_lagrange_rows(normalised - truth_r, q, v)
                 rows = mass_d * sp.Matrix(qdd) - force_d
                 verdict = _all_zero(
                     [(rows[i], [scale_rows[i], force_t[i]]) for i in range(len(q))],
-                    symbols, probes, enforced)
+                    symbols,
+                    probes,
+                    enforced,
+                )
                 if found.normalised is None or verdict == "zero":
                     found.normalised, found.exact = normalised, verdict
                 if verdict == "zero":
                     return found
             # Accelerations do not depend on the scale, so L_rec/α serves where it exists.
-            rational = found.normalised if found.normalised is not None else \
-                rationalise(recovered, tolerance)
+            rational = (
+                found.normalised
+                if found.normalised is not None
+                else rationalise(recovered, tolerance)
+            )
             mass_r, force_r = euler_lagrange_rows(rational, q, v)
             # M_rec q̈_true = f_rec with q̈_true = adj(M_true) f_true / det(M_true): no division.
             lhs = mass_r * (mass_t.adjugate() * force_t)
             rhs = mass_t.det() * force_r
             found.equivalent = _all_zero(
                 [(lhs[i] - rhs[i], [lhs[i], rhs[i]]) for i in range(len(q))],
-                symbols, probes, enforced)
+                symbols,
+                probes,
+                enforced,
+            )
     except SymbolicTimeoutError:
         found.timed_out = True
     return found
 
 
-def _ratio_scales(recovered: sp.Expr, truth: sp.Expr, velocities: Sequence[sp.Symbol],
-                  scale: float, tolerance: float) -> list[sp.Expr]:
+def _ratio_scales(
+    recovered: sp.Expr,
+    truth: sp.Expr,
+    velocities: Sequence[sp.Symbol],
+    scale: float,
+    tolerance: float,
+) -> list[sp.Expr]:
     """Exact scales ``c_rec / c_true`` of terms quadratic in the velocities that both
     Lagrangians write alike (``θ̇²``), where they agree with the fitted scale.
 
@@ -296,17 +364,23 @@ def _ratio_scales(recovered: sp.Expr, truth: sp.Expr, velocities: Sequence[sp.Sy
     out: list[sp.Expr] = []
     for term, coefficient in numeric_coefficients(recovered, symbols).items():
         reference = true_terms.get(term)
-        if reference is None or reference == 0 or not reference.is_Rational \
-                or not coefficient.is_number:
+        if (
+            reference is None
+            or reference == 0
+            or not reference.is_Rational
+            or not coefficient.is_number
+        ):
             continue
         poly = term.as_poly(*velocities)
         if poly is None or poly.total_degree() != 2:
             continue
-        value = as_rational(float(coefficient), tolerance) if coefficient.is_Float \
-            else coefficient
+        value = as_rational(float(coefficient), tolerance) if coefficient.is_Float else coefficient
         ratio = sp.nsimplify(value / reference)
-        if ratio.is_Rational and abs(float(ratio) - scale) <= tolerance * abs(scale) \
-                and ratio not in out:
+        if (
+            ratio.is_Rational
+            and abs(float(ratio) - scale) <= tolerance * abs(scale)
+            and ratio not in out
+        ):
             out.append(ratio)
     return out[:2]
 
@@ -324,11 +398,14 @@ def _exact_truth(system: System, truth: sp.Expr) -> sp.Expr:
 
 
 def _all_zero(
-    rows: list[tuple[sp.Expr, list[sp.Expr]]], symbols: tuple[sp.Symbol, ...],
-    probes: np.ndarray, allow_simplify: bool,
+    rows: list[tuple[sp.Expr, list[sp.Expr]]],
+    symbols: tuple[sp.Symbol, ...],
+    probes: np.ndarray,
+    allow_simplify: bool,
 ) -> str:
-    verdicts = [decide_zero(r, parts, symbols, probes, allow_simplify=allow_simplify)
-                for r, parts in rows]
+    verdicts = [
+        decide_zero(r, parts, symbols, probes, allow_simplify=allow_simplify) for r, parts in rows
+    ]
     if "nonzero" in verdicts:
         return "nonzero"
     return "zero" if all(v == "zero" for v in verdicts) else "unknown"
@@ -347,11 +424,13 @@ def _explain(found: _Symbolic, evidence: str, proportional: bool, seconds: float
     elif not found.timed_out:
         parts.append("SymPy could not decide whether L_rec/α − L_true is a null Lagrangian")
     if found.timed_out:
-        parts.append("symbolic check skipped" if seconds <= 0 else
-                     f"symbolic check timed out after {seconds:g} s")
+        parts.append(
+            "symbolic check skipped"
+            if seconds <= 0
+            else f"symbolic check timed out after {seconds:g} s"
+        )
     elif found.equivalent == "nonzero":
-        parts.append("the accelerations are not identical, but differ by less than the "
-                     "tolerance")
+        parts.append("the accelerations are not identical, but differ by less than the tolerance")
     elif found.equivalent != "zero":
         parts.append("SymPy could not prove the accelerations equal")
     return "; ".join([*parts, evidence])

@@ -92,7 +92,7 @@ class Comparison:
     @property
     def constant_scale(self) -> bool:
         """Whether ``M_rec = α M_true`` holds (relative misfit at most ``sqrt(tolerance)``)."""
-        return self.scale_residual is not None and self.scale_residual <= self.tolerance ** 0.5
+        return self.scale_residual is not None and self.scale_residual <= self.tolerance**0.5
 
     # ---------------------------------------------------------- serialisation
 
@@ -163,8 +163,13 @@ class Comparison:
     def _verdict_line(self) -> str:
         if self.equivalent:
             verdict = f"equivalent ({self.check} check)"
-            verdict += (", exact" if self.exact else ", not exact" if self.exact_decided
-                        else ", exactness undecided")
+            verdict += (
+                ", exact"
+                if self.exact
+                else ", not exact"
+                if self.exact_decided
+                else ", exactness undecided"
+            )
         else:
             verdict = "NOT equivalent"
         return verdict
@@ -173,11 +178,15 @@ class Comparison:
         def number(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.3g}"
 
-        scale = f"{self.scale_rational or number(self.scale)} (mass-matrix misfit " \
-                f"{number(self.scale_residual)})"
+        scale = (
+            f"{self.scale_rational or number(self.scale)} (mass-matrix misfit "
+            f"{number(self.scale_residual)})"
+        )
         if self.scale is not None and not self.constant_scale:
-            scale = (f"{number(self.scale)} by least squares only: M_rec is not a constant "
-                     f"multiple of M_true (misfit {number(self.scale_residual)})")
+            scale = (
+                f"{number(self.scale)} by least squares only: M_rec is not a constant "
+                f"multiple of M_true (misfit {number(self.scale_residual)})"
+            )
         lines = [
             f"Comparison with {self.system}: {self._verdict_line()}",
             f"  true L       = {sp.sstr(self.true_lagrangian)}",
@@ -201,9 +210,11 @@ class Comparison:
         ]
         if self.normalised_lagrangian is not None:
             alpha = self.scale_rational or f"{self.scale:.6g}"
-            rows.append(rf"L_{{\mathrm{{rec}}}} / \alpha &= "
-                        rf"{lagrangian_latex(self.normalised_lagrangian)}"
-                        rf"\quad (\alpha = {alpha})")
+            rows.append(
+                rf"L_{{\mathrm{{rec}}}} / \alpha &= "
+                rf"{lagrangian_latex(self.normalised_lagrangian)}"
+                rf"\quad (\alpha = {alpha})"
+            )
         rows.append(rf"&\text{{{self._verdict_line()}}}")
         body = r" \\ ".join(rows)
         return rf"$$\begin{{aligned}} {body} \end{{aligned}}$$"
@@ -214,11 +225,16 @@ class Comparison:
         Returns the Axes; never calls ``plt.show()``.
         """
         if self.true_accelerations is None or self.recovered_accelerations is None:
-            raise ValueError("this Comparison keeps no accelerations (it was loaded from "
-                             "JSON); run compare() again to plot")
+            raise ValueError(
+                "this Comparison keeps no accelerations (it was loaded from "
+                "JSON); run compare() again to plot"
+            )
         from physym.figures import plot_acceleration_scatter
 
         return plot_acceleration_scatter(
-            self.true_accelerations, self.recovered_accelerations, self.coordinates,
-            ax=ax, title=f"{self.system}: {self._verdict_line()}",
+            self.true_accelerations,
+            self.recovered_accelerations,
+            self.coordinates,
+            ax=ax,
+            title=f"{self.system}: {self._verdict_line()}",
         )

@@ -73,8 +73,7 @@ class RecoveredRollout:
     def energy_drift(energy: np.ndarray, scale: float) -> np.ndarray:
         """``max_t |E(t) − E(0)| / max(|E(0)|, scale)`` per trajectory, ``(B,)``."""
         with np.errstate(invalid="ignore"):
-            drift = np.abs(energy - energy[0]).max(axis=0) / np.maximum(np.abs(energy[0]),
-                                                                        scale)
+            drift = np.abs(energy - energy[0]).max(axis=0) / np.maximum(np.abs(energy[0]), scale)
         drift[~np.isfinite(drift)] = np.inf
         return drift
 
@@ -92,15 +91,21 @@ class RecoveredRollout:
             "integrator": "solve_ivp DOP853, rtol = atol = 1e-12 (recovered and exact)",
             "state_error_rms": _finite_or_none(np.mean(rms)),
             "state_error_final": _finite_or_none(np.mean(errors[-1])),
-            "valid_time": {"threshold": threshold, "recovered_mean": float(np.mean(valid)),
-                           "recovered_censored_fraction": float(np.mean(censored))},
+            "valid_time": {
+                "threshold": threshold,
+                "recovered_mean": float(np.mean(valid)),
+                "recovered_censored_fraction": float(np.mean(censored)),
+            },
             "energy_drift": {
-                "recovered": _finite_or_none(np.mean(
-                    self.energy_drift(self.energy_recovered, self.energy_scale))),
-                "recovered_own_energy": _finite_or_none(np.mean(
-                    self.energy_drift(self.energy_own, self.own_energy_scale))),
-                "exact": _finite_or_none(np.mean(
-                    self.energy_drift(self.energy_true, self.energy_scale))),
+                "recovered": _finite_or_none(
+                    np.mean(self.energy_drift(self.energy_recovered, self.energy_scale))
+                ),
+                "recovered_own_energy": _finite_or_none(
+                    np.mean(self.energy_drift(self.energy_own, self.own_energy_scale))
+                ),
+                "exact": _finite_or_none(
+                    np.mean(self.energy_drift(self.energy_true, self.energy_scale))
+                ),
             },
             "n_failed": int((~np.isfinite(self.recovered).all(axis=(0, 2))).sum()),
             "failures": list(self.failures[:3]),
@@ -110,8 +115,13 @@ class RecoveredRollout:
         """Coordinates of trajectory ``index``: exact (solid) and recovered (dashed)."""
         from physym.figures import plot_trajectories
 
-        return plot_trajectories(self.t, self.true[:, index], self.system.coordinates,
-                                 recovered=self.recovered[:, index], ax=ax)
+        return plot_trajectories(
+            self.t,
+            self.true[:, index],
+            self.system.coordinates,
+            recovered=self.recovered[:, index],
+            ax=ax,
+        )
 
 
 def rollout_compare(
@@ -169,17 +179,26 @@ def rollout_compare(
             stop = _integrate_into(system, start, t_end, n_points, recovered[:, b])
             if stop:
                 failures.append(f"initial state {b}: {stop}")
-    energy_own = (np.full(true.shape[:2], np.nan) if np.isnan(own_scale)
-                  else _energy(system, recovered))
+    energy_own = (
+        np.full(true.shape[:2], np.nan) if np.isnan(own_scale) else _energy(system, recovered)
+    )
     return RecoveredRollout(
-        t=t, true=true, recovered=recovered,
-        energy_true=_energy(true_system, true), energy_recovered=_energy(true_system, recovered),
-        energy_own=energy_own, energy_scale=energy_scale(true_system),
-        own_energy_scale=own_scale, system=true_system, failures=tuple(failures))
+        t=t,
+        true=true,
+        recovered=recovered,
+        energy_true=_energy(true_system, true),
+        energy_recovered=_energy(true_system, recovered),
+        energy_own=energy_own,
+        energy_scale=energy_scale(true_system),
+        own_energy_scale=own_scale,
+        system=true_system,
+        failures=tuple(failures),
+    )
 
 
-def _integrate_into(system: System, start: np.ndarray, t_end: float, n_points: int,
-                    out: np.ndarray) -> str | None:
+def _integrate_into(
+    system: System, start: np.ndarray, t_end: float, n_points: int, out: np.ndarray
+) -> str | None:
     """Fill ``out`` ``(T, 2n)`` with the trajectory; return why it stopped early, if it did."""
     from physym.data import IntegrationError, simulate
 

@@ -114,8 +114,12 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
         if isinstance(coefficient, sp.Float):
             target = targets.get(term)
             value = float(coefficient)
-            if target is not None and target != 0 and target.is_number \
-                    and abs(value - float(target)) <= rtol * abs(float(target)):
+            if (
+                target is not None
+                and target != 0
+                and target.is_number
+                and abs(value - float(target)) <= rtol * abs(float(target))
+            ):
                 coefficient = target
             else:
                 coefficient = as_rational(value, rtol)
@@ -149,26 +153,40 @@ def euler_lagrange_rows(
     grad_v = [sp.diff(lagrangian, vi) for vi in v]
     mass = sp.Matrix(n, n, lambda i, j: sp.diff(grad_v[i], v[j]))
     force = sp.Matrix(
-        [sp.diff(lagrangian, q[i]) - sum(sp.diff(grad_v[i], q[j]) * v[j] for j in range(n))
-         for i in range(n)]
+        [
+            sp.diff(lagrangian, q[i]) - sum(sp.diff(grad_v[i], q[j]) * v[j] for j in range(n))
+            for i in range(n)
+        ]
     )
     return mass, force
 
 
 def _largest_ratio(
-    residual: sp.Expr, parts: Sequence[sp.Expr], symbols: Sequence[sp.Symbol],
+    residual: sp.Expr,
+    parts: Sequence[sp.Expr],
+    symbols: Sequence[sp.Symbol],
     points: np.ndarray,
 ) -> float | None:
     """max |residual| / max |part| over the points (None where nothing is finite)."""
     columns = [points[:, i] for i in range(points.shape[1])]
     with np.errstate(all="ignore"):
-        value = np.abs(np.broadcast_to(
-            np.asarray(sp.lambdify(symbols, residual, "numpy")(*columns), dtype=float),
-            len(points)))
+        value = np.abs(
+            np.broadcast_to(
+                np.asarray(sp.lambdify(symbols, residual, "numpy")(*columns), dtype=float),
+                len(points),
+            )
+        )
         scale = np.zeros(len(points))
         for part in parts:
-            scale = np.maximum(scale, np.abs(np.broadcast_to(np.asarray(
-                sp.lambdify(symbols, part, "numpy")(*columns), dtype=float), len(points))))
+            scale = np.maximum(
+                scale,
+                np.abs(
+                    np.broadcast_to(
+                        np.asarray(sp.lambdify(symbols, part, "numpy")(*columns), dtype=float),
+                        len(points),
+                    )
+                ),
+            )
     finite = np.isfinite(value) & np.isfinite(scale)
     if not finite.any():
         return None
@@ -176,7 +194,9 @@ def _largest_ratio(
 
 
 def _exact_ratio(
-    residual: sp.Expr, parts: Sequence[sp.Expr], symbols: Sequence[sp.Symbol],
+    residual: sp.Expr,
+    parts: Sequence[sp.Expr],
+    symbols: Sequence[sp.Symbol],
     point: np.ndarray,
 ) -> float | None:
     """|residual| / max |part| at a rational point, in 40-digit arithmetic."""

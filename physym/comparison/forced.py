@@ -28,16 +28,18 @@ __all__ = ["compare_forced", "euler_lagrange_expression"]
 _ROUND_OFF = 1e-12
 
 
-def euler_lagrange_expression(lagrangian: sp.Expr, q: tuple[sp.Symbol, ...],
-                              v: tuple[sp.Symbol, ...]) -> list[sp.Expr]:
+def euler_lagrange_expression(
+    lagrangian: sp.Expr, q: tuple[sp.Symbol, ...], v: tuple[sp.Symbol, ...]
+) -> list[sp.Expr]:
     """``d/dt ∂Λ/∂q̇_i − ∂Λ/∂q_i`` with accelerations as symbols ``<q>_ddot``."""
     t = time_symbol()
     accelerations = [sp.Symbol(f"{s}_ddot", real=True) for s in q]
     out = []
     for i in range(len(q)):
         p = sp.diff(lagrangian, v[i])
-        total = sum(sp.diff(p, v[j]) * accelerations[j] + sp.diff(p, q[j]) * v[j]
-                    for j in range(len(q))) + sp.diff(p, t)
+        total = sum(
+            sp.diff(p, v[j]) * accelerations[j] + sp.diff(p, q[j]) * v[j] for j in range(len(q))
+        ) + sp.diff(p, t)
         out.append(total - sp.diff(lagrangian, q[i]))
     return out
 
@@ -47,9 +49,15 @@ def _is_zero(expr: sp.Expr) -> bool:
     return expr == 0 or sp.simplify(sp.expand_trig(expr)) == 0
 
 
-def compare_forced(system: Any, lagrangian: sp.Expr, dissipation: sp.Expr | None, *,
-                   n_states: int = 2000, seed: int = 0, tolerance: float = 1e-6
-                   ) -> dict[str, Any]:
+def compare_forced(
+    system: Any,
+    lagrangian: sp.Expr,
+    dissipation: sp.Expr | None,
+    *,
+    n_states: int = 2000,
+    seed: int = 0,
+    tolerance: float = 1e-6,
+) -> dict[str, Any]:
     """Summary entries (``equivalent``, ``exact``, ``scale``, the recovered error…).
 
     Parameters
@@ -66,18 +74,31 @@ def compare_forced(system: Any, lagrangian: sp.Expr, dissipation: sp.Expr | None
     from physym.data.sampling import sample_states, sample_time_and_inputs
 
     states = sample_states(system, n_states, seed=seed)
-    t, inputs = (sample_time_and_inputs(system, n_states, seed=seed)
-                 if system.time_dependent or system.has_inputs else (None, None))
+    t, inputs = (
+        sample_time_and_inputs(system, n_states, seed=seed)
+        if system.time_dependent or system.has_inputs
+        else (None, None)
+    )
     truth = system.accelerations(states, t, inputs)
-    known = system.dynamics.generalised_forces(states, t, inputs) if system.has_forces \
+    known = (
+        system.dynamics.generalised_forces(states, t, inputs)
+        if system.has_forces
         else np.zeros_like(truth)
+    )
     recovered_r = sp.Integer(0) if dissipation is None else dissipation
-    terms = ForcedTerms([lagrangian], [recovered_r] if dissipation is not None else [],
-                        system.q_symbols, system.qdot_symbols)
+    terms = ForcedTerms(
+        [lagrangian],
+        [recovered_r] if dissipation is not None else [],
+        system.q_symbols,
+        system.qdot_symbols,
+    )
     mass, force = terms.evaluate(states, np.zeros(len(states)) if t is None else t)
     predicted = ForcedTerms.accelerations(mass, force, np.ones(terms.n_terms), known)
-    error = float(np.linalg.norm(predicted - truth) / np.linalg.norm(truth)) \
-        if np.all(np.isfinite(predicted)) else float("inf")
+    error = (
+        float(np.linalg.norm(predicted - truth) / np.linalg.norm(truth))
+        if np.all(np.isfinite(predicted))
+        else float("inf")
+    )
     equivalent = bool(error <= tolerance)
     scale = _scale(system, mass[:, 0], states)
     exact = False
@@ -93,11 +114,15 @@ def compare_forced(system: Any, lagrangian: sp.Expr, dissipation: sp.Expr | None
         "scale": None if scale is None else float(scale),
         "scale_exact": None if scale is None else sp.sstr(scale),
         "accel_rel_error_recovered": error,
-        "comparison": {"check": "numeric (true forces, fresh states, times and inputs)"
-                       + (" and symbolic" if equivalent else ""),
-                       "fresh_states": n_states, "tolerance": tolerance,
-                       "scale_rule": "1: known forces fix the scale" if system.has_forces
-                       else "alpha from the mass matrices, rationalised"},
+        "comparison": {
+            "check": "numeric (true forces, fresh states, times and inputs)"
+            + (" and symbolic" if equivalent else ""),
+            "fresh_states": n_states,
+            "tolerance": tolerance,
+            "scale_rule": "1: known forces fix the scale"
+            if system.has_forces
+            else "alpha from the mass matrices, rationalised",
+        },
     }
 
 

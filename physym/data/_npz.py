@@ -31,6 +31,8 @@ def read_npz(path: str | Path, required: Iterable[str], what: str) -> dict[str, 
         raise DataError(f"{path}: unreadable or corrupt {what} file ({reason})") from None
     missing = [key for key in required if key not in arrays]
     if missing:
-        raise DataError(f"{path}: not a physym {what} file, missing array(s) "
-                        f"{', '.join(repr(k) for k in missing)}")
+        raise DataError(
+            f"{path}: not a physym {what} file, missing array(s) "
+            f"{', '.join(repr(k) for k in missing)}"
+        )
     return arrays

@@ -40,16 +40,21 @@ def split_indices(
     [8, 1, 1]
     """
     fractions = tuple(float(f) for f in splits)
-    if len(fractions) != 3 or any(not math.isfinite(f) or f < 0 for f in fractions) \
-            or abs(sum(fractions) - 1.0) > 1e-9:
-        raise ValueError(f"splits must be three non-negative fractions summing to 1 "
-                         f"(train, val, test), got {tuple(splits)}")
+    if (
+        len(fractions) != 3
+        or any(not math.isfinite(f) or f < 0 for f in fractions)
+        or abs(sum(fractions) - 1.0) > 1e-9
+    ):
+        raise ValueError(
+            f"splits must be three non-negative fractions summing to 1 "
+            f"(train, val, test), got {tuple(splits)}"
+        )
     n_test = min(round(fractions[2] * n), n)
     n_val = min(round(fractions[1] * n), n - n_test)  # rounding up twice must not overflow
     order = np.random.default_rng([seed, 2]).permutation(n)
     train = np.sort(order[: n - n_val - n_test])
-    val = np.sort(order[n - n_val - n_test: n - n_test])
-    test = np.sort(order[n - n_test:])
+    val = np.sort(order[n - n_val - n_test : n - n_test])
+    test = np.sort(order[n - n_test :])
     return train, val, test
 
 
@@ -106,29 +111,41 @@ class Dataset:
         states = np.asarray(self.states, dtype=np.float64)
         targets = np.asarray(self.accelerations, dtype=np.float64)
         if states.ndim != 2 or states.shape[1] % 2 or states.shape[1] != len(self.state_names):
-            raise DataError(f"dataset: states must have shape (N, {len(self.state_names)}), "
-                            f"got {states.shape}")
+            raise DataError(
+                f"dataset: states must have shape (N, {len(self.state_names)}), got {states.shape}"
+            )
         expected = (len(states), states.shape[1] // 2)
         if targets.shape != expected:
-            raise DataError(f"dataset: accelerations must have shape {expected}, "
-                            f"got {targets.shape}")
+            raise DataError(
+                f"dataset: accelerations must have shape {expected}, got {targets.shape}"
+            )
         clean = self.accelerations_clean
         if clean is not None:
             clean = np.asarray(clean, dtype=np.float64)
             if clean.shape != expected:
-                raise DataError(f"dataset: accelerations_clean must have shape {expected}, "
-                                f"got {clean.shape}")
+                raise DataError(
+                    f"dataset: accelerations_clean must have shape {expected}, got {clean.shape}"
+                )
         times, inputs = self._conditions_checked(len(states))
-        indices = [np.asarray(i, dtype=np.int64).reshape(-1)
-                   for i in (self.train_index, self.val_index, self.test_index)]
+        indices = [
+            np.asarray(i, dtype=np.int64).reshape(-1)
+            for i in (self.train_index, self.val_index, self.test_index)
+        ]
         joined = np.concatenate(indices)
-        if len(joined) != len(states) or not np.array_equal(np.sort(joined),
-                                                             np.arange(len(states))):
+        if len(joined) != len(states) or not np.array_equal(
+            np.sort(joined), np.arange(len(states))
+        ):
             raise DataError("dataset: train/val/test indices must partition range(N)")
-        for name, value in (("states", states), ("accelerations", targets),
-                            ("accelerations_clean", clean), ("train_index", indices[0]),
-                            ("val_index", indices[1]), ("test_index", indices[2]),
-                            ("t", times), ("inputs", inputs)):
+        for name, value in (
+            ("states", states),
+            ("accelerations", targets),
+            ("accelerations_clean", clean),
+            ("train_index", indices[0]),
+            ("val_index", indices[1]),
+            ("test_index", indices[2]),
+            ("t", times),
+            ("inputs", inputs),
+        ):
             if value is not None:  # a read-only view: the caller's array stays writable
                 value = value.view()
                 value.setflags(write=False)
@@ -143,10 +160,13 @@ class Dataset:
         inputs = None if self.inputs is None else np.asarray(self.inputs, dtype=np.float64)
         expected = (n, len(self.input_names))
         if (inputs is None) != (not self.input_names) or (
-                inputs is not None and inputs.shape != expected):
+            inputs is not None and inputs.shape != expected
+        ):
             got = None if inputs is None else inputs.shape
-            raise DataError(f"dataset: inputs must have shape {expected} for input names "
-                            f"{list(self.input_names)}, got {got}")
+            raise DataError(
+                f"dataset: inputs must have shape {expected} for input names "
+                f"{list(self.input_names)}, got {got}"
+            )
         return times, inputs
 
     @classmethod
@@ -175,8 +195,21 @@ class Dataset:
             name, names = str(system), tuple(state_names)
             inputs_named = tuple(input_names or ())
         train, val, test = split_indices(len(states), splits, seed)
-        return cls(states, accelerations, accelerations_clean, train, val, test, name,
-                   names, seed, float(noise), t, inputs, inputs_named)
+        return cls(
+            states,
+            accelerations,
+            accelerations_clean,
+            train,
+            val,
+            test,
+            name,
+            names,
+            seed,
+            float(noise),
+            t,
+            inputs,
+            inputs_named,
+        )
 
     def __len__(self) -> int:
         return len(self.states)
@@ -192,8 +225,10 @@ class Dataset:
 
     def conditions(self, index: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(t, inputs)`` at the given rows (each None where the data have none)."""
-        return (None if self.t is None else self.t[index],
-                None if self.inputs is None else self.inputs[index])
+        return (
+            None if self.t is None else self.t[index],
+            None if self.inputs is None else self.inputs[index],
+        )
 
     @property
     def train(self) -> Split:
@@ -213,43 +248,68 @@ class Dataset:
     def save(self, path: str | Path) -> Path:
         """Write an ``.npz`` atomically (arrays, system name, seed, noise)."""
         arrays: dict[str, Any] = {
-            "states": self.states, "accelerations": self.accelerations,
-            "train_index": self.train_index, "val_index": self.val_index,
-            "test_index": self.test_index, "system": np.str_(self.system),
+            "states": self.states,
+            "accelerations": self.accelerations,
+            "train_index": self.train_index,
+            "val_index": self.val_index,
+            "test_index": self.test_index,
+            "system": np.str_(self.system),
             "state_names": np.array(self.state_names, dtype=np.str_),
-            "seed": np.int64(self.seed), "noise": np.float64(self.noise),
+            "seed": np.int64(self.seed),
+            "noise": np.float64(self.noise),
         }
         if self.accelerations_clean is not None:
             arrays["accelerations_clean"] = self.accelerations_clean
         if self.t is not None:
             arrays["t"] = self.t
         if self.inputs is not None:
-            arrays |= {"inputs": self.inputs,
-                       "input_names": np.array(self.input_names, dtype=np.str_)}
+            arrays |= {
+                "inputs": self.inputs,
+                "input_names": np.array(self.input_names, dtype=np.str_),
+            }
         return save_npz(path, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> Dataset:
         """Read a dataset written by :meth:`save`; one-line :class:`DataError` otherwise."""
-        keys = ("states", "accelerations", "train_index", "val_index", "test_index",
-                "system", "state_names", "seed", "noise")
+        keys = (
+            "states",
+            "accelerations",
+            "train_index",
+            "val_index",
+            "test_index",
+            "system",
+            "state_names",
+            "seed",
+            "noise",
+        )
         arrays = read_npz(path, keys, "dataset")
         try:
-            return cls(arrays["states"], arrays["accelerations"],
-                       arrays.get("accelerations_clean"), arrays["train_index"],
-                       arrays["val_index"], arrays["test_index"], str(arrays["system"]),
-                       tuple(str(s) for s in np.atleast_1d(arrays["state_names"])),
-                       int(arrays["seed"]), float(arrays["noise"]), arrays.get("t"),
-                       arrays.get("inputs"),
-                       tuple(str(s) for s in np.atleast_1d(arrays.get("input_names", []))))
+            return cls(
+                arrays["states"],
+                arrays["accelerations"],
+                arrays.get("accelerations_clean"),
+                arrays["train_index"],
+                arrays["val_index"],
+                arrays["test_index"],
+                str(arrays["system"]),
+                tuple(str(s) for s in np.atleast_1d(arrays["state_names"])),
+                int(arrays["seed"]),
+                float(arrays["noise"]),
+                arrays.get("t"),
+                arrays.get("inputs"),
+                tuple(str(s) for s in np.atleast_1d(arrays.get("input_names", []))),
+            )
         except (DataError, TypeError, ValueError) as exc:
             message = str(exc).removeprefix("dataset: ")
             raise DataError(f"{path}: inconsistent dataset file ({message})") from None
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.system!r}, N={len(self)}, train/val/test="
-                f"{len(self.train_index)}/{len(self.val_index)}/{len(self.test_index)}, "
-                f"noise={self.noise:g}, seed={self.seed})")
+        return (
+            f"Dataset({self.system!r}, N={len(self)}, train/val/test="
+            f"{len(self.train_index)}/{len(self.val_index)}/{len(self.test_index)}, "
+            f"noise={self.noise:g}, seed={self.seed})"
+        )
 
 
 def make_dataset(
@@ -301,5 +361,14 @@ def make_dataset(
     if noise > 0 and n > 0:
         sigma = noise * clean.std(axis=0)
         targets = clean + np.random.default_rng([seed, 1]).normal(size=clean.shape) * sigma
-    return Dataset.from_arrays(system, states, targets, accelerations_clean=clean,
-                               splits=splits, seed=seed, noise=noise, t=times, inputs=inputs)
+    return Dataset.from_arrays(
+        system,
+        states,
+        targets,
+        accelerations_clean=clean,
+        splits=splits,
+        seed=seed,
+        noise=noise,
+        t=times,
+        inputs=inputs,
+    )

@@ -17,19 +17,22 @@ _UNIFORM_TOLERANCE = 1e-6  # relative spread of the time step accepted as unifor
 
 def _check_inputs(t: np.ndarray, q: np.ndarray) -> None:
     if t.ndim != 1 or q.shape[0] != t.shape[0] or q.ndim not in (1, 2):
-        raise DataError(f"times must be (T,) and positions (T,) or (T, n), got {t.shape} and "
-                        f"{q.shape}")
+        raise DataError(
+            f"times must be (T,) and positions (T,) or (T, n), got {t.shape} and {q.shape}"
+        )
     if not (np.isfinite(t).all() and np.isfinite(q).all()):
         raise DataError("times and positions must be finite (no NaN or inf)")
     steps = np.diff(t)
     if (steps <= 0).any():
         row = int(np.argmax(steps <= 0)) + 1
-        raise DataError(f"time is not increasing at row {row} (t = {t[row]:g} after "
-                        f"{t[row - 1]:g})")
+        raise DataError(
+            f"time is not increasing at row {row} (t = {t[row]:g} after {t[row - 1]:g})"
+        )
 
 
-def _savgol(t: np.ndarray, q: np.ndarray, window: int | str, order: int | None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _savgol(
+    t: np.ndarray, q: np.ndarray, window: int | str, order: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from scipy.signal import savgol_filter
 
     steps = np.diff(t)
@@ -37,32 +40,38 @@ def _savgol(t: np.ndarray, q: np.ndarray, window: int | str, order: int | None
     deviation = np.abs(steps - step)
     if deviation.max() > _UNIFORM_TOLERANCE * step:
         row = int(np.argmax(deviation)) + 1
-        raise DataError(f"method 'savgol' needs a uniform time step, but the step before row "
-                        f"{row} is {steps[row - 1]:g} (mean {step:g}); use method='spline' "
-                        "or resample")
+        raise DataError(
+            f"method 'savgol' needs a uniform time step, but the step before row "
+            f"{row} is {steps[row - 1]:g} (mean {step:g}); use method='spline' "
+            "or resample"
+        )
     if window == "auto":
         from physym.data.smoothing_window import ORDERS, choose_savgol_filter
 
         columns = q.reshape(len(t), -1)
-        filters = [choose_savgol_filter(step, columns[:, j], ORDERS if order is None
-                                        else (order,)) for j in range(columns.shape[1])]
+        filters = [
+            choose_savgol_filter(step, columns[:, j], ORDERS if order is None else (order,))
+            for j in range(columns.shape[1])
+        ]
         parts = [_savgol(t, columns[:, j], w, p) for j, (w, p) in enumerate(filters)]
-        value, rate, curvature = (np.stack([p[k] for p in parts], axis=-1).reshape(q.shape)
-                                  for k in range(3))
+        value, rate, curvature = (
+            np.stack([p[k] for p in parts], axis=-1).reshape(q.shape) for k in range(3)
+        )
         return value, rate, curvature
     order = 5 if order is None else order
     if not isinstance(window, int) or window % 2 == 0 or window <= order:
-        raise DataError(f"savgol window must be odd and larger than order {order}, "
-                        f"got {window}")
+        raise DataError(f"savgol window must be odd and larger than order {order}, got {window}")
     if len(t) < window:
         raise DataError(f"too few samples for savgol: {len(t)} < window {window}")
-    value, rate, curvature = (savgol_filter(q, window, order, deriv=k, delta=step, axis=0)
-                              for k in range(3))
+    value, rate, curvature = (
+        savgol_filter(q, window, order, deriv=k, delta=step, axis=0) for k in range(3)
+    )
     return value, rate, curvature
 
 
-def _spline(t: np.ndarray, q: np.ndarray, order: int, smoothing: float | None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _spline(
+    t: np.ndarray, q: np.ndarray, order: int, smoothing: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from scipy.interpolate import UnivariateSpline
 
     if not 3 <= order <= 5:

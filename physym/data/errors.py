@@ -28,8 +28,9 @@ class IntegrationError(PhysymError, RuntimeError):
         States at those times (the partial solution).
     """
 
-    def __init__(self, message: str, t: np.ndarray | None = None,
-                 states: np.ndarray | None = None) -> None:
+    def __init__(
+        self, message: str, t: np.ndarray | None = None, states: np.ndarray | None = None
+    ) -> None:
         super().__init__(message)
         self.t = np.empty(0) if t is None else t
         self.states = np.empty((0, 0)) if states is None else states

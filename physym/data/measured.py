@@ -111,14 +111,16 @@ def load_measured_positions(
     """
     path = Path(path)
     if path.suffix.lower() not in POSITION_FILE_SUFFIXES:
-        raise DataError(f"{path}: unknown file extension {path.suffix or '(none)'!r}; "
-                        f"positions are read from {', '.join(POSITION_FILE_SUFFIXES)} files")
+        raise DataError(
+            f"{path}: unknown file extension {path.suffix or '(none)'!r}; "
+            f"positions are read from {', '.join(POSITION_FILE_SUFFIXES)} files"
+        )
     table = read_table(path)
     names = [time_column, *coordinates]
     if trajectory_column is not None:
         names.append(trajectory_column)
     values = table.numeric(names, what="position")
-    t, q = values[:, 0], values[:, 1:1 + len(coordinates)]
+    t, q = values[:, 0], values[:, 1 : 1 + len(coordinates)]
     ids = values[:, -1] if trajectory_column is not None else np.zeros(len(t))
     labels, first = np.unique(ids, return_index=True)  # sorted, with first appearance
     order_of_labels = labels[np.argsort(first)]
@@ -126,8 +128,14 @@ def load_measured_positions(
     rows = np.argsort(trajectory, kind="stable")  # group, keeping file order within a group
     where = tuple(table.where(int(r)) for r in rows)
     measured = MeasuredPositions(
-        str(path), tuple(coordinates), t[rows], q[rows], trajectory[rows],
-        tuple(_label(v) for v in order_of_labels), where)
+        str(path),
+        tuple(coordinates),
+        t[rows],
+        q[rows],
+        trajectory[rows],
+        tuple(_label(v) for v in order_of_labels),
+        where,
+    )
     _check_trajectories(measured, time_column, trajectory_column, min_samples)
     return measured
 
@@ -136,18 +144,26 @@ def _label(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _check_trajectories(measured: MeasuredPositions, time_column: str,
-                        trajectory_column: str | None, min_samples: int) -> None:
+def _check_trajectories(
+    measured: MeasuredPositions, time_column: str, trajectory_column: str | None, min_samples: int
+) -> None:
     for k, rows in enumerate(measured.segments()):
-        name = "" if trajectory_column is None else \
-            f"trajectory {trajectory_column} = {measured.labels[k]}: "
+        name = (
+            ""
+            if trajectory_column is None
+            else f"trajectory {trajectory_column} = {measured.labels[k]}: "
+        )
         count = rows.stop - rows.start
         if count < min_samples:
-            raise DataError(f"{measured.path}: {name}too few samples ({count}); need at "
-                            f"least {min_samples} to estimate derivatives")
+            raise DataError(
+                f"{measured.path}: {name}too few samples ({count}); need at "
+                f"least {min_samples} to estimate derivatives"
+            )
         steps = np.diff(measured.t[rows])
         if (steps <= 0).any():
             i = rows.start + int(np.argmax(steps <= 0)) + 1
-            raise DataError(f"{measured.path}: {name}time column {time_column!r} is not "
-                            f"increasing at {measured.where[i]} (t = {measured.t[i]:g} after "
-                            f"{measured.t[i - 1]:g})")
+            raise DataError(
+                f"{measured.path}: {name}time column {time_column!r} is not "
+                f"increasing at {measured.where[i]} (t = {measured.t[i]:g} after "
+                f"{measured.t[i - 1]:g})"
+            )

@@ -74,8 +74,7 @@ def plot_trajectory(trajectory: TrajectoryLike, axes: Any = None) -> Any:
     return coordinates_ax, energy_ax
 
 
-def save_trajectory_plot(trajectory: TrajectoryLike, path: str | Path, dpi: int = 120
-                         ) -> Path:
+def save_trajectory_plot(trajectory: TrajectoryLike, path: str | Path, dpi: int = 120) -> Path:
     """Write :func:`plot_trajectory` as a PNG atomically, without touching pyplot."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

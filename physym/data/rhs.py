@@ -74,14 +74,14 @@ def _build(system: System, dynamics: Dynamics) -> StateAccelerations:
             inverse = np.linalg.inv(np.array(mass.tolist(), dtype=np.float64))
         except np.linalg.LinAlgError:
             constant_mass = False
-    entries = (list(sp.Matrix(inverse) * force) if constant_mass
-               else [*list(mass), *list(force)])
+    entries = list(sp.Matrix(inverse) * force) if constant_mass else [*list(mass), *list(force)]
     args = dynamics.argument_symbols
     try:
         lambdified = sp.lambdify(args, entries, modules="math", cse=True)
     except Exception:  # any printer failure: use the batched path
         return lambda state, t=None, inputs=None: system.accelerations(state, t, inputs)[0]
     if len(args) == 2 * n:  # q and q̇ only: the conservative fast path, nothing appended
+
         def evaluate(state: np.ndarray, t: Any, inputs: Any) -> Any:
             return lambdified(*state.tolist())
     else:
@@ -130,7 +130,7 @@ def _build(system: System, dynamics: Dynamics) -> StateAccelerations:
     def many_dof(state: np.ndarray, t: Any = None, inputs: Any = None) -> np.ndarray:
         try:
             values = np.array(evaluate(state, t, inputs), dtype=np.float64)
-            return np.linalg.solve(values[: n * n].reshape(n, n), values[n * n:])
+            return np.linalg.solve(values[: n * n].reshape(n, n), values[n * n :])
         except (ArithmeticError, ValueError, TypeError, np.linalg.LinAlgError):
             return checked(state, t, inputs)
 
@@ -170,8 +170,9 @@ def driven_rhs(
     accelerations = exact_state_accelerations(system)
     dynamics = system.dynamics
     try:
-        power = sp.lambdify(dynamics.argument_symbols, dynamics.power_expr, modules="math",
-                            cse=True)
+        power = sp.lambdify(
+            dynamics.argument_symbols, dynamics.power_expr, modules="math", cse=True
+        )
     except Exception:  # any printer failure: use the batched path
         power = None
     time_dependent = system.time_dependent

@@ -82,8 +82,13 @@ def minimum_energy_state(system: System, seed: int = 0) -> np.ndarray:
 
     bounds = list(zip(low[:n], high[:n], strict=True))
     with np.errstate(all="ignore"):
-        result = minimize(energy_at_rest, start, method="L-BFGS-B", bounds=bounds,
-                          options={"ftol": 1e-15, "gtol": 1e-12})
+        result = minimize(
+            energy_at_rest,
+            start,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-12},
+        )
     best = result.x if result.fun <= energy_at_rest(start) else start
     return np.concatenate((best, np.zeros(n)))
 
@@ -146,7 +151,7 @@ def _linear_rates(system: System, x0: np.ndarray) -> np.ndarray:
     shifts = np.diag(steps)
     probes = np.vstack((x0 + shifts, x0 - shifts))
     accelerations = system.accelerations(probes, *_reference_conditions(system))
-    d_accel = (accelerations[: 2 * n] - accelerations[2 * n:]) / (2 * steps[:, None])
+    d_accel = (accelerations[: 2 * n] - accelerations[2 * n :]) / (2 * steps[:, None])
     jacobian = np.zeros((2 * n, 2 * n))
     jacobian[:n, n:] = np.eye(n)
     jacobian[n:, :] = d_accel.T
@@ -159,8 +164,9 @@ def _fallback_period(system: System) -> float:
     n = system.n_dof
     low, high = system.box
     half_q = (high[:n] - low[:n]) / 2
-    magnitude = np.abs(system.accelerations(sample_states(system, _N_PROBE),
-                                            *_reference_conditions(system)))
+    magnitude = np.abs(
+        system.accelerations(sample_states(system, _N_PROBE), *_reference_conditions(system))
+    )
     moving = magnitude > 0
     ratios = np.broadcast_to(half_q, magnitude.shape)[moving] / magnitude[moving]
     if ratios.size:

@@ -48,16 +48,18 @@ def noise_level(t: np.ndarray, y: np.ndarray) -> float:
     return min(estimate_noise(t, y, 13, 5), estimate_noise(t, y, 21, 9))
 
 
-def _candidates(orders: Sequence[int], longest: int, step: float
-                ) -> list[tuple[int, int, float]]:
+def _candidates(orders: Sequence[int], longest: int, step: float) -> list[tuple[int, int, float]]:
     """``(window, order, ‖c‖)`` for every candidate, noisiest first."""
     from scipy.signal import savgol_coeffs
 
     found: dict[tuple[int, int], float] = {}
     for order in orders:
         w = float(max(MIN_WINDOW, (order + 1) | 1))
-        cap = longest if order <= 5 else min(longest, _LONGEST_WELL_CONDITIONED.get(
-            order, 2 * order + 1))
+        cap = (
+            longest
+            if order <= 5
+            else min(longest, _LONGEST_WELL_CONDITIONED.get(order, 2 * order + 1))
+        )
         while (window := round(w) | 1) <= max(cap, MIN_WINDOW, (order + 1) | 1):
             if (window, order) not in found:
                 coefficients = savgol_coeffs(window, order, deriv=2, delta=step)
@@ -106,8 +108,11 @@ def choose_savgol_filter(
     """
     from scipy.signal import savgol_filter
 
-    pieces = [np.asarray(series, dtype=np.float64)] if np.ndim(series[0]) == 0 else \
-        [np.asarray(s, dtype=np.float64) for s in series]
+    pieces = (
+        [np.asarray(series, dtype=np.float64)]
+        if np.ndim(series[0]) == 0
+        else [np.asarray(s, dtype=np.float64) for s in series]
+    )
     if noise is None:
         sigmas = [noise_level(np.arange(len(y)) * step, y) for y in pieces]
         weights = np.array([len(y) for y in pieces], dtype=np.float64)
@@ -116,10 +121,11 @@ def choose_savgol_filter(
     accepted: list[tuple[list[np.ndarray], float, int]] = []
     window, order = candidates[0][:2]
     for candidate, degree, gain in candidates:
-        estimates = [savgol_filter(y, candidate, degree, deriv=2, delta=step)
-                     for y in pieces]
-        if any(_disagree(estimates, earlier, spread, max(width, candidate) // 2)
-               for earlier, spread, width in accepted):
+        estimates = [savgol_filter(y, candidate, degree, deriv=2, delta=step) for y in pieces]
+        if any(
+            _disagree(estimates, earlier, spread, max(width, candidate) // 2)
+            for earlier, spread, width in accepted
+        ):
             break
         accepted.append((estimates, noise * gain, candidate))
         window, order = candidate, degree
@@ -127,10 +133,12 @@ def choose_savgol_filter(
     return max(shortest, round(window * undersmoothing) | 1), order
 
 
-def _disagree(estimates: list[np.ndarray], earlier: list[np.ndarray], spread: float,
-              half: int) -> bool:
+def _disagree(
+    estimates: list[np.ndarray], earlier: list[np.ndarray], spread: float, half: int
+) -> bool:
     """Whether a smoother estimate differs from an earlier one by more than ``κ`` times the
     earlier one's noise (RMS over the interior samples)."""
-    gaps = np.concatenate([(a - b)[half:len(a) - half]
-                           for a, b in zip(estimates, earlier, strict=True)])
+    gaps = np.concatenate(
+        [(a - b)[half : len(a) - half] for a, b in zip(estimates, earlier, strict=True)]
+    )
     return bool(gaps.size) and float(np.sqrt(np.mean(gaps**2))) > _KAPPA * spread

@@ -43,8 +43,14 @@ from physym.data.errors import DataError
 from physym.data.measured import MeasuredPositions
 from physym.data.smoothing_window import ORDERS, choose_savgol_filter, noise_level
 
-__all__ = ["DERIVATIVE_METHODS", "StateEstimate", "check_time_steps", "estimate_states",
-           "measured_dataset", "state_box"]
+__all__ = [
+    "DERIVATIVE_METHODS",
+    "StateEstimate",
+    "check_time_steps",
+    "estimate_states",
+    "measured_dataset",
+    "state_box",
+]
 
 DERIVATIVE_METHODS = ("savgol", "spline")
 _DEFAULT_ORDER = {"savgol": 5, "spline": 5}
@@ -106,34 +112,53 @@ class StateEstimate:
         settings = self.settings
         if settings.get("method") != "savgol" or not settings.get("windows"):
             return None
-        spreads = [sigma * np.linalg.norm(savgol_coeffs(w, p, deriv=2, delta=settings["step"]))
-                   for sigma, w, p in zip(settings["noise"], settings["windows"],
-                                          settings["orders"], strict=True)]
+        spreads = [
+            sigma * np.linalg.norm(savgol_coeffs(w, p, deriv=2, delta=settings["step"]))
+            for sigma, w, p in zip(
+                settings["noise"], settings["windows"], settings["orders"], strict=True
+            )
+        ]
         scale = np.sqrt(np.mean(np.sum(self.accelerations**2, axis=1)))
         return float(np.sqrt(np.sum(np.square(spreads))) / max(scale, 1e-300))
 
     def segments(self) -> list[np.ndarray]:
         """Indices of the kept samples of each trajectory (non-empty ones)."""
-        out = [np.flatnonzero(self.kept & (self.trajectory == k))
-               for k in range(int(self.trajectory.max()) + 1)]
+        out = [
+            np.flatnonzero(self.kept & (self.trajectory == k))
+            for k in range(int(self.trajectory.max()) + 1)
+        ]
         return [index for index in out if len(index)]
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Arrays for ``measured.npz`` (:meth:`from_arrays` reads them back)."""
-        return {"coordinates": np.array(self.coordinates, dtype=np.str_),
-                "periodic": np.array(self.periodic, dtype=bool), "t": self.t,
-                "q_measured": self.q_measured, "q": self.q, "q_dot": self.q_dot,
-                "q_ddot": self.q_ddot, "trajectory": self.trajectory, "kept": self.kept}
+        return {
+            "coordinates": np.array(self.coordinates, dtype=np.str_),
+            "periodic": np.array(self.periodic, dtype=bool),
+            "t": self.t,
+            "q_measured": self.q_measured,
+            "q": self.q,
+            "q_dot": self.q_dot,
+            "q_ddot": self.q_ddot,
+            "trajectory": self.trajectory,
+            "kept": self.kept,
+        }
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], settings: dict[str, Any] | None = None
-                    ) -> StateEstimate:
-        return cls(tuple(str(c) for c in np.atleast_1d(arrays["coordinates"])),
-                   tuple(bool(p) for p in np.atleast_1d(arrays["periodic"])),
-                   t=arrays["t"], q_measured=arrays["q_measured"], q=arrays["q"],
-                   q_dot=arrays["q_dot"], q_ddot=arrays["q_ddot"],
-                   trajectory=arrays["trajectory"], kept=arrays["kept"],
-                   settings=settings or {})
+    def from_arrays(
+        cls, arrays: dict[str, np.ndarray], settings: dict[str, Any] | None = None
+    ) -> StateEstimate:
+        return cls(
+            tuple(str(c) for c in np.atleast_1d(arrays["coordinates"])),
+            tuple(bool(p) for p in np.atleast_1d(arrays["periodic"])),
+            t=arrays["t"],
+            q_measured=arrays["q_measured"],
+            q=arrays["q"],
+            q_dot=arrays["q_dot"],
+            q_ddot=arrays["q_ddot"],
+            trajectory=arrays["trajectory"],
+            kept=arrays["kept"],
+            settings=settings or {},
+        )
 
 
 def estimate_states(
@@ -186,8 +211,10 @@ def estimate_states(
     True
     """
     if method not in DERIVATIVE_METHODS:
-        raise DataError(f"unknown derivative method {method!r}; choose "
-                        f"{' or '.join(repr(m) for m in DERIVATIVE_METHODS)}")
+        raise DataError(
+            f"unknown derivative method {method!r}; choose "
+            f"{' or '.join(repr(m) for m in DERIVATIVE_METHODS)}"
+        )
     flags = tuple(q in periodic for q in measured.coordinates)
     segments = measured.segments()
     positions = measured.q.copy()
@@ -201,12 +228,12 @@ def estimate_states(
     kind: Literal["savgol", "spline"] = "savgol" if method == "savgol" else "spline"
     savgol_filters: list[tuple[int, int]] = []
     if kind == "savgol" and window is not None:
-        savgol_filters = [(int(window), _DEFAULT_ORDER[kind] if order is None
-                           else int(order))] * n
+        savgol_filters = [(int(window), _DEFAULT_ORDER[kind] if order is None else int(order))] * n
     elif kind == "savgol" or trim is None:  # the spline is trimmed like savgol would be
         orders = ORDERS if order is None or kind != "savgol" else (int(order),)
-        savgol_filters = [choose_savgol_filter(step, columns[j], orders, noise=noise[j])
-                          for j in range(n)]
+        savgol_filters = [
+            choose_savgol_filter(step, columns[j], orders, noise=noise[j]) for j in range(n)
+        ]
     if trim is None:
         trim = max(w for w, _ in savgol_filters) // 2
     filters: list[tuple[int | None, int]] = list(savgol_filters)
@@ -216,22 +243,39 @@ def estimate_states(
     for k, rows in enumerate(segments):
         for j in range(n):
             try:
-                parts = smooth_positions(measured.t[rows], positions[rows, j], kind,
-                                         *filters[j], smoothing)
+                parts = smooth_positions(
+                    measured.t[rows], positions[rows, j], kind, *filters[j], smoothing
+                )
             except DataError as exc:
                 raise DataError(f"{measured.path}: {_name(measured, k)}{exc}") from None
             for fit, part in zip(fits, parts, strict=True):
                 fit[rows, j] = part
     kept = np.zeros(len(measured.t), dtype=bool)
     for rows in segments:
-        kept[rows.start + trim:rows.stop - trim] = True
+        kept[rows.start + trim : rows.stop - trim] = True
     _check_enough(measured, kept, trim)
-    settings = {"method": method, "windows": [w for w, _ in filters],
-                "orders": [p for _, p in filters], "smoothing": smoothing, "trim": int(trim),
-                "noise": noise, "step": step}
+    settings = {
+        "method": method,
+        "windows": [w for w, _ in filters],
+        "orders": [p for _, p in filters],
+        "smoothing": smoothing,
+        "trim": int(trim),
+        "noise": noise,
+        "step": step,
+    }
     q_fit, q_dot, q_ddot = fits
-    return StateEstimate(measured.coordinates, flags, measured.t, positions, q_fit, q_dot,
-                         q_ddot, measured.trajectory, kept, settings)
+    return StateEstimate(
+        measured.coordinates,
+        flags,
+        measured.t,
+        positions,
+        q_fit,
+        q_dot,
+        q_ddot,
+        measured.trajectory,
+        kept,
+        settings,
+    )
 
 
 def _name(measured: MeasuredPositions, k: int) -> str:
@@ -253,10 +297,12 @@ def _common_step(measured: MeasuredPositions, segments: list[slice], strict: boo
         deviation = np.abs(np.diff(measured.t[rows]) - step)
         if deviation.max() > _UNIFORM_TOLERANCE * step:
             i = rows.start + int(np.argmax(deviation)) + 1
-            raise DataError(f"{measured.path}: derivative method 'savgol' needs one uniform "
-                            f"time step, but the step before {measured.where[i]} is "
-                            f"{measured.t[i] - measured.t[i - 1]:g} (usual step {step:g}); "
-                            "use derivative = 'spline' or resample")
+            raise DataError(
+                f"{measured.path}: derivative method 'savgol' needs one uniform "
+                f"time step, but the step before {measured.where[i]} is "
+                f"{measured.t[i] - measured.t[i - 1]:g} (usual step {step:g}); "
+                "use derivative = 'spline' or resample"
+            )
     return step
 
 
@@ -268,10 +314,12 @@ def _pooled_noise(t: np.ndarray, y: np.ndarray, segments: list[slice]) -> float:
 
 def _check_enough(measured: MeasuredPositions, kept: np.ndarray, trim: int) -> None:
     if kept.sum() < 10:
-        raise DataError(f"{measured.path}: only {int(kept.sum())} samples are left after "
-                        f"trimming {trim} at both ends of each trajectory (the derivative "
-                        "estimates are poor there); give longer trajectories, a smaller "
-                        "derivative_window or derivative_trim")
+        raise DataError(
+            f"{measured.path}: only {int(kept.sum())} samples are left after "
+            f"trimming {trim} at both ends of each trajectory (the derivative "
+            "estimates are poor there); give longer trajectories, a smaller "
+            "derivative_window or derivative_trim"
+        )
 
 
 def state_box(states: np.ndarray, periodic: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
@@ -333,7 +381,17 @@ def measured_dataset(
     train, val, test = (np.flatnonzero(np.isin(blocks, part)) for part in parts)
     names = (*estimate.coordinates, *(f"{q}_dot" for q in estimate.coordinates))
     clean = None if accelerations_clean is None else accelerations_clean[rows]
-    return Dataset(states[rows], targets[rows], clean, train, val, test, name, names, seed,
-                   t=None if t is None else np.asarray(t, dtype=np.float64)[rows],
-                   inputs=None if inputs is None else np.asarray(inputs, dtype=np.float64)[rows],
-                   input_names=tuple(input_names))
+    return Dataset(
+        states[rows],
+        targets[rows],
+        clean,
+        train,
+        val,
+        test,
+        name,
+        names,
+        seed,
+        t=None if t is None else np.asarray(t, dtype=np.float64)[rows],
+        inputs=None if inputs is None else np.asarray(inputs, dtype=np.float64)[rows],
+        input_names=tuple(input_names),
+    )

@@ -92,8 +92,7 @@ def simulate_positions(
     else:
         low, high = system.box
         centre = 0.5 * (low + high)
-        starts = centre + box_fraction * (sample_states(system, n_trajectories, seed=seed)
-                                          - centre)
+        starts = centre + box_fraction * (sample_states(system, n_trajectories, seed=seed) - centre)
     n_points = round(t_end / dt) + 1
     times, states, ids = [], [], []
     for k, x0 in enumerate(starts):
@@ -102,19 +101,27 @@ def simulate_positions(
         states.append(trajectory.states)
         ids.append(np.full(n_points, k))
     exact = np.concatenate(states)
-    q = exact[:, :system.n_dof].copy()
+    q = exact[:, : system.n_dof].copy()
     if noise > 0:
         sigma = noise * q.std(axis=0)
         q += np.random.default_rng([seed, 3]).normal(size=q.shape) * sigma
-    return SimulatedPositions(np.concatenate(times), q, np.concatenate(ids), exact,
-                              system.accelerations(exact))
+    return SimulatedPositions(
+        np.concatenate(times), q, np.concatenate(ids), exact, system.accelerations(exact)
+    )
 
 
-def write_positions_csv(path: str | Path, data: SimulatedPositions,
-                        coordinates: Sequence[str], *, time_column: str = "t",
-                        trajectory_column: str = "trajectory") -> Path:
+def write_positions_csv(
+    path: str | Path,
+    data: SimulatedPositions,
+    coordinates: Sequence[str],
+    *,
+    time_column: str = "t",
+    trajectory_column: str = "trajectory",
+) -> Path:
     """Write ``trajectory, t, q…`` columns (full precision) to a CSV file, atomically."""
     header = ",".join([trajectory_column, time_column, *coordinates])
-    rows = [",".join([str(int(k)), repr(float(t)), *(repr(float(v)) for v in q)])
-            for k, t, q in zip(data.trajectory, data.t, data.q, strict=True)]
+    rows = [
+        ",".join([str(int(k)), repr(float(t)), *(repr(float(v)) for v in q)])
+        for k, t, q in zip(data.trajectory, data.t, data.q, strict=True)
+    ]
     return write_text(path, header + "\n" + "\n".join(rows) + "\n")

@@ -48,8 +48,10 @@ class Table:
         missing = [name for name in names if name not in self.columns]
         if missing:
             found = ", ".join(self.columns) or "none"
-            raise DataError(f"{self.path}: missing {what} column(s) "
-                            f"{', '.join(repr(m) for m in missing)} (found: {found})")
+            raise DataError(
+                f"{self.path}: missing {what} column(s) "
+                f"{', '.join(repr(m) for m in missing)} (found: {found})"
+            )
         if len(self) == 0:
             raise DataError(f"{self.path}: no data rows")
         array = np.column_stack([self.columns[name] for name in names])
@@ -57,8 +59,9 @@ class Table:
         if bad.any():
             row, col = np.argwhere(bad)[0]
             kind = "NaN or a missing value" if np.isnan(array[row, col]) else "an infinite value"
-            raise DataError(f"{self.path}: column {names[col]!r} has {kind} at "
-                            f"{self.where(int(row))}")
+            raise DataError(
+                f"{self.path}: column {names[col]!r} has {kind} at {self.where(int(row))}"
+            )
         return array
 
 
@@ -100,8 +103,11 @@ def _read_csv(path: Path, delimiter: str | None) -> Table:
     except (OSError, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path}: unreadable data file ({reason})") from None
-    numbered = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
-                if line.strip() and not line.lstrip().startswith("#")]
+    numbered = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not numbered:
         raise DataError(f"{path}: empty file, expected a header line of column names")
     header_line, header = numbered[0]
@@ -109,14 +115,16 @@ def _read_csv(path: Path, delimiter: str | None) -> Table:
         delimiter = next((d for d in (",", "\t", ";") if d in header), None)
     names = [name.strip().strip('"').strip("'") for name in header.split(delimiter)]
     if len(set(names)) != len(names) or not all(names):
-        raise DataError(f"{path}: line {header_line}: header needs distinct, non-empty "
-                        "column names")
+        raise DataError(
+            f"{path}: line {header_line}: header needs distinct, non-empty column names"
+        )
     rows, lines = [], []
     for number, line in numbered[1:]:
         fields = [field.strip() for field in line.split(delimiter)]
         if len(fields) != len(names):
-            raise DataError(f"{path}: line {number}: expected {len(names)} values, "
-                            f"got {len(fields)}")
+            raise DataError(
+                f"{path}: line {number}: expected {len(names)} values, got {len(fields)}"
+            )
         rows.append(fields)
         lines.append(number)
     cells = np.array(rows, dtype=str).reshape(len(rows), len(names))
@@ -128,13 +136,16 @@ def _read_csv(path: Path, delimiter: str | None) -> Table:
     return Table(path, columns, np.array(lines, dtype=np.int64))
 
 
-def _locate_bad_cell(path: Path, cells: np.ndarray, names: list[str], lines: list[int]
-                     ) -> np.ndarray:
+def _locate_bad_cell(
+    path: Path, cells: np.ndarray, names: list[str], lines: list[int]
+) -> np.ndarray:
     for i, row in enumerate(cells):
         for j, cell in enumerate(row):
             try:
                 float(cell or "nan")
             except ValueError:
-                raise DataError(f"{path}: column {names[j]!r} at line {lines[i]}: cannot read "
-                                f"{str(cell)!r} as a number") from None
+                raise DataError(
+                    f"{path}: column {names[j]!r} at line {lines[i]}: cannot read "
+                    f"{str(cell)!r} as a number"
+                ) from None
     raise DataError(f"{path}: unreadable numbers")  # pragma: no cover - float() disagrees

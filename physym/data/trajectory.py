@@ -61,8 +61,10 @@ class Trajectory:
         t = np.asarray(self.t, dtype=np.float64)
         states = np.asarray(self.states, dtype=np.float64)
         if t.ndim != 1 or t.size < 1 or states.shape != (t.size, len(self.state_names)):
-            raise ValueError(f"trajectory: t must be (T,) and states (T, "
-                             f"{len(self.state_names)}), got {t.shape} and {states.shape}")
+            raise ValueError(
+                f"trajectory: t must be (T,) and states (T, "
+                f"{len(self.state_names)}), got {t.shape} and {states.shape}"
+            )
         expected = {"accelerations": (t.size, states.shape[1] // 2), "energy": (t.size,)}
         if self.inputs is not None or self.input_names:
             expected["inputs"] = (t.size, len(self.input_names))
@@ -71,12 +73,14 @@ class Trajectory:
         arrays = {"t": t, "states": states}
         for name, shape in expected.items():
             if getattr(self, name) is None:
-                raise ValueError(f"trajectory: {name} are missing for inputs "
-                                 f"{', '.join(self.input_names)}")
+                raise ValueError(
+                    f"trajectory: {name} are missing for inputs {', '.join(self.input_names)}"
+                )
             arrays[name] = np.asarray(getattr(self, name), dtype=np.float64)
             if arrays[name].shape != shape:
-                raise ValueError(f"trajectory: {name} must have shape {shape}, "
-                                 f"got {arrays[name].shape}")
+                raise ValueError(
+                    f"trajectory: {name} must have shape {shape}, got {arrays[name].shape}"
+                )
         for name, value in arrays.items():  # read-only views: the result is immutable
             view = value.view()
             view.setflags(write=False)
@@ -118,13 +122,19 @@ class Trajectory:
     def save(self, path: str | Path) -> Path:
         """Write an ``.npz`` atomically; reload with :meth:`load`."""
         arrays: dict[str, Any] = {
-            "t": self.t, "states": self.states, "accelerations": self.accelerations,
-            "energy": self.energy, "energy_scale": np.float64(self.energy_scale),
-            "system": np.str_(self.system), "state_names": np.array(self.state_names),
+            "t": self.t,
+            "states": self.states,
+            "accelerations": self.accelerations,
+            "energy": self.energy,
+            "energy_scale": np.float64(self.energy_scale),
+            "system": np.str_(self.system),
+            "state_names": np.array(self.state_names),
         }
         if self.inputs is not None:
-            arrays |= {"inputs": self.inputs,
-                       "input_names": np.array(self.input_names, dtype=np.str_)}
+            arrays |= {
+                "inputs": self.inputs,
+                "input_names": np.array(self.input_names, dtype=np.str_),
+            }
         if self.work is not None:
             arrays["work"] = self.work
         return save_npz(path, arrays)
@@ -132,15 +142,22 @@ class Trajectory:
     @classmethod
     def load(cls, path: str | Path) -> Trajectory:
         """Read a trajectory written by :meth:`save` (one-line :class:`DataError` if not)."""
-        keys = ("t", "states", "accelerations", "energy", "energy_scale", "system",
-                "state_names")
+        keys = ("t", "states", "accelerations", "energy", "energy_scale", "system", "state_names")
         arrays = read_npz(path, keys, "trajectory")
         try:
             input_names = tuple(str(s) for s in np.atleast_1d(arrays.get("input_names", [])))
-            return cls(arrays["t"], arrays["states"], arrays["accelerations"],
-                       arrays["energy"], float(arrays["energy_scale"]), str(arrays["system"]),
-                       tuple(str(s) for s in np.atleast_1d(arrays["state_names"])),
-                       arrays.get("inputs"), input_names, arrays.get("work"))
+            return cls(
+                arrays["t"],
+                arrays["states"],
+                arrays["accelerations"],
+                arrays["energy"],
+                float(arrays["energy_scale"]),
+                str(arrays["system"]),
+                tuple(str(s) for s in np.atleast_1d(arrays["state_names"])),
+                arrays.get("inputs"),
+                input_names,
+                arrays.get("work"),
+            )
         except (TypeError, ValueError) as exc:
             message = str(exc).removeprefix("trajectory: ")
             raise DataError(f"{path}: inconsistent trajectory file ({message})") from None
@@ -152,5 +169,7 @@ class Trajectory:
         return plot_trajectory(self, axes)
 
     def __repr__(self) -> str:
-        return (f"Trajectory({self.system!r}, t=[{self.t[0]:g}, {self.t[-1]:g}], "
-                f"points={len(self.t)}, energy_drift={self.energy_drift:.2e})")
+        return (
+            f"Trajectory({self.system!r}, t=[{self.t[0]:g}, {self.t[-1]:g}], "
+            f"points={len(self.t)}, energy_drift={self.energy_drift:.2e})"
+        )

@@ -74,16 +74,18 @@ def load_samples(
 
         arrays = read_npz(path, (), "data")
         if "states" in arrays and "accelerations" in arrays:
-            return Dataset.from_arrays(system, _checked(path, arrays["states"], "states"),
-                                       _checked(path, arrays["accelerations"],
-                                                "accelerations"),
-                                       splits=splits, seed=seed)
+            return Dataset.from_arrays(
+                system,
+                _checked(path, arrays["states"], "states"),
+                _checked(path, arrays["accelerations"], "accelerations"),
+                splits=splits,
+                seed=seed,
+            )
     table = read_table(path)
     names = (*system.state_names, *acceleration_names(system))
     values = table.numeric(names, what=f"{system.name}")
     n2 = 2 * system.n_dof
-    return Dataset.from_arrays(system, values[:, :n2], values[:, n2:], splits=splits,
-                               seed=seed)
+    return Dataset.from_arrays(system, values[:, :n2], values[:, n2:], splits=splits, seed=seed)
 
 
 def _checked(path: Path, array: np.ndarray, name: str) -> np.ndarray:
@@ -136,14 +138,18 @@ def load_positions(
     table = read_table(path)
     values = table.numeric([time_column, *names], what="position")
     if len(values) < MIN_POSITION_SAMPLES:
-        raise DataError(f"{table.path}: too few samples ({len(values)}); need at least "
-                        f"{MIN_POSITION_SAMPLES} to estimate derivatives")
+        raise DataError(
+            f"{table.path}: too few samples ({len(values)}); need at least "
+            f"{MIN_POSITION_SAMPLES} to estimate derivatives"
+        )
     t = values[:, 0]
     steps = np.diff(t)
     if (steps <= 0).any():
         row = int(np.argmax(steps <= 0)) + 1
-        raise DataError(f"{table.path}: time column {time_column!r} is not increasing at "
-                        f"{table.where(row)} (t = {t[row]:g} after {t[row - 1]:g})")
+        raise DataError(
+            f"{table.path}: time column {time_column!r} is not increasing at "
+            f"{table.where(row)} (t = {t[row]:g} after {t[row - 1]:g})"
+        )
     return t, values[:, 1:]
 
 
@@ -173,9 +179,11 @@ def dataset_from_positions(
     """
     positions = np.asarray(q, dtype=np.float64).reshape(len(t), -1)
     if positions.shape[1] != system.n_dof:
-        raise DataError(f"{system.name} has {system.n_dof} coordinate(s), positions have "
-                        f"{positions.shape[1]} column(s)")
-    velocities, accelerations = estimate_derivatives(t, positions, method, window, order,
-                                                     smoothing)
-    return Dataset.from_arrays(system, np.hstack((positions, velocities)), accelerations,
-                               splits=splits, seed=seed)
+        raise DataError(
+            f"{system.name} has {system.n_dof} coordinate(s), positions have "
+            f"{positions.shape[1]} column(s)"
+        )
+    velocities, accelerations = estimate_derivatives(t, positions, method, window, order, smoothing)
+    return Dataset.from_arrays(
+        system, np.hstack((positions, velocities)), accelerations, splits=splits, seed=seed
+    )

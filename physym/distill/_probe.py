@@ -52,18 +52,19 @@ def _model_dtype(model: nn.Module) -> tuple[torch.dtype, torch.device]:
     return torch.float64, torch.device("cpu")
 
 
-def _probe_chunk(model: nn.Module, states: np.ndarray, n: int,
-                 where: tuple[torch.dtype, torch.device]) -> list:
+def _probe_chunk(
+    model: nn.Module, states: np.ndarray, n: int, where: tuple[torch.dtype, torch.device]
+) -> list:
     x = torch.as_tensor(states, dtype=where[0], device=where[1]).requires_grad_(True)
     value = model(x).reshape(-1)
     if value.shape[0] != x.shape[0]:
-        raise ValueError(f"model must map (batch, {2 * n}) states to (batch,) values, "
-                         f"got {tuple(value.shape)}")
+        raise ValueError(
+            f"model must map (batch, {2 * n}) states to (batch,) values, got {tuple(value.shape)}"
+        )
     grad = torch.autograd.grad(value.sum(), x, create_graph=True)[0]
     rows = []
     for i in range(n):
-        row = torch.autograd.grad(grad[:, n + i].sum(), x, retain_graph=True,
-                                  allow_unused=True)[0]
+        row = torch.autograd.grad(grad[:, n + i].sum(), x, retain_graph=True, allow_unused=True)[0]
         rows.append(torch.zeros_like(x) if row is None else row)
     hessian = torch.stack(rows, dim=1)  # (B, n, 2n): rows ∂/∂q̇_i of the full gradient
     out = [value, grad[:, :n], grad[:, n:], hessian[:, :, n:], hessian[:, :, :n]]
@@ -88,7 +89,7 @@ def probe(model: nn.Module, states: np.ndarray) -> Probe:
     parts = []
     with torch.enable_grad():
         for start in range(0, states.shape[0], _CHUNK):
-            parts.append(_probe_chunk(model, states[start:start + _CHUNK], n, where))
+            parts.append(_probe_chunk(model, states[start : start + _CHUNK], n, where))
     return Probe(*(np.concatenate([p[k] for p in parts]) for k in range(5)))
 
 

@@ -41,8 +41,9 @@ def relative_error(predicted: np.ndarray, targets: np.ndarray) -> float:
     return float(np.linalg.norm(predicted - targets)) / max(norm, 1e-300)
 
 
-def closed_form_accelerations(lagrangian: sp.Expr, space: StateSpace, states: np.ndarray
-                              ) -> np.ndarray:
+def closed_form_accelerations(
+    lagrangian: sp.Expr, space: StateSpace, states: np.ndarray
+) -> np.ndarray:
     """Euler–Lagrange accelerations of ``lagrangian`` at ``states`` ``(batch, 2n)``.
 
     NaN where its mass matrix is singular or not finite.
@@ -68,22 +69,32 @@ class Acceptance:
         Relative acceleration error the data's noise puts on any model.
     """
 
-    def __init__(self, model: nn.Module, space: StateSpace,
-                 held_out: tuple[np.ndarray, np.ndarray], *, network_is_truth: bool,
-                 noise_floor: float = 0.0):
+    def __init__(
+        self,
+        model: nn.Module,
+        space: StateSpace,
+        held_out: tuple[np.ndarray, np.ndarray],
+        *,
+        network_is_truth: bool,
+        noise_floor: float = 0.0,
+    ):
         self.space = space
         self.states, self.targets = held_out
         self.noise_floor = float(noise_floor)
         self.threshold = max(ROUND_OFF, self.noise_floor)
-        self.network_error = None if network_is_truth else relative_error(
-            model_accelerations(model, self.states), self.targets)
+        self.network_error = (
+            None
+            if network_is_truth
+            else relative_error(model_accelerations(model, self.states), self.targets)
+        )
 
     def error(self, lagrangian: sp.Expr) -> float:
         """Held-out relative acceleration error of ``lagrangian`` (``inf`` if undefined)."""
         if not lagrangian.free_symbols:
             return float("inf")
-        return relative_error(closed_form_accelerations(lagrangian, self.space, self.states),
-                              self.targets)
+        return relative_error(
+            closed_form_accelerations(lagrangian, self.space, self.states), self.targets
+        )
 
     def judge(self, lagrangian: sp.Expr) -> dict[str, Any]:
         """The verdict and its evidence (see :func:`accept`)."""
@@ -96,14 +107,25 @@ class Acceptance:
             verdict = "approximate"
         else:
             verdict = "none"
-        return {"verdict": verdict, "error": error, "network_error": self.network_error,
-                "noise_floor": self.noise_floor, "threshold": self.threshold,
-                "n_states": int(self.states.shape[0])}
+        return {
+            "verdict": verdict,
+            "error": error,
+            "network_error": self.network_error,
+            "noise_floor": self.noise_floor,
+            "threshold": self.threshold,
+            "n_states": int(self.states.shape[0]),
+        }
 
 
-def accept(model: nn.Module, lagrangian: sp.Expr, space: StateSpace,
-           held_out: tuple[np.ndarray, np.ndarray], *, network_is_truth: bool,
-           noise_floor: float = 0.0) -> dict[str, Any]:
+def accept(
+    model: nn.Module,
+    lagrangian: sp.Expr,
+    space: StateSpace,
+    held_out: tuple[np.ndarray, np.ndarray],
+    *,
+    network_is_truth: bool,
+    noise_floor: float = 0.0,
+) -> dict[str, Any]:
     """The acceptance verdict and its evidence (see the module docstring).
 
     Parameters
@@ -126,5 +148,6 @@ def accept(model: nn.Module, lagrangian: sp.Expr, space: StateSpace,
         ``verdict`` ("found", "approximate" or "none"), ``error``, ``network_error``
         (None when the network is the truth), ``noise_floor``, ``threshold``, ``n_states``.
     """
-    return Acceptance(model, space, held_out, network_is_truth=network_is_truth,
-                      noise_floor=noise_floor).judge(lagrangian)
+    return Acceptance(
+        model, space, held_out, network_is_truth=network_is_truth, noise_floor=noise_floor
+    ).judge(lagrangian)

@@ -23,8 +23,9 @@ __all__ = ["MAX_PARAMETERS", "assemble", "scale_term", "target_terms", "vector_p
 MAX_PARAMETERS = 8
 
 
-def vector_potential(curl: Mapping[tuple[int, int], sp.Expr], q: Sequence[sp.Symbol],
-                     reference: Sequence[float]) -> list[sp.Expr]:
+def vector_potential(
+    curl: Mapping[tuple[int, int], sp.Expr], q: Sequence[sp.Symbol], reference: Sequence[float]
+) -> list[sp.Expr]:
     """A vector potential with ``∂_i A_j − ∂_j A_i = curl[(i, j)]`` (``i < j``).
 
     Examples
@@ -87,9 +88,11 @@ def target_terms(expr: sp.Expr) -> list[sp.Expr]:
     return [t.as_coeff_Mul()[1] for t in sp.Add.make_args(sp.expand(expr, power_exp=False))]
 
 
-def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
-             extras: Mapping[str, Sequence[Candidate]] | None = None
-             ) -> tuple[list[sp.Expr], np.ndarray, dict[sp.Symbol, float]]:
+def assemble(
+    chosen: Mapping[str, Candidate],
+    space: StateSpace,
+    extras: Mapping[str, Sequence[Candidate]] | None = None,
+) -> tuple[list[sp.Expr], np.ndarray, dict[sp.Symbol, float]]:
     """Terms ``φ_k`` and coefficients ``c_k`` of ``L = Σ c_k φ_k`` from the target models.
 
     ``L = ½ q̇ᵀ M q̇ + A·q̇ − V`` or ``T + A·q̇ − V``, depending on which targets are given.
@@ -126,8 +129,12 @@ def assemble(chosen: Mapping[str, Candidate], space: StateSpace,
     return terms, np.array([collected[t] for t in terms], dtype=np.float64), params
 
 
-def scale_term(terms: Sequence[sp.Expr], space: StateSpace,
-               coefficients: Sequence[float] | None = None, index: int = 0) -> int | None:
+def scale_term(
+    terms: Sequence[sp.Expr],
+    space: StateSpace,
+    coefficients: Sequence[float] | None = None,
+    index: int = 0,
+) -> int | None:
     """Index of the simplest term ``q̇_i² g(q)`` (``i = index``) with a non-zero coefficient."""
     speed = space.v_symbols[index]
     velocities = set(space.v_symbols)

@@ -38,18 +38,28 @@ class TermDynamics:
     (array([1., 0.]), array([0., 2.]))
     """
 
-    def __init__(self, terms: Sequence[sp.Expr], q_symbols: Sequence[sp.Symbol],
-                 v_symbols: Sequence[sp.Symbol], params: Sequence[sp.Symbol] = ()):
+    def __init__(
+        self,
+        terms: Sequence[sp.Expr],
+        q_symbols: Sequence[sp.Symbol],
+        v_symbols: Sequence[sp.Symbol],
+        params: Sequence[sp.Symbol] = (),
+    ):
         self.terms = tuple(sp.sympify(t) for t in terms)
         self.q_symbols = tuple(q_symbols)
         self.v_symbols = tuple(v_symbols)
         self.params = tuple(params)
         self.n_dof = len(self.q_symbols)
-        self._functions = [_compiled(t, self.q_symbols, self.v_symbols, self.params)
-                           for t in self.terms]
+        self._functions = [
+            _compiled(t, self.q_symbols, self.v_symbols, self.params) for t in self.terms
+        ]
 
-    def evaluate(self, states: np.ndarray, params: Mapping[sp.Symbol, float] | None = None,
-                 terms: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(
+        self,
+        states: np.ndarray,
+        params: Mapping[sp.Symbol, float] | None = None,
+        terms: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``H`` of shape ``(batch, K, n, n)`` and ``f`` of shape ``(batch, K, n)``.
 
         ``terms``: indices of the terms to evaluate (all by default; ``K`` is their number).
@@ -63,10 +73,12 @@ class TermDynamics:
         force = np.empty((batch, len(chosen), n))
         for slot, k in enumerate(chosen):
             with np.errstate(all="ignore"):
-                entries = [np.broadcast_to(np.asarray(e, dtype=np.float64), (batch,))
-                           for e in self._functions[k](*columns, *values)]
+                entries = [
+                    np.broadcast_to(np.asarray(e, dtype=np.float64), (batch,))
+                    for e in self._functions[k](*columns, *values)
+                ]
             mass[:, slot] = np.stack(entries[: n * n], axis=-1).reshape(batch, n, n)
-            force[:, slot] = np.stack(entries[n * n:], axis=-1)
+            force[:, slot] = np.stack(entries[n * n :], axis=-1)
         return mass, force
 
     def terms_with(self, symbol: sp.Symbol) -> list[int]:
@@ -79,8 +91,7 @@ class TermDynamics:
         return np.einsum("bkij,bj->bki", mass, accelerations) - force
 
     @staticmethod
-    def accelerations(mass: np.ndarray, force: np.ndarray, coefficients: np.ndarray
-                      ) -> np.ndarray:
+    def accelerations(mass: np.ndarray, force: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
         """``q̈ = (Σ c_k H_k)⁻¹ Σ c_k f_k``, shape ``(batch, n)`` (NaN where singular)."""
         total_mass = np.einsum("k,bkij->bij", coefficients, mass)
         total_force = np.einsum("k,bki->bi", coefficients, force)
@@ -94,13 +105,16 @@ class TermDynamics:
 
 
 @functools.lru_cache(maxsize=4096)
-def _compiled(term: sp.Expr, q: tuple[sp.Symbol, ...], v: tuple[sp.Symbol, ...],
-              params: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
+def _compiled(
+    term: sp.Expr, q: tuple[sp.Symbol, ...], v: tuple[sp.Symbol, ...], params: tuple[sp.Symbol, ...]
+) -> Callable[..., Any]:
     """Lambdified ``H`` (row-major) and ``f`` entries of one term (cached: the search
     assembles the same terms many times)."""
     n = len(q)
     grad_v = [sp.diff(term, s) for s in v]
     mass = [sp.diff(g, s) for g in grad_v for s in v]
-    force = [sp.diff(term, q[i]) - sum(sp.diff(grad_v[i], q[j]) * v[j] for j in range(n))
-             for i in range(n)]
+    force = [
+        sp.diff(term, q[i]) - sum(sp.diff(grad_v[i], q[j]) * v[j] for j in range(n))
+        for i in range(n)
+    ]
     return sp.lambdify((*q, *v, *params), mass + force, modules="numpy", cse=True)

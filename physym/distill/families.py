@@ -64,8 +64,12 @@ def _one_sign(argument: Argument) -> bool:
 FAMILIES: tuple[Family, ...] = (
     Family("exp", lambda u, p: [sp.exp(p * u)], _rates, lambda a: True),
     Family("exp2", lambda u, p: [sp.exp(p * u), sp.exp(2 * p * u)], _rates, lambda a: True),
-    Family("exppm", lambda u, p: [sp.exp(p * u), sp.exp(-p * u)],
-           lambda a: _rates(a)[_rates(a) > 0], lambda a: True),
+    Family(
+        "exppm",
+        lambda u, p: [sp.exp(p * u), sp.exp(-p * u)],
+        lambda a: _rates(a)[_rates(a) > 0],
+        lambda a: True,
+    ),
     Family("uexp", lambda u, p: [sp.exp(p * u), u * sp.exp(p * u)], _rates, lambda a: True),
     Family("expinv", lambda u, p: [sp.exp(p * u) / u], _rates, _one_sign),
     Family("pole", lambda u, p: [1 / (u + p)], _poles, lambda a: True),
@@ -331,10 +335,16 @@ def fit_families(
     return [f for a in sorted(fitted) for f in fitted[a]]
 
 
-def _refine_on_values(arguments: Sequence[Argument], views: Sequence[View], inputs: np.ndarray,
-                      symbols: Sequence[sp.Symbol], values: np.ndarray,
-                      known: dict[sp.Symbol, float], best: dict[int, FittedFamily],
-                      fitted: dict[int, list[FittedFamily]]) -> None:
+def _refine_on_values(
+    arguments: Sequence[Argument],
+    views: Sequence[View],
+    inputs: np.ndarray,
+    symbols: Sequence[sp.Symbol],
+    values: np.ndarray,
+    known: dict[sp.Symbol, float],
+    best: dict[int, FittedFamily],
+    fitted: dict[int, list[FittedFamily]],
+) -> None:
     """Parameters fitted to a derivative, refitted to the target itself near their value.
 
     A derivative isolates an argument's part but, read off a trained network, it carries
@@ -345,18 +355,23 @@ def _refine_on_values(arguments: Sequence[Argument], views: Sequence[View], inpu
     for a, argument in enumerate(arguments):
         if not views[a].order:
             continue
-        extra = [evaluate_terms(list(f.terms), symbols, inputs, {**known, f.symbol: f.value})
-                 for b, f in best.items() if b != a]
+        extra = [
+            evaluate_terms(list(f.terms), symbols, inputs, {**known, f.symbol: f.value})
+            for b, f in best.items()
+            if b != a
+        ]
         projector = _Projector(np.column_stack([np.ones(len(values)), *extra]), values)
         scale = max(float(np.sqrt(np.mean(values**2))), 1e-300)
         refined = []
         for f in fitted.get(a, []):
             grid = f.value * np.linspace(0.6, 1.4, 17)
             view = View(values, 0, [])
-            value, residual = _fit_one(by_name[f.family], argument, f.symbol, view, inputs,
-                                       symbols, projector, grid)
-            refined.append(replace(f, value=value, residual=residual / scale)
-                           if np.isfinite(residual) else f)
+            value, residual = _fit_one(
+                by_name[f.family], argument, f.symbol, view, inputs, symbols, projector, grid
+            )
+            refined.append(
+                replace(f, value=value, residual=residual / scale) if np.isfinite(residual) else f
+            )
         fitted[a] = refined
         if refined:
             best[a] = min(refined, key=lambda f: f.residual * 2.0 ** (len(f.terms) - 1))

@@ -15,8 +15,9 @@ __all__ = ["finish"]
 _SLACK, _ABSOLUTE = 0.05, 1e-12
 
 
-def _snap_params(polisher: Polisher, coefficients: np.ndarray, refit: bool, limit: float
-                 ) -> np.ndarray:
+def _snap_params(
+    polisher: Polisher, coefficients: np.ndarray, refit: bool, limit: float
+) -> np.ndarray:
     """Parameters to simple rationals: all at once first (coupled parameters only snap
     together), then one at a time."""
     simplest = {s: rational_candidates(v) for s, v in polisher.params.items()}
@@ -44,8 +45,9 @@ def _snap_params(polisher: Polisher, coefficients: np.ndarray, refit: bool, limi
     return coefficients
 
 
-def finish(polisher: Polisher, coefficients: np.ndarray, refit: bool, slack: float = _SLACK
-           ) -> tuple[sp.Expr, dict[int, sp.Number], dict[sp.Symbol, sp.Number], float]:
+def finish(
+    polisher: Polisher, coefficients: np.ndarray, refit: bool, slack: float = _SLACK
+) -> tuple[sp.Expr, dict[int, sp.Number], dict[sp.Symbol, sp.Number], float]:
     """Rationalise what the fit allows; return ``L``, its coefficients, params and error.
 
     With ``refit`` the coefficients not yet rational are re-solved after each one is fixed
@@ -65,17 +67,23 @@ def finish(polisher: Polisher, coefficients: np.ndarray, refit: bool, slack: flo
             trial[k] = float(v)
         return trial
 
-    fixed = rationalise_greedy({k: float(coefficients[k]) for k in active},
-                               lambda f: polisher.error(with_fixed(f)),
-                               polisher.error(coefficients), slack=slack, absolute=_ABSOLUTE)
+    fixed = rationalise_greedy(
+        {k: float(coefficients[k]) for k in active},
+        lambda f: polisher.error(with_fixed(f)),
+        polisher.error(coefficients),
+        slack=slack,
+        absolute=_ABSOLUTE,
+    )
     numeric = with_fixed(fixed)
     final: dict[int, sp.Number] = {}
     for k in active:
         value = fixed.get(k, sp.Float(float(numeric[k])))
         if value != 0:
             final[k] = value
-    params = {s: (v if isinstance(v, sp.Rational) else sp.Float(float(v)))
-              for s, v in polisher.params.items()}
+    params = {
+        s: (v if isinstance(v, sp.Rational) else sp.Float(float(v)))
+        for s, v in polisher.params.items()
+    }
     terms = polisher.dynamics.terms
     lagrangian = sp.Add(*(value * terms[k].subs(params) for k, value in final.items()))
     return lagrangian, final, params, polisher.error(numeric)

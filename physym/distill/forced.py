@@ -47,10 +47,18 @@ _MAX_SAMPLES = 4000
 _ABSOLUTE = 1e-10
 
 
-def distill_forced(model: Any, space: StateSpace, *, data: tuple[np.ndarray, np.ndarray],
-                   time_range: tuple[float, float] | None = None, backend: str = "sparse",
-                   n_states: int = 800, seed: int = 0, slack: float = 0.05,
-                   noise_floor: float = 0.0) -> Distillation:
+def distill_forced(
+    model: Any,
+    space: StateSpace,
+    *,
+    data: tuple[np.ndarray, np.ndarray],
+    time_range: tuple[float, float] | None = None,
+    backend: str = "sparse",
+    n_states: int = 800,
+    seed: int = 0,
+    slack: float = 0.05,
+    noise_floor: float = 0.0,
+) -> Distillation:
     """Distil a :class:`~physym.network.forced.ForcedLagrangian` into ``L`` and ``R``.
 
     Parameters
@@ -87,40 +95,65 @@ def distill_forced(model: Any, space: StateSpace, *, data: tuple[np.ndarray, np.
     after = fit.error(coefficients)
     coefficients = fit.prune(coefficients, slack)
     coefficients, exact = fit.rationalise(coefficients, slack)
-    lagrangian = sp.Add(*[c * t for c, t in zip(exact[:len(lag_terms)], lag_terms, strict=True)])
-    dissipation = sp.Add(*[c * t for c, t in zip(exact[len(lag_terms):], dis_terms,
-                                                 strict=True)]) if dis_terms else None
+    lagrangian = sp.Add(*[c * t for c, t in zip(exact[: len(lag_terms)], lag_terms, strict=True)])
+    dissipation = (
+        sp.Add(*[c * t for c, t in zip(exact[len(lag_terms) :], dis_terms, strict=True)])
+        if dis_terms
+        else None
+    )
     held_error = _ForcedCheck(terms, held, model.known_forces).error(coefficients)
     verdict = _verdict(held_error, network_error, noise_floor, len(held[1]))
     names = [sp.sstr(t) for t in (*lag_terms, *dis_terms)]
     return Distillation(
-        lagrangian=lagrangian, coordinates=space.coordinates, backend=backend,
+        lagrangian=lagrangian,
+        coordinates=space.coordinates,
+        backend=backend,
         targets="M,V,D" if dis_terms else "M,V",
-        scale={"convention": convention, "alpha": 1.0 if model.known_forces else None,
-               "term": None},
+        scale={
+            "convention": convention,
+            "alpha": 1.0 if model.known_forces else None,
+            "term": None,
+        },
         pareto=pareto,
         coefficients_before_polish=dict(zip(names, map(float, fit.start), strict=True)),
         coefficients_after_polish=dict(zip(names, map(float, coefficients), strict=True)),
         coefficients={name: sp.sstr(c) for name, c in zip(names, exact, strict=True) if c != 0},
-        quadratic_check={}, curl_check={},
-        polish={"source": "data", "n_samples": len(samples[1]),
-                "accel_error_before": fit.error(fit.start), "accel_error_after": after,
-                "accel_error_final": fit.error(coefficients), "params": {},
-                "equations": "d/dt dL/dq_dot - dL/dq + dR/dq_dot = Q"},
-        selection={"ratio": rule.ratio, "floor": rule.floor, "noise": rule.noise,
-                   "network_accel_error": network_error, "time_dependent_targets": timed},
+        quadratic_check={},
+        curl_check={},
+        polish={
+            "source": "data",
+            "n_samples": len(samples[1]),
+            "accel_error_before": fit.error(fit.start),
+            "accel_error_after": after,
+            "accel_error_final": fit.error(coefficients),
+            "params": {},
+            "equations": "d/dt dL/dq_dot - dL/dq + dR/dq_dot = Q",
+        },
+        selection={
+            "ratio": rule.ratio,
+            "floor": rule.floor,
+            "noise": rule.noise,
+            "network_accel_error": network_error,
+            "time_dependent_targets": timed,
+        },
         timings={"total": time.perf_counter() - begin},
         closed_form=verdict,
-        acceptance={"verdict": verdict, "error": held_error, "network_error": network_error,
-                    "noise_floor": noise_floor, "threshold": max(ROUND_OFF, noise_floor),
-                    "n_states": len(held[1])},
+        acceptance={
+            "verdict": verdict,
+            "error": held_error,
+            "network_error": network_error,
+            "noise_floor": noise_floor,
+            "threshold": max(ROUND_OFF, noise_floor),
+            "n_states": len(held[1]),
+        },
         search={"level": "forced", "levels": [], "candidates": [], "failures": []},
         dissipation=dissipation,
     )
 
 
-def _split(model: Any, data: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
-           ) -> tuple[float, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def _split(
+    model: Any, data: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
+) -> tuple[float, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """The network's relative error on the data, polish samples and held-out samples."""
     from physym.training.monitor import predict
 
@@ -136,8 +169,9 @@ def _split(model: Any, data: tuple[np.ndarray, np.ndarray], rng: np.random.Gener
     return network_error, (rows[rest], targets[rest]), (rows[held], targets[held])
 
 
-def _fit_targets(problems: list[Problem], rule: SelectionRule, backend: str, seed: int
-                 ) -> tuple[dict[str, Candidate], list[dict[str, Any]]]:
+def _fit_targets(
+    problems: list[Problem], rule: SelectionRule, backend: str, seed: int
+) -> tuple[dict[str, Candidate], list[dict[str, Any]]]:
     """One model per target: the backend's front, the grammar of forms where it misses."""
     chosen, pareto = {}, []
     for problem in problems:
@@ -148,14 +182,23 @@ def _fit_targets(problems: list[Problem], rule: SelectionRule, backend: str, see
                 front = pareto_front([*front, *get_backend("forms").fit(problem, seed=seed)])
             choice = rule.choose(front)
         chosen[problem.name] = choice
-        pareto += [{"target": problem.name, "complexity": c.complexity, "error": c.error,
-                    "expression": sp.sstr(c.numeric()), "backend": c.backend,
-                    "chosen": c is choice} for c in front]
+        pareto += [
+            {
+                "target": problem.name,
+                "complexity": c.complexity,
+                "error": c.error,
+                "expression": sp.sstr(c.numeric()),
+                "backend": c.backend,
+                "chosen": c is choice,
+            }
+            for c in front
+        ]
     return chosen, pareto
 
 
-def _assemble(chosen: dict[str, Candidate], space: StateSpace, phase: dict[sp.Symbol, sp.Expr]
-              ) -> tuple[list[sp.Expr], np.ndarray, list[sp.Expr], np.ndarray]:
+def _assemble(
+    chosen: dict[str, Candidate], space: StateSpace, phase: dict[sp.Symbol, sp.Expr]
+) -> tuple[list[sp.Expr], np.ndarray, list[sp.Expr], np.ndarray]:
     """Monic terms and start coefficients of ``L = ½q̇ᵀMq̇ − V`` and ``R = ½q̇ᵀDq̇``."""
     v, index = space.v_symbols, {q: i for i, q in enumerate(space.coordinates)}
     parts: dict[str, dict[sp.Expr, float]] = {"L": {}, "R": {}}
@@ -181,13 +224,11 @@ def _assemble(chosen: dict[str, Candidate], space: StateSpace, phase: dict[sp.Sy
 class _ForcedCheck:
     """Relative acceleration error of coefficients on ``(rows, q̈)``."""
 
-    def __init__(self, terms: ForcedTerms, data: tuple[np.ndarray, np.ndarray],
-                 known_forces: bool):
+    def __init__(self, terms: ForcedTerms, data: tuple[np.ndarray, np.ndarray], known_forces: bool):
         rows, self.targets = data
         n = terms.n_dof
-        self.states = rows[:, :2 * n]
-        self.t = rows[:, 2 * n] if rows.shape[1] in (2 * n + 1, 3 * n + 1) else \
-            np.zeros(len(rows))
+        self.states = rows[:, : 2 * n]
+        self.t = rows[:, 2 * n] if rows.shape[1] in (2 * n + 1, 3 * n + 1) else np.zeros(len(rows))
         self.known = rows[:, -n:] if known_forces else np.zeros((len(rows), n))
         self.mass, self.force = terms.evaluate(self.states, self.t)
 
@@ -195,15 +236,21 @@ class _ForcedCheck:
         return ForcedTerms.accelerations(self.mass, self.force, coefficients, self.known)
 
     def error(self, coefficients: np.ndarray) -> float:
-        return relative_error(self.accelerations(np.asarray(coefficients, dtype=float)),
-                              self.targets)
+        return relative_error(
+            self.accelerations(np.asarray(coefficients, dtype=float)), self.targets
+        )
 
 
 class _JointFit(_ForcedCheck):
     """Least squares for the constants of ``L`` and ``R`` together (module docstring)."""
 
-    def __init__(self, terms: ForcedTerms, data: tuple[np.ndarray, np.ndarray],
-                 start: np.ndarray, known_forces: bool):
+    def __init__(
+        self,
+        terms: ForcedTerms,
+        data: tuple[np.ndarray, np.ndarray],
+        start: np.ndarray,
+        known_forces: bool,
+    ):
         super().__init__(terms, data, known_forces)
         self.terms = terms
         self.start = start
@@ -236,16 +283,18 @@ class _JointFit(_ForcedCheck):
     def solve_all(self, space: StateSpace) -> tuple[np.ndarray, str]:
         """Every term fitted; the scale convention in words."""
         if self.forced:
-            return self.solve(list(range(self.terms.n_terms))), \
-                "absolute: the known forces fix the scale of L and R"
+            return self.solve(
+                list(range(self.terms.n_terms))
+            ), "absolute: the known forces fix the scale of L and R"
         lagrangian = list(self.terms.lagrangian_terms)
         for i in range(space.n_dof):
-            anchor = scale_term(lagrangian, space, list(self.start[:len(lagrangian)]), i)
+            anchor = scale_term(lagrangian, space, list(self.start[: len(lagrangian)]), i)
             if anchor is not None:
                 self.anchor = anchor
                 name = sp.sstr(lagrangian[anchor])
-                return self.solve(list(range(self.terms.n_terms))), \
-                    f"coefficient of {name} is 1/2 (no known force fixes the scale)"
+                return self.solve(
+                    list(range(self.terms.n_terms))
+                ), f"coefficient of {name} is 1/2 (no known force fixes the scale)"
         raise ValueError("distillation found no kinetic term q_dot**2 g(q) in L")
 
     def prune(self, coefficients: np.ndarray, slack: float) -> np.ndarray:
@@ -262,16 +311,16 @@ class _JointFit(_ForcedCheck):
                 active, coefficients = trial_active, trial
         return coefficients
 
-    def rationalise(self, coefficients: np.ndarray, slack: float
-                    ) -> tuple[np.ndarray, list[sp.Expr]]:
+    def rationalise(
+        self, coefficients: np.ndarray, slack: float
+    ) -> tuple[np.ndarray, list[sp.Expr]]:
         """Small rationals where the data agree (all together), else the floats."""
         limit = max(self.error(coefficients) * (1 + slack), _ABSOLUTE)
         exact = [_rational(c) for c in coefficients]
         values = np.array([float(e) for e in exact])
         if self.error(values) <= limit:
             return values, exact
-        return coefficients, [sp.Float(c, 15) if c != 0 else sp.Integer(0)
-                              for c in coefficients]
+        return coefficients, [sp.Float(c, 15) if c != 0 else sp.Integer(0) for c in coefficients]
 
 
 def _rational(value: float) -> sp.Expr:

@@ -74,13 +74,16 @@ def _hessians(function: Any, rows: torch.Tensor, n: int) -> tuple[np.ndarray, np
     with torch.enable_grad():
         value = function(x)
         grad = torch.autograd.grad(value.sum(), x, create_graph=True)[0]
-        hess = torch.stack([torch.autograd.grad(grad[:, n + i].sum(), x, retain_graph=True)[0]
-                            for i in range(n)], dim=1)[:, :, n:2 * n]
+        hess = torch.stack(
+            [torch.autograd.grad(grad[:, n + i].sum(), x, retain_graph=True)[0] for i in range(n)],
+            dim=1,
+        )[:, :, n : 2 * n]
     return value.detach().numpy(), hess.detach().numpy()
 
 
-def _values(model: Any, space: StateSpace, q: np.ndarray, t: np.ndarray | None,
-            velocities: list[np.ndarray]) -> dict[str, np.ndarray]:
+def _values(
+    model: Any, space: StateSpace, q: np.ndarray, t: np.ndarray | None, velocities: list[np.ndarray]
+) -> dict[str, np.ndarray]:
     """``M``, ``V`` and ``D`` at ``(q, t)`` (``(B, n, n)``, ``(B,)``, ``(B, n, n)``)."""
     n = space.n_dof
     dtype = next(model.parameters()).dtype
@@ -111,8 +114,9 @@ def _rms(values: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(values))))
 
 
-def forced_targets(model: Any, space: StateSpace, n_states: int, rng: np.random.Generator,
-                   axis: TimeAxis | None) -> tuple[list[Problem], dict[str, bool]]:
+def forced_targets(
+    model: Any, space: StateSpace, n_states: int, rng: np.random.Generator, axis: TimeAxis | None
+) -> tuple[list[Problem], dict[str, bool]]:
     """The problems ``M[i,j]``, ``V`` and ``D[i,j]``, and which of them depend on time."""
     n = space.n_dof
     q = space.sample_q(n_states, rng)
@@ -128,13 +132,20 @@ def forced_targets(model: Any, space: StateSpace, n_states: int, rng: np.random.
     names = space.coordinates
     entries: list[tuple[str, np.ndarray, np.ndarray, Any]] = []
     for i, j in itertools.combinations_with_replacement(range(n), 2):
-        entries.append((f"M[{names[i]},{names[j]}]", first["M"][:, i, j],
-                        second["M"][:, i, j], ("M", i, j)))
+        entries.append(
+            (f"M[{names[i]},{names[j]}]", first["M"][:, i, j], second["M"][:, i, j], ("M", i, j))
+        )
     entries.append(("V", first["V"], second["V"], ("V",)))
     if "D" in first:
         for i, j in itertools.combinations_with_replacement(range(n), 2):
-            entries.append((f"D[{names[i]},{names[j]}]", first["D"][:, i, j],
-                            second["D"][:, i, j], ("D", i, j)))
+            entries.append(
+                (
+                    f"D[{names[i]},{names[j]}]",
+                    first["D"][:, i, j],
+                    second["D"][:, i, j],
+                    ("D", i, j),
+                )
+            )
     mass_scale = _rms(first["M"]) * np.sqrt(n)
     problems, timed = [], {}
     for name, a, b, kind in entries:
@@ -147,11 +158,15 @@ def forced_targets(model: Any, space: StateSpace, n_states: int, rng: np.random.
             assert axis is not None and t_a is not None
             target_space = _phase_space(space)
             inputs = np.hstack([q, axis.phase(t_a)[:, None]])
-            problems.append(Problem(name, target_space.q_symbols, inputs, a, scale, "q",
-                                    target_space, function, 0.0))
+            problems.append(
+                Problem(
+                    name, target_space.q_symbols, inputs, a, scale, "q", target_space, function, 0.0
+                )
+            )
         else:
-            problems.append(Problem(name, space.q_symbols, q, (a + b) / 2, scale, "q", space,
-                                    function, 0.0))
+            problems.append(
+                Problem(name, space.q_symbols, q, (a + b) / 2, scale, "q", space, function, 0.0)
+            )
     return problems, timed
 
 

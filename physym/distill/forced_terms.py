@@ -37,8 +37,13 @@ class ForcedTerms:
     ([1.0, 0.0, 0.0], [0.0, 2.0, -2.0])
     """
 
-    def __init__(self, lagrangian_terms: Sequence[sp.Expr], dissipation_terms: Sequence[sp.Expr],
-                 q_symbols: Sequence[sp.Symbol], v_symbols: Sequence[sp.Symbol]):
+    def __init__(
+        self,
+        lagrangian_terms: Sequence[sp.Expr],
+        dissipation_terms: Sequence[sp.Expr],
+        q_symbols: Sequence[sp.Symbol],
+        v_symbols: Sequence[sp.Symbol],
+    ):
         self.lagrangian_terms = tuple(lagrangian_terms)
         self.dissipation_terms = tuple(dissipation_terms)
         self.q, self.v = tuple(q_symbols), tuple(v_symbols)
@@ -48,9 +53,12 @@ class ForcedTerms:
         for term in self.lagrangian_terms:
             grad_v = [sp.diff(term, s) for s in self.v]
             entries += [sp.diff(g, s) for g in grad_v for s in self.v]
-            entries += [sp.diff(term, self.q[i])
-                        - sum(sp.diff(grad_v[i], self.q[j]) * self.v[j] for j in range(n))
-                        - sp.diff(grad_v[i], t) for i in range(n)]
+            entries += [
+                sp.diff(term, self.q[i])
+                - sum(sp.diff(grad_v[i], self.q[j]) * self.v[j] for j in range(n))
+                - sp.diff(grad_v[i], t)
+                for i in range(n)
+            ]
         for term in self.dissipation_terms:
             entries += [sp.Integer(0)] * (n * n) + [-sp.diff(term, s) for s in self.v]
         self._function = sp.lambdify((*self.q, *self.v, t), entries, modules="numpy", cse=True)
@@ -68,14 +76,17 @@ class ForcedTerms:
         n, batch = self.n_dof, len(states)
         columns = [states[:, i] for i in range(2 * n)] + [np.asarray(t, dtype=np.float64)]
         with np.errstate(all="ignore"):
-            values = [np.broadcast_to(np.asarray(e, dtype=np.float64), (batch,))
-                      for e in self._function(*columns)]
+            values = [
+                np.broadcast_to(np.asarray(e, dtype=np.float64), (batch,))
+                for e in self._function(*columns)
+            ]
         table = np.stack(values, axis=-1).reshape(batch, self.n_terms, n * n + n)
-        return table[..., : n * n].reshape(batch, self.n_terms, n, n), table[..., n * n:]
+        return table[..., : n * n].reshape(batch, self.n_terms, n, n), table[..., n * n :]
 
     @staticmethod
-    def accelerations(mass: np.ndarray, force: np.ndarray, coefficients: np.ndarray,
-                      known: np.ndarray) -> np.ndarray:
+    def accelerations(
+        mass: np.ndarray, force: np.ndarray, coefficients: np.ndarray, known: np.ndarray
+    ) -> np.ndarray:
         """``q̈ = (Σ c_k H_k)⁻¹ (Σ c_k f_k + Q)``, ``(B, n)`` (NaN where singular)."""
         total_mass = np.einsum("k,bkij->bij", coefficients, mass)
         total_force = np.einsum("k,bki->bi", coefficients, force) + known

@@ -144,16 +144,19 @@ def q_terms(space: StateSpace, config: LibraryConfig) -> list[sp.Expr]:
     """
     q = space.q_symbols
     free = [i for i, p in enumerate(space.periodic) if not p]
-    angular = {"periodic": [i for i, p in enumerate(space.periodic) if p],
-               "all": list(range(space.n_dof)), "none": []}[config.trig]
+    angular = {
+        "periodic": [i for i, p in enumerate(space.periodic) if p],
+        "all": list(range(space.n_dof)),
+        "none": [],
+    }[config.trig]
     polys = _monomials([q[i] for i in free], config.poly_degree)
     trig = _trig_features([q[i] for i in angular], config)
-    mixed = [m * t for m in _monomials([q[i] for i in free], config.mixed_degree)[1:]
-             for t in trig]
+    mixed = [m * t for m in _monomials([q[i] for i in free], config.mixed_degree)[1:] for t in trig]
     inverse = _inverse_terms(space, free) if config.inverse else []
     names = {s.name: s for s in (*q, *space.v_symbols)}
-    extra = [parse_expression(text, names, where="library extra term")
-             for text in config.extra_terms]
+    extra = [
+        parse_expression(text, names, where="library extra term") for text in config.extra_terms
+    ]
     extra = [e for e in extra if not e.free_symbols & set(space.v_symbols)]
     return _unique([*polys, *trig, *mixed, *inverse, *extra])
 
@@ -166,8 +169,7 @@ def kinetic_terms(space: StateSpace, config: LibraryConfig) -> list[sp.Expr]:
     """
     v = space.v_symbols
     base = q_terms(space, config)
-    quadratic = [a * b * f for a, b in itertools.combinations_with_replacement(v, 2)
-                 for f in base]
+    quadratic = [a * b * f for a, b in itertools.combinations_with_replacement(v, 2) for f in base]
     higher = [m for m in _monomials(v, config.velocity_degree) if sp.Poly(m, *v).total_degree() > 2]
     lorentz = []
     if config.lorentz:
@@ -175,8 +177,9 @@ def kinetic_terms(space: StateSpace, config: LibraryConfig) -> list[sp.Expr]:
         c = LORENTZ_SPEED
         lorentz = [c**2 * (1 - sp.sqrt(1 - speed2 / c**2))]
     names = {s.name: s for s in (*space.q_symbols, *v)}
-    extra = [parse_expression(text, names, where="library extra term")
-             for text in config.extra_terms]
+    extra = [
+        parse_expression(text, names, where="library extra term") for text in config.extra_terms
+    ]
     extra = [e for e in extra if e.free_symbols & set(v)]
     return _unique([*quadratic, *higher, *lorentz, *extra])
 
@@ -219,6 +222,7 @@ def evaluate_terms(
 
 
 @functools.lru_cache(maxsize=4096)
-def _compiled(term: sp.Expr, symbols: tuple[sp.Symbol, ...], params: tuple[sp.Symbol, ...]
-              ) -> Callable[..., Any]:
+def _compiled(
+    term: sp.Expr, symbols: tuple[sp.Symbol, ...], params: tuple[sp.Symbol, ...]
+) -> Callable[..., Any]:
     return sp.lambdify((*symbols, *params), term, modules="numpy")

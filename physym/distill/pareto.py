@@ -95,8 +95,7 @@ class SelectionRule:
         if not front:
             raise ValueError("cannot select from an empty front")
         limit = self.threshold(front)
-        return sorted((c for c in front if c.error <= limit),
-                      key=lambda c: (c.complexity, c.error))
+        return sorted((c for c in front if c.error <= limit), key=lambda c: (c.complexity, c.error))
 
     def choose(self, front: Sequence[Candidate]) -> Candidate:
         """The selected candidate of a non-empty front."""

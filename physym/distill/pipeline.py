@@ -130,42 +130,91 @@ def distill(
     rng = np.random.default_rng(seed)
     levels = _levels(backend, library, fallback_backend, forms)
     with _one_blas_thread():
-        targets = build_targets(model, space, n_states, rng,
-                                quadratic_tolerance=quadratic_tolerance,
-                                curl_tolerance=curl_tolerance)
+        targets = build_targets(
+            model,
+            space,
+            n_states,
+            rng,
+            quadratic_tolerance=quadratic_tolerance,
+            curl_tolerance=curl_tolerance,
+        )
         clock["targets"] = time.perf_counter()
-        states, accelerations, source, held_out = _polish_data(model, space, data, rng,
-                                                               n_states, max_polish_samples)
-        network_error = _network_error(model, states, accelerations) \
-            if source == "data" else None
+        states, accelerations, source, held_out = _polish_data(
+            model, space, data, rng, n_states, max_polish_samples
+        )
+        network_error = _network_error(model, states, accelerations) if source == "data" else None
         noise = min(max(3.0 * targets.noise, 2.0 * (network_error or 0.0)), _NOISE_CAP)
         rule = selection or SelectionRule(noise=noise)
-        acceptance = Acceptance(model, space, held_out, network_is_truth=source == "network",
-                                noise_floor=noise_floor)
-        search = Search(targets.routes, space, (states, accelerations), acceptance, rule,
-                        polish=polish, slack=slack, offer_alternatives=source == "data",
-                        seed=seed, budget=time_budget)
+        acceptance = Acceptance(
+            model, space, held_out, network_is_truth=source == "network", noise_floor=noise_floor
+        )
+        search = Search(
+            targets.routes,
+            space,
+            (states, accelerations),
+            acceptance,
+            rule,
+            polish=polish,
+            slack=slack,
+            offer_alternatives=source == "data",
+            seed=seed,
+            budget=time_budget,
+        )
         best = search.run(levels)
     clock["regression"] = clock["targets"] + search.seconds["regression"]
     clock["polish"] = clock["regression"] + search.seconds["polish"]
     used = {p.name for p in targets.routes[best.result.route]}
-    pareto = [{"target": name, "complexity": c.complexity, "error": c.error,
-               "expression": sp.sstr(c.numeric()), "backend": c.backend,
-               "chosen": c is best.chosen.get(name)}
-              for name, front in search.fronts.items() if name in used for c in front]
-    selection_info = {"ratio": rule.ratio, "floor": rule.floor, "noise": rule.noise,
-                      "network_accel_error": network_error}
-    record = {"levels": search.levels, "candidates": [a.to_dict() for a in search.attempts],
-              "failures": search.failures, "budget": time_budget}
-    return _result(best, levels[0].backend.name, space, pareto, targets, source,
-                   states.shape[0], clock, selection_info, record)
+    pareto = [
+        {
+            "target": name,
+            "complexity": c.complexity,
+            "error": c.error,
+            "expression": sp.sstr(c.numeric()),
+            "backend": c.backend,
+            "chosen": c is best.chosen.get(name),
+        }
+        for name, front in search.fronts.items()
+        if name in used
+        for c in front
+    ]
+    selection_info = {
+        "ratio": rule.ratio,
+        "floor": rule.floor,
+        "noise": rule.noise,
+        "network_accel_error": network_error,
+    }
+    record = {
+        "levels": search.levels,
+        "candidates": [a.to_dict() for a in search.attempts],
+        "failures": search.failures,
+        "budget": time_budget,
+    }
+    return _result(
+        best,
+        levels[0].backend.name,
+        space,
+        pareto,
+        targets,
+        source,
+        states.shape[0],
+        clock,
+        selection_info,
+        record,
+    )
 
 
-def _levels(backend: str | Backend, library: LibraryConfig | Mapping[str, Any] | None,
-            fallback: str | None, forms: bool) -> list[Level]:
+def _levels(
+    backend: str | Backend,
+    library: LibraryConfig | Mapping[str, Any] | None,
+    fallback: str | None,
+    forms: bool,
+) -> list[Level]:
     """The search levels: the backend asked for, the forms, genetic programming."""
-    first = get_backend(backend, library=library) if backend in ("sparse", "forms") else \
-        get_backend(backend)
+    first = (
+        get_backend(backend, library=library)
+        if backend in ("sparse", "forms")
+        else get_backend(backend)
+    )
     first.check_available()
     levels = [Level("library" if first.name == "sparse" else first.name, first)]
     if forms and first.name == "sparse":
@@ -189,9 +238,18 @@ def _one_blas_thread() -> Iterator[None]:
         yield
 
 
-def _result(best: Attempt, backend: str, space: StateSpace, pareto: list, targets: Any,
-            source: str, n_samples: int, clock: dict[str, float], selection: dict,
-            record: dict[str, Any]) -> Distillation:
+def _result(
+    best: Attempt,
+    backend: str,
+    space: StateSpace,
+    pareto: list,
+    targets: Any,
+    source: str,
+    n_samples: int,
+    clock: dict[str, float],
+    selection: dict,
+    record: dict[str, Any],
+) -> Distillation:
     route = best.result
     names = route.names
     timings = {key: clock[key] - clock[prev] for prev, key in itertools.pairwise(clock)}
@@ -207,14 +265,20 @@ def _result(best: Attempt, backend: str, space: StateSpace, pareto: list, target
         scale=route.scale,
         pareto=pareto,
         coefficients_before_polish=dict(zip(names, map(float, route.before), strict=True)),
-        coefficients_after_polish=({} if route.after is None else
-                                   dict(zip(names, map(float, route.after), strict=True))),
+        coefficients_after_polish=(
+            {} if route.after is None else dict(zip(names, map(float, route.after), strict=True))
+        ),
         coefficients={names[k]: sp.sstr(v) for k, v in route.final.items()},
         quadratic_check=targets.quadratic_check,
         curl_check=targets.curl_check,
-        polish={"source": source, "n_samples": int(n_samples), "accel_error_before": before,
-                "accel_error_after": after, "accel_error_final": final,
-                "params": {sp.sstr(s): sp.sstr(v) for s, v in route.params.items()}},
+        polish={
+            "source": source,
+            "n_samples": int(n_samples),
+            "accel_error_before": before,
+            "accel_error_after": after,
+            "accel_error_final": final,
+            "params": {sp.sstr(s): sp.sstr(v) for s, v in route.params.items()},
+        },
         selection=selection,
         timings=timings,
         closed_form=verdict,
@@ -229,9 +293,14 @@ def _network_error(model: nn.Module, states: np.ndarray, accelerations: np.ndarr
     return float(np.linalg.norm(predicted - accelerations) / np.linalg.norm(accelerations))
 
 
-def _polish_data(model: nn.Module, space: StateSpace, data: Any, rng: np.random.Generator,
-                 n_states: int, limit: int
-                 ) -> tuple[np.ndarray, np.ndarray, str, tuple[np.ndarray, np.ndarray]]:
+def _polish_data(
+    model: nn.Module,
+    space: StateSpace,
+    data: Any,
+    rng: np.random.Generator,
+    n_states: int,
+    limit: int,
+) -> tuple[np.ndarray, np.ndarray, str, tuple[np.ndarray, np.ndarray]]:
     """Polish samples, their source, and disjoint held-out samples for the acceptance."""
     if data is not None:
         states = np.asarray(data[0], dtype=np.float64)

@@ -57,8 +57,15 @@ class ScaleFix:
 class Polisher:
     """Linear least squares for the coefficients of fixed terms on ``(states, q̈)`` data."""
 
-    def __init__(self, dynamics: TermDynamics, states: np.ndarray, accelerations: np.ndarray,
-                 scale: ScaleFix, params: Mapping[sp.Symbol, float], weights_from: np.ndarray):
+    def __init__(
+        self,
+        dynamics: TermDynamics,
+        states: np.ndarray,
+        accelerations: np.ndarray,
+        scale: ScaleFix,
+        params: Mapping[sp.Symbol, float],
+        weights_from: np.ndarray,
+    ):
         self.dynamics = dynamics
         self.states = states
         self.targets = accelerations
@@ -68,8 +75,9 @@ class Polisher:
         self._origin = {s: float(v) for s, v in params.items()}
         q_index = {s: i for i, s in enumerate(dynamics.q_symbols)}
         q_index |= {s: i for i, s in enumerate(dynamics.v_symbols)}
-        self._coordinates = [frozenset(q_index[s] for s in t.free_symbols if s in q_index)
-                             for t in dynamics.terms]
+        self._coordinates = [
+            frozenset(q_index[s] for s in t.free_symbols if s in q_index) for t in dynamics.terms
+        ]
         self._square = [_square_velocity(t, dynamics.v_symbols) for t in dynamics.terms]
         self._weights_from = np.asarray(weights_from, dtype=np.float64)
         self.mass, self.force = self.dynamics.evaluate(self.states, self.params)
@@ -104,12 +112,14 @@ class Polisher:
             changed = []
         with np.errstate(all="ignore"):  # a term undefined somewhere: its column is 0 there
             if changed is None:  # every column: (batch, n, K), weighted by the inverse mass
-                weighted = self._weights @ np.swapaxes(self.dynamics.columns(
-                    self.mass, self.force, self.targets), 1, 2)
+                weighted = self._weights @ np.swapaxes(
+                    self.dynamics.columns(self.mass, self.force, self.targets), 1, 2
+                )
                 self.design = _finite(weighted.reshape(-1, weighted.shape[-1]))
             elif changed:  # only the columns of terms whose parameters moved
-                columns = self.dynamics.columns(self.mass[:, changed], self.force[:, changed],
-                                                self.targets)
+                columns = self.dynamics.columns(
+                    self.mass[:, changed], self.force[:, changed], self.targets
+                )
                 weighted = self._weights @ np.swapaxes(columns, 1, 2)
                 self.design[:, changed] = _finite(weighted.reshape(-1, len(changed)))
         if self.scale.kind == "term":
@@ -130,8 +140,9 @@ class Polisher:
         pivot = int(np.argmax(np.abs(self.vector)))
         order = [pivot, *[k for k in self.active if k != pivot]]
         batch = self.mass.shape[0]
-        stacked = np.concatenate([self.mass.reshape(batch, len(self.vector), -1),
-                                  self.force], axis=-1)
+        stacked = np.concatenate(
+            [self.mass.reshape(batch, len(self.vector), -1), self.force], axis=-1
+        )
         stacked = _finite(np.moveaxis(stacked, 1, -1).reshape(-1, len(self.vector)))
         normalised = normalise(stacked[:, order])[0]
         self.active = sorted(order[i] for i in independent_columns(normalised, tolerance))
@@ -243,8 +254,9 @@ class Polisher:
         residual = self.residual(self.solve())
         return residual if np.isfinite(residual) else 1e300
 
-    def refine_params(self, fastest: float, span: float = 4.0, points: int = 25,
-                      rounds: int = 1) -> None:
+    def refine_params(
+        self, fastest: float, span: float = 4.0, points: int = 25, rounds: int = 1
+    ) -> None:
         """Refine the nonlinear parameters, one at a time, ``rounds`` times round, then
         all together (:meth:`refine_jointly`).
 
@@ -263,9 +275,12 @@ class Polisher:
                         self._refine_speed(symbol, start, fastest, span, points)
                     continue
                 before = self._objective(symbol, start)
-                best = minimize_scalar(lambda x, s=symbol: self._objective(s, x),
-                                       bounds=self._bounds(symbol, fastest), method="bounded",
-                                       options={"xatol": 1e-14 * max(abs(start), 1.0)})
+                best = minimize_scalar(
+                    lambda x, s=symbol: self._objective(s, x),
+                    bounds=self._bounds(symbol, fastest),
+                    method="bounded",
+                    options={"xatol": 1e-14 * max(abs(start), 1.0)},
+                )
                 self._objective(symbol, best.x if best.fun <= before else start)
         self.refine_jointly(fastest)
 
@@ -293,10 +308,17 @@ class Polisher:
         before = float(np.linalg.norm(residuals(start)))
         best = start
         try:
-            fit = least_squares(residuals, start, bounds=(low, high),
-                                method="trf", x_scale="jac", xtol=1e-15, ftol=1e-15,
-                                gtol=1e-15,
-                                max_nfev=min(evaluations * len(symbols), MAX_EVALUATIONS))
+            fit = least_squares(
+                residuals,
+                start,
+                bounds=(low, high),
+                method="trf",
+                x_scale="jac",
+                xtol=1e-15,
+                ftol=1e-15,
+                gtol=1e-15,
+                max_nfev=min(evaluations * len(symbols), MAX_EVALUATIONS),
+            )
             if np.all(np.isfinite(fit.x)) and np.linalg.norm(fit.fun) < before:
                 best = fit.x
         except (ValueError, np.linalg.LinAlgError):
@@ -314,8 +336,9 @@ class Polisher:
         width = 0.5 * abs(origin) + 0.05
         return origin - width, origin + width
 
-    def _refine_speed(self, symbol: sp.Symbol, start: float, fastest: float, span: float,
-                      points: int) -> None:
+    def _refine_speed(
+        self, symbol: sp.Symbol, start: float, fastest: float, span: float, points: int
+    ) -> None:
         def objective(log_value: float) -> float:
             return self._objective(symbol, float(np.exp(log_value)))
 
@@ -325,12 +348,12 @@ class Polisher:
         values = [objective(x) for x in grid]
         k = int(np.argmin(values))
         bounds = (grid[max(k - 1, 0)], grid[min(k + 1, points - 1)])
-        best = minimize_scalar(objective, bounds=bounds, method="bounded",
-                               options={"xatol": 1e-13})
+        best = minimize_scalar(objective, bounds=bounds, method="bounded", options={"xatol": 1e-13})
         objective(best.x if best.fun <= values[k] else grid[k])
 
-    def prune(self, coefficients: np.ndarray, slack: float, absolute: float,
-              fastest: float | None = None) -> np.ndarray:
+    def prune(
+        self, coefficients: np.ndarray, slack: float, absolute: float, fastest: float | None = None
+    ) -> np.ndarray:
         """Drop terms while the error stays within slack: velocity-dependent terms first,
         each group smallest contribution first.
 
@@ -352,14 +375,19 @@ class Polisher:
         static = [not (term.free_symbols & velocities) for term in self.dynamics.terms]
         # Terms the fit already gave nothing go first, all at once: while they are active
         # they may couple coordinates that are otherwise independent blocks.
-        idle = [k for k in self.active if sizes[k] <= 1e-9 * max(float(np.max(sizes)), 1e-300)
-                and any(self.vector[j] != 0 for j in self.active if j != k)]
+        idle = [
+            k
+            for k in self.active
+            if sizes[k] <= 1e-9 * max(float(np.max(sizes)), 1e-300)
+            and any(self.vector[j] != 0 for j in self.active if j != k)
+        ]
         if idle:
             kept = list(self.active)
             self.active = [k for k in self.active if k not in idle]
             trial = self.solve()
-            if self.error(trial) <= limit and (not self.definite or
-                                               self.definiteness(trial) == self.definite):
+            if self.error(trial) <= limit and (
+                not self.definite or self.definiteness(trial) == self.definite
+            ):
                 coefficients = trial
             else:
                 self.active = kept
@@ -370,8 +398,13 @@ class Polisher:
             self.active.remove(k)
             trial = self.solve()
             error = self.error(trial)
-            if error > limit and fastest is not None and error <= max(100 * limit, 1e-8) \
-                    and refits > 0 and self._active_params():
+            if (
+                error > limit
+                and fastest is not None
+                and error <= max(100 * limit, 1e-8)
+                and refits > 0
+                and self._active_params()
+            ):
                 refits -= 1
                 saved = dict(self.params)
                 self.refine_jointly(fastest, evaluations=15)
@@ -380,8 +413,7 @@ class Polisher:
                 if error > limit:
                     self.params.update(saved)
                     self.refresh(list(saved))
-            keeps_sign = static[k] or not self.definite or \
-                self.definiteness(trial) == self.definite
+            keeps_sign = static[k] or not self.definite or self.definiteness(trial) == self.definite
             if error <= limit and keeps_sign:
                 coefficients = trial
             else:
@@ -389,8 +421,9 @@ class Polisher:
         return self.solve()
 
     def _active_params(self) -> list[sp.Symbol]:
-        return [s for s in self.params if any(k in self.active
-                                              for k in self.dynamics.terms_with(s))]
+        return [
+            s for s in self.params if any(k in self.active for k in self.dynamics.terms_with(s))
+        ]
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -408,8 +441,7 @@ def _square_velocity(term: sp.Expr, velocities: tuple[sp.Symbol, ...]) -> int | 
     return None
 
 
-def polish_terms(polisher: Polisher, fastest: float, slack: float, absolute: float
-                 ) -> np.ndarray:
+def polish_terms(polisher: Polisher, fastest: float, slack: float, absolute: float) -> np.ndarray:
     """Full polish: drop dependent terms, refine parameters, solve, prune; coefficients.
 
     Only exactly dependent terms are dropped at first. If the solve then fits the data
@@ -435,4 +467,3 @@ def polish_terms(polisher: Polisher, fastest: float, slack: float, absolute: flo
         polisher.refine_params(fastest)
         pruned = polisher.solve()
     return pruned
-

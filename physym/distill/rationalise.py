@@ -21,8 +21,9 @@ SIGNIFICANCE = 1e-3
 MAX_DENOMINATOR = 10_000
 
 
-def rational_candidates(value: float, significance: float = SIGNIFICANCE,
-                        zero: bool = False) -> list[sp.Rational]:
+def rational_candidates(
+    value: float, significance: float = SIGNIFICANCE, zero: bool = False
+) -> list[sp.Rational]:
     """Significant rationals near ``value``, simplest first (``0`` first if ``zero``).
 
     Examples
@@ -72,8 +73,12 @@ def rationalise_greedy(
     return fixed
 
 
-def snap_inner_constants(expr: sp.Expr, error_of: Callable[[sp.Expr], float],
-                         slack: float = 0.05, absolute: float = 1e-12) -> sp.Expr:
+def snap_inner_constants(
+    expr: sp.Expr,
+    error_of: Callable[[sp.Expr], float],
+    slack: float = 0.05,
+    absolute: float = 1e-12,
+) -> sp.Expr:
     """Replace floats in ``expr`` by significant rationals where ``error_of`` allows."""
     floats = sorted(expr.atoms(sp.Float), key=lambda f: -abs(float(f)))
     if not floats:

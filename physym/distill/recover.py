@@ -38,8 +38,12 @@ class RouteResult:
     errors: tuple[float, float, float]
 
 
-def _reference_mass(space: StateSpace, dynamics: TermDynamics, coefficients: np.ndarray,
-                    params: Mapping[sp.Symbol, float]) -> tuple[int, float, tuple[float, ...]]:
+def _reference_mass(
+    space: StateSpace,
+    dynamics: TermDynamics,
+    coefficients: np.ndarray,
+    params: Mapping[sp.Symbol, float],
+) -> tuple[int, float, tuple[float, ...]]:
     """First coordinate ``i`` with a usable ``M_ii`` at ``(q_ref, 0)``, and that mass."""
     reference = np.concatenate([space.q_reference, np.zeros(space.n_dof)])
     mass = dynamics.evaluate(reference[None, :], params)[0][0]
@@ -49,10 +53,16 @@ def _reference_mass(space: StateSpace, dynamics: TermDynamics, coefficients: np.
     return i, float(diagonal[i]), tuple(reference)
 
 
-def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
-            states: np.ndarray, accelerations: np.ndarray, polish: bool,
-            extras: Mapping[str, Sequence[Candidate]] | None = None,
-            slack: float = 0.05) -> RouteResult:
+def recover(
+    route: str,
+    chosen: Mapping[str, Candidate],
+    space: StateSpace,
+    states: np.ndarray,
+    accelerations: np.ndarray,
+    polish: bool,
+    extras: Mapping[str, Sequence[Candidate]] | None = None,
+    slack: float = 0.05,
+) -> RouteResult:
     """Assemble ``L``, polish it on ``(states, accelerations)``, fix its scale, rationalise.
 
     ``extras``: alternative models of the targets, whose terms are offered to the polish
@@ -70,10 +80,11 @@ def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
     if network_mass == 0 or not np.isfinite(network_mass):
         network_mass = 1.0
     start = raw / network_mass
-    polisher = Polisher(dynamics, states, accelerations, ScaleFix("mass", 1.0, i, reference),
-                        params, start)
+    polisher = Polisher(
+        dynamics, states, accelerations, ScaleFix("mass", 1.0, i, reference), params, start
+    )
     error_before = polisher.error(start)
-    fastest = float(np.max(np.linalg.norm(states[:, space.n_dof:], axis=1)))
+    fastest = float(np.max(np.linalg.norm(states[:, space.n_dof :], axis=1)))
     polished = polish_terms(polisher, fastest, slack, PRUNE_ABSOLUTE) if polish else start
     anchor = scale_term(terms, space, list(polished), i) if route == "M,A,V" else None
     if anchor is not None:
@@ -87,8 +98,19 @@ def recover(route: str, chosen: Mapping[str, Candidate], space: StateSpace,
     polished = polished * factor
     error_after = polisher.error(polished)
     lagrangian, final, final_params, error_final = finish(polisher, polished, polish, slack)
-    scale = {"convention": convention, "alpha": network_mass / factor,
-             "term": sp.sstr(terms[anchor]) if anchor is not None else None}
-    return RouteResult(route, lagrangian, [sp.sstr(t) for t in terms], scale, start * factor,
-                       polished if polish else None, final, final_params,
-                       (error_before, error_after, error_final))
+    scale = {
+        "convention": convention,
+        "alpha": network_mass / factor,
+        "term": sp.sstr(terms[anchor]) if anchor is not None else None,
+    }
+    return RouteResult(
+        route,
+        lagrangian,
+        [sp.sstr(t) for t in terms],
+        scale,
+        start * factor,
+        polished if polish else None,
+        final,
+        final_params,
+        (error_before, error_after, error_final),
+    )

@@ -43,8 +43,10 @@ class ExpressionModel(LagrangianModel):
         lagrangian = sp.sympify(lagrangian)
         unknown = lagrangian.free_symbols - set(symbols)
         if unknown:
-            raise ValueError(f"Lagrangian has symbols {sorted(map(str, unknown))} that are not "
-                             "coordinates or velocities")
+            raise ValueError(
+                f"Lagrangian has symbols {sorted(map(str, unknown))} that are not "
+                "coordinates or velocities"
+            )
         self.lagrangian = lagrangian
         self.coordinates = tuple(coordinates)
         self._function = sp.lambdify(symbols, constants_as_floats(lagrangian), modules="torch")

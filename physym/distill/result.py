@@ -122,11 +122,13 @@ class Distillation:
         names |= {velocity_name(q): velocity_symbol(q) for q in coordinates}
         names["t"] = coordinate_symbol("t")  # a recovered L or R may depend on time
         text = data["lagrangian"]
-        data["lagrangian"] = (sp.Integer(0) if text.strip() == "0"
-                              else parse_expression(text, names, where="distillation"))
+        data["lagrangian"] = (
+            sp.Integer(0)
+            if text.strip() == "0"
+            else parse_expression(text, names, where="distillation")
+        )
         if data.get("dissipation") is not None:
-            data["dissipation"] = parse_expression(data["dissipation"], names,
-                                                   where="distillation")
+            data["dissipation"] = parse_expression(data["dissipation"], names, where="distillation")
         data["coordinates"] = coordinates
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
@@ -134,19 +136,22 @@ class Distillation:
 
     def __str__(self) -> str:
         label = "L" if self.found else "best candidate (no closed form found)"
-        lines = [f"Distillation ({self.backend}, targets {self.targets})",
-                 f"  {label} = {sp.sstr(self.lagrangian)}",
-                 f"  closed form: {self.closed_form}{_acceptance(self.acceptance)}"
-                 + (f"; search level {self.search['level']}" if self.search.get("level")
-                    else ""),
-                 f"  scale: {self.scale.get('convention', '')}; alpha = "
-                 f"{self.scale.get('alpha', float('nan')):.6g}",
-                 f"  quadratic check: {_check(self.quadratic_check, 'passed')}",
-                 f"  curl check: {_check(self.curl_check, 'kept')}"]
+        lines = [
+            f"Distillation ({self.backend}, targets {self.targets})",
+            f"  {label} = {sp.sstr(self.lagrangian)}",
+            f"  closed form: {self.closed_form}{_acceptance(self.acceptance)}"
+            + (f"; search level {self.search['level']}" if self.search.get("level") else ""),
+            f"  scale: {self.scale.get('convention', '')}; alpha = "
+            f"{self.scale.get('alpha', float('nan')):.6g}",
+            f"  quadratic check: {_check(self.quadratic_check, 'passed')}",
+            f"  curl check: {_check(self.curl_check, 'kept')}",
+        ]
         if self.polish:
-            lines.append("  polish ({source}, {n_samples} samples): accel error "
-                         "{accel_error_before:.3g} -> {accel_error_after:.3g} -> "
-                         "{accel_error_final:.3g}".format(**self.polish))
+            lines.append(
+                "  polish ({source}, {n_samples} samples): accel error "
+                "{accel_error_before:.3g} -> {accel_error_after:.3g} -> "
+                "{accel_error_final:.3g}".format(**self.polish)
+            )
         width = max([len(t) for t in self.coefficients] + [4])
         lines.append(f"  {'term':<{width}} {'before':>14} {'after':>14}  final")
         for term, final in self.coefficients.items():
@@ -156,8 +161,10 @@ class Distillation:
         lines.append(f"  {'target':<18} {'complexity':>10} {'error':>10}  expression")
         for row in self.pareto:
             mark = "*" if row["chosen"] else " "
-            lines.append(f" {mark}{row['target']:<18} {row['complexity']:>10d} "
-                         f"{row['error']:>10.3g}  {row['expression'][:60]}")
+            lines.append(
+                f" {mark}{row['target']:<18} {row['complexity']:>10d} "
+                f"{row['error']:>10.3g}  {row['expression'][:60]}"
+            )
         return "\n".join(lines)
 
 
@@ -165,13 +172,17 @@ def _acceptance(acceptance: Mapping[str, Any]) -> str:
     if "error" not in acceptance:
         return ""
     network = acceptance.get("network_error")
-    return (f" (held-out accel error {acceptance['error']:.3g}"
-            + ("" if network is None else f", network {network:.3g}")
-            + f", threshold {acceptance.get('threshold', float('nan')):.3g})")
+    return (
+        f" (held-out accel error {acceptance['error']:.3g}"
+        + ("" if network is None else f", network {network:.3g}")
+        + f", threshold {acceptance.get('threshold', float('nan')):.3g})"
+    )
 
 
 def _check(check: Mapping[str, Any], flag: str) -> str:
     if not check:
         return "not run"
-    return (f"{flag}={check.get(flag)} (measured {check.get('measured', float('nan')):.3g}, "
-            f"tolerance {check.get('tolerance', float('nan')):.3g})")
+    return (
+        f"{flag}={check.get(flag)} (measured {check.get('measured', float('nan')):.3g}, "
+        f"tolerance {check.get('tolerance', float('nan')):.3g})"
+    )

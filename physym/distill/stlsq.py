@@ -78,13 +78,15 @@ class SubsetLeastSquares:
         support = sorted(support)
         coefficients = np.zeros(self.n_columns)
         if support:
-            coefficients[support] = np.linalg.lstsq(self.r_factor[:, support], self.projected,
-                                                    rcond=None)[0]
+            coefficients[support] = np.linalg.lstsq(
+                self.r_factor[:, support], self.projected, rcond=None
+            )[0]
         inside = self.r_factor @ coefficients - self.projected
         return coefficients, float(np.sqrt((inside @ inside + self.outside) / self.n_rows))
 
-    def stlsq_path(self, thresholds: Iterable[float], max_iterations: int = 20
-                   ) -> set[frozenset[int]]:
+    def stlsq_path(
+        self, thresholds: Iterable[float], max_iterations: int = 20
+    ) -> set[frozenset[int]]:
         """Supports found by sequentially thresholded least squares, one per threshold."""
         supports: set[frozenset[int]] = set()
         for threshold in thresholds:

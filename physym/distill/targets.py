@@ -97,8 +97,9 @@ def build_targets(
 
     reference = np.concatenate([space.q_reference, np.zeros(n)])[None, :]
     potential = probe(model, reference).value[0] - result.value[:n_states]
-    kinetic = 0.5 * np.einsum("bi,bij,bj->b", moving[:, n:], np.tile(mass, (2 * _PAIRS, 1, 1)),
-                              moving[:, n:])
+    kinetic = 0.5 * np.einsum(
+        "bi,bij,bj->b", moving[:, n:], np.tile(mass, (2 * _PAIRS, 1, 1)), moving[:, n:]
+    )
     energy_scale = _rms(potential) + _rms(kinetic)
 
     q_symbols = space.q_symbols
@@ -108,32 +109,81 @@ def build_targets(
     if curl_kept:
         curl_scale = _rms(forces) / max(_rms(moving[:, n:]), 1e-300)
         for i, j in itertools.combinations(range(n), 2):
-            shared.append(Problem(f"curl[{names[i]},{names[j]}]", q_symbols, q,
-                                  curl[:, i, j], curl_scale, "q", space,
-                                  NetworkTarget(model, "curl", i, j, 0.0), noise))
-    shared.append(Problem("V", q_symbols, q, potential, energy_scale, "q", space,
-                          NetworkTarget(model, "V", 0, 0, probe(model, reference).value[0]),
-                          noise))
+            shared.append(
+                Problem(
+                    f"curl[{names[i]},{names[j]}]",
+                    q_symbols,
+                    q,
+                    curl[:, i, j],
+                    curl_scale,
+                    "q",
+                    space,
+                    NetworkTarget(model, "curl", i, j, 0.0),
+                    noise,
+                )
+            )
+    shared.append(
+        Problem(
+            "V",
+            q_symbols,
+            q,
+            potential,
+            energy_scale,
+            "q",
+            space,
+            NetworkTarget(model, "V", 0, 0, probe(model, reference).value[0]),
+            noise,
+        )
+    )
     mass_scale = _rms(mass) * np.sqrt(n)  # RMS eigenvalue size
     quadratic_problems = [
-        Problem(f"M[{names[i]},{names[j]}]", q_symbols, q, mass[:, i, j], mass_scale, "q",
-                space, NetworkTarget(model, "M", i, j, 0.0), noise)
-        for i, j in itertools.combinations_with_replacement(range(n), 2)]
+        Problem(
+            f"M[{names[i]},{names[j]}]",
+            q_symbols,
+            q,
+            mass[:, i, j],
+            mass_scale,
+            "q",
+            space,
+            NetworkTarget(model, "M", i, j, 0.0),
+            noise,
+        )
+        for i, j in itertools.combinations_with_replacement(range(n), 2)
+    ]
     routes = {"M,A,V": quadratic_problems + shared}
     if not quadratic_ok:
         p0 = result.grad_v[:n_states]
         value0 = result.value[:n_states]
         copies = 2 * _PAIRS
-        velocity_part = (result.value[n_states:] - np.tile(value0, copies)
-                         - np.einsum("bi,bi->b", moving[:, n:], np.tile(p0, (copies, 1))))
-        routes["L"] = [Problem("T", q_symbols + space.v_symbols, moving, velocity_part,
-                               _rms(velocity_part) + _rms(potential), "state", space), *shared]
+        velocity_part = (
+            result.value[n_states:]
+            - np.tile(value0, copies)
+            - np.einsum("bi,bi->b", moving[:, n:], np.tile(p0, (copies, 1)))
+        )
+        routes["L"] = [
+            Problem(
+                "T",
+                q_symbols + space.v_symbols,
+                moving,
+                velocity_part,
+                _rms(velocity_part) + _rms(potential),
+                "state",
+                space,
+            ),
+            *shared,
+        ]
     return TargetSet(
         routes=routes,
-        quadratic_check={"passed": quadratic_ok, "measured": float(quadratic),
-                         "tolerance": float(quadratic_tolerance)},
-        curl_check={"kept": curl_kept, "measured": float(curl_measure),
-                    "tolerance": float(curl_tolerance)},
+        quadratic_check={
+            "passed": quadratic_ok,
+            "measured": float(quadratic),
+            "tolerance": float(quadratic_tolerance),
+        },
+        curl_check={
+            "kept": curl_kept,
+            "measured": float(curl_measure),
+            "tolerance": float(curl_tolerance),
+        },
         noise=noise,
     )
 

@@ -44,8 +44,13 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
-def save_figure(path: str | Path, draw: Callable[[Figure], Any], *,
-                size: tuple[float, float] = (8, 5), dpi: int = 110) -> Path:
+def save_figure(
+    path: str | Path,
+    draw: Callable[[Figure], Any],
+    *,
+    size: tuple[float, float] = (8, 5),
+    dpi: int = 110,
+) -> Path:
     """Call ``draw(figure)`` on a fresh Agg figure and write it to ``path`` as PNG atomically.
 
     Examples
@@ -100,8 +105,14 @@ def plot_trajectories(
             continue
         _, style = _STYLES[label]
         for j, name in enumerate(coordinates):
-            ax.plot(t, states[:, j], linestyle=style, color=colours[j],
-                    label=f"{name} ({label})", linewidth=1.6 if label == "exact" else 1.2)
+            ax.plot(
+                t,
+                states[:, j],
+                linestyle=style,
+                color=colours[j],
+                label=f"{name} ({label})",
+                linewidth=1.6 if label == "exact" else 1.2,
+            )
     ax.set_xlabel("t")
     ax.set_ylabel("q")
     ax.legend(fontsize="small", ncol=max(1, n))
@@ -109,8 +120,13 @@ def plot_trajectories(
 
 
 def plot_coordinate_errors(
-    t: np.ndarray, exact: np.ndarray, others: Mapping[str, np.ndarray | None],
-    coordinates: Sequence[str], *, periodic: Sequence[str] = (), ax: Axes | None = None,
+    t: np.ndarray,
+    exact: np.ndarray,
+    others: Mapping[str, np.ndarray | None],
+    coordinates: Sequence[str],
+    *,
+    periodic: Sequence[str] = (),
+    ax: Axes | None = None,
 ) -> Axes:
     """``‖q(t) − q_exact(t)‖`` on a log scale, one line per labelled trajectory ``(T, 2n)``.
 
@@ -144,8 +160,13 @@ def plot_coordinate_errors(
     return ax
 
 
-def plot_energy(t: np.ndarray, energies: Mapping[str, np.ndarray], *,
-                reference: float | None = None, ax: Axes | None = None) -> Axes:
+def plot_energy(
+    t: np.ndarray,
+    energies: Mapping[str, np.ndarray],
+    *,
+    reference: float | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """True energy along trajectories, one line per labelled series ``(T,)``.
 
     With ``reference``, draws the relative change ``(E(t) − E(0)) / reference`` instead.
@@ -182,29 +203,53 @@ def loss_curves(metrics: Any) -> dict[str, np.ndarray]:
     ['loss']
     """
     if isinstance(metrics, Mapping):
-        rows = next((v for v in metrics.values() if isinstance(v, list) and v
-                     and all(isinstance(r, Mapping) for r in v)), None)
+        rows = next(
+            (
+                v
+                for v in metrics.values()
+                if isinstance(v, list) and v and all(isinstance(r, Mapping) for r in v)
+            ),
+            None,
+        )
         if rows is None:
             series = {k: v for k, v in metrics.items() if isinstance(v, list)}
-            return {k: np.asarray(v, dtype=float) for k, v in series.items()
-                    if _numeric(v) and not _is_clock(k)}
+            return {
+                k: np.asarray(v, dtype=float)
+                for k, v in series.items()
+                if _numeric(v) and not _is_clock(k)
+            }
         metrics = rows
     if not isinstance(metrics, list) or not all(isinstance(r, Mapping) for r in metrics):
         return {}
     keys = [k for k in metrics[0] if not _is_clock(k)] if metrics else []
     series = {k: [r.get(k) for r in metrics] for k in keys}
-    return {k: np.array([np.nan if x is None else x for x in v], dtype=float)
-            for k, v in series.items() if _numeric([x for x in v if x is not None])}
+    return {
+        k: np.array([np.nan if x is None else x for x in v], dtype=float)
+        for k, v in series.items()
+        if _numeric([x for x in v if x is not None])
+    }
 
 
 def _numeric(values: Sequence[Any]) -> bool:
-    return bool(values) and all(isinstance(x, int | float) and not isinstance(x, bool)
-                                for x in values)
+    return bool(values) and all(
+        isinstance(x, int | float) and not isinstance(x, bool) for x in values
+    )
 
 
 def _is_clock(key: str) -> bool:
-    return key.lower() in {"epoch", "epochs", "step", "steps", "time", "seconds", "wall_s",
-                           "lr", "learning_rate", "time_s", "cpu_s"}
+    return key.lower() in {
+        "epoch",
+        "epochs",
+        "step",
+        "steps",
+        "time",
+        "seconds",
+        "wall_s",
+        "lr",
+        "learning_rate",
+        "time_s",
+        "cpu_s",
+    }
 
 
 #: The learning curves of physym's own ``metrics.json``, with their labels.
@@ -241,8 +286,12 @@ def plot_loss(curves: Mapping[str, np.ndarray], *, ax: Axes | None = None) -> Ax
 
 
 def plot_acceleration_scatter(
-    true: np.ndarray, recovered: np.ndarray, coordinates: Sequence[str], *,
-    ax: Axes | None = None, title: str = "",
+    true: np.ndarray,
+    recovered: np.ndarray,
+    coordinates: Sequence[str],
+    *,
+    ax: Axes | None = None,
+    title: str = "",
 ) -> Axes:
     """Recovered against true accelerations ``(batch, n)``, with the diagonal.
 

@@ -27,8 +27,19 @@ __all__ = ["ACTIVATIONS", "Activation", "get_activation"]
 Triple = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 Quad = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
-_PIECEWISE_LINEAR = {"relu", "relu6", "leaky_relu", "prelu", "hardtanh", "elu", "selu",
-                     "celu", "hardswish", "hardsigmoid", "rrelu"}
+_PIECEWISE_LINEAR = {
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "prelu",
+    "hardtanh",
+    "elu",
+    "selu",
+    "celu",
+    "hardswish",
+    "hardsigmoid",
+    "rrelu",
+}
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -111,8 +122,13 @@ class _WithDerivatives(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, g_h: torch.Tensor | None, g_d1: torch.Tensor | None,
-                 g_d2: torch.Tensor | None, g_d3: torch.Tensor | None) -> tuple:
+    def backward(
+        ctx: Any,
+        g_h: torch.Tensor | None,
+        g_d1: torch.Tensor | None,
+        g_d2: torch.Tensor | None,
+        g_d3: torch.Tensor | None,
+    ) -> tuple:
         d1, d2, d3 = ctx.saved_tensors
         grad = None
         for upstream, derivative in ((g_h, d1), (g_d1, d2), (g_d2, d3)):
@@ -151,7 +167,8 @@ class Activation:
                 raise ValueError(
                     f"activation {self.name!r} is piecewise linear: its second derivative "
                     "vanishes, so the velocity Hessian of L would be zero and q̈ undefined; "
-                    f"use one of {sorted(ACTIVATIONS)}")
+                    f"use one of {sorted(ACTIVATIONS)}"
+                )
             raise ValueError(f"unknown activation {self.name!r}; use one of {sorted(ACTIVATIONS)}")
         if not self.beta > 0:
             raise ValueError(f"activation beta must be positive, got {self.beta}")

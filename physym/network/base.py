@@ -81,10 +81,11 @@ class LagrangianModel(nn.Module):
         """
         n = self.n_dof
         grad_q, rows = self._gradient_and_velocity_rows(states, create_graph)
-        return grad_q, rows[:, :, n:2 * n], rows[:, :, :n]
+        return grad_q, rows[:, :, n : 2 * n], rows[:, :, :n]
 
-    def _gradient_and_velocity_rows(self, states: torch.Tensor, create_graph: bool
-                                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _gradient_and_velocity_rows(
+        self, states: torch.Tensor, create_graph: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``∂L/∂q`` ``(B, n)`` and the rows ``∂(∇L)/∂q̇_i`` ``(B, n, width)`` of the
         Hessian over every input column (``t`` included), by batched autograd."""
         n = self.n_dof
@@ -95,8 +96,9 @@ class LagrangianModel(nn.Module):
             lagrangian = self(x).sum()
             grad = torch.autograd.grad(lagrangian, x, create_graph=True)[0]
             rows = [
-                torch.autograd.grad(grad[:, n + i].sum(), x, create_graph=create_graph,
-                                    retain_graph=True)[0]
+                torch.autograd.grad(
+                    grad[:, n + i].sum(), x, create_graph=create_graph, retain_graph=True
+                )[0]
                 for i in range(n)
             ]
         hessian_rows = torch.stack(rows, dim=1)
@@ -105,8 +107,9 @@ class LagrangianModel(nn.Module):
             grad_q, hessian_rows = grad_q.detach(), hessian_rows.detach()
         return grad_q, hessian_rows
 
-    def euler_lagrange_terms(self, states: torch.Tensor, create_graph: bool
-                             ) -> tuple[torch.Tensor, torch.Tensor]:
+    def euler_lagrange_terms(
+        self, states: torch.Tensor, create_graph: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``H_vv`` ``(B, n, n)`` and the right-hand side ``f`` ``(B, n)`` of ``H_vv q̈ = f``.
 
         ``f = ∂L/∂q − H_vq q̇``, and ``− ∂²L/∂q̇∂t`` for a time-dependent ``L`` (whose
@@ -114,16 +117,15 @@ class LagrangianModel(nn.Module):
         (:class:`~physym.network.forced.ForcedLagrangian`) add them here.
         """
         n = self.n_dof
-        qdot = states[:, n:2 * n]
+        qdot = states[:, n : 2 * n]
         if self.time_dependent:
             grad_q, rows = self._gradient_and_velocity_rows(states, create_graph)
-            h_vv, h_vq, h_vt = rows[:, :, n:2 * n], rows[:, :, :n], rows[:, :, 2 * n]
+            h_vv, h_vq, h_vt = rows[:, :, n : 2 * n], rows[:, :, :n], rows[:, :, 2 * n]
             return h_vv, grad_q - (h_vq @ qdot.unsqueeze(-1)).squeeze(-1) - h_vt
         grad_q, h_vv, h_vq = self.derivatives(states, create_graph)
         return h_vv, grad_q - (h_vq @ qdot.unsqueeze(-1)).squeeze(-1)
 
-    def accelerations(self, states: torch.Tensor, create_graph: bool | None = None
-                      ) -> torch.Tensor:
+    def accelerations(self, states: torch.Tensor, create_graph: bool | None = None) -> torch.Tensor:
         """Euler–Lagrange accelerations ``q̈`` for a batch, shape ``(B, n)``.
 
         ``create_graph`` defaults to ``torch.is_grad_enabled()``: inside ``torch.no_grad()``
@@ -131,8 +133,9 @@ class LagrangianModel(nn.Module):
         """
         return self.accelerations_and_hessian(states, create_graph)[0]
 
-    def accelerations_and_hessian(self, states: torch.Tensor, create_graph: bool | None = None
-                                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    def accelerations_and_hessian(
+        self, states: torch.Tensor, create_graph: bool | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``q̈`` ``(B, n)`` and the velocity Hessian ``H_vv`` ``(B, n, n)`` it was solved with.
 
         For a training loss that also penalises an indefinite ``H_vv`` (e.g. through

@@ -74,8 +74,9 @@ class RayleighDissipation(nn.Module):
     ):
         super().__init__()
         if inputs not in DISSIPATION_INPUTS:
-            raise ValueError(f"dissipation inputs must be one of {DISSIPATION_INPUTS}, "
-                             f"got {inputs!r}")
+            raise ValueError(
+                f"dissipation inputs must be one of {DISSIPATION_INPUTS}, got {inputs!r}"
+            )
         self.n_dof = n = int(n_dof)
         self.inputs = inputs
         self.time_dependent = bool(time_dependent)
@@ -95,16 +96,15 @@ class RayleighDissipation(nn.Module):
             last.bias.copy_(torch.where(rows == cols, _INITIAL_DIAGONAL, 0.0))
 
     def extra_repr(self) -> str:
-        return (f"n_dof={self.n_dof}, inputs={self.inputs!r}, "
-                f"time_dependent={self.time_dependent}")
+        return f"n_dof={self.n_dof}, inputs={self.inputs!r}, time_dependent={self.time_dependent}"
 
     def _features(self, states: torch.Tensor) -> torch.Tensor:
         n = self.n_dof
         parts = [self.embedding.features(states[..., :n])]
         if self.inputs == "state":
-            parts.append(states[..., n:2 * n])
+            parts.append(states[..., n : 2 * n])
         if self.time_dependent:
-            parts.append(states[..., 2 * n:2 * n + 1])
+            parts.append(states[..., 2 * n : 2 * n + 1])
         return torch.cat(parts, dim=-1)
 
     def factor(self, states: torch.Tensor) -> torch.Tensor:
@@ -123,7 +123,7 @@ class RayleighDissipation(nn.Module):
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """``R_θ`` at each state: ``(B, 2n[+1]) -> (B,)``."""
-        qdot = states[..., self.n_dof:2 * self.n_dof]
+        qdot = states[..., self.n_dof : 2 * self.n_dof]
         u = (qdot.unsqueeze(-2) @ self.factor(states)).squeeze(-2)  # Cᵀ q̇
         return 0.5 * (u * u).sum(-1)
 
@@ -132,10 +132,13 @@ class RayleighDissipation(nn.Module):
         n = self.n_dof
         if self.inputs == "q":
             with torch.set_grad_enabled(create_graph):
-                qdot = states[:, n:2 * n]
+                qdot = states[:, n : 2 * n]
                 return -(self.matrix(states) @ qdot.unsqueeze(-1)).squeeze(-1)
         with torch.enable_grad():
-            x = states if (create_graph and states.requires_grad) else \
-                states.detach().requires_grad_(True)
+            x = (
+                states
+                if (create_graph and states.requires_grad)
+                else states.detach().requires_grad_(True)
+            )
             grad = torch.autograd.grad(self(x).sum(), x, create_graph=create_graph)[0]
-        return -grad[:, n:2 * n]
+        return -grad[:, n : 2 * n]

@@ -106,7 +106,6 @@ class CoordinateEmbedding:
         return torch.stack(columns, dim=-1)
 
 
-
 class TimeFeature:
     """``t`` as a network input: mapped onto ``[−1, 1]`` over the sampled range ``[t0, t1]``
     (as is without a range), so that a drive over the whole range is a feature of unit

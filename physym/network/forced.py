@@ -49,8 +49,14 @@ class ForcedLagrangian(LagrangianModel):
     torch.Size([4, 1])
     """
 
-    def __init__(self, lagrangian: LagrangianModel, dissipation: RayleighDissipation | None = None,
-                 *, time_column: bool = False, known_forces: bool = False):
+    def __init__(
+        self,
+        lagrangian: LagrangianModel,
+        dissipation: RayleighDissipation | None = None,
+        *,
+        time_column: bool = False,
+        known_forces: bool = False,
+    ):
         super().__init__(lagrangian.n_dof)
         if lagrangian.time_dependent and not time_column:
             raise ValueError("a time-dependent Lagrangian needs the t column (time_column=True)")
@@ -74,9 +80,11 @@ class ForcedLagrangian(LagrangianModel):
 
     def _check(self, states: torch.Tensor) -> None:
         if states.shape[-1] != self.input_width:
-            raise ValueError(f"states must have {self.input_width} columns (q, q_dot"
-                             f"{', t' if self.time_column else ''}"
-                             f"{', Q' if self.known_forces else ''}), got {states.shape[-1]}")
+            raise ValueError(
+                f"states must have {self.input_width} columns (q, q_dot"
+                f"{', t' if self.time_column else ''}"
+                f"{', Q' if self.known_forces else ''}), got {states.shape[-1]}"
+            )
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """``L_θ`` at each (extended) state, ``(B,)``."""
@@ -88,21 +96,25 @@ class ForcedLagrangian(LagrangianModel):
             return torch.zeros(states.shape[:-1], dtype=states.dtype, device=states.device)
         return self.dissipation(states[..., : 2 * self.n_dof + int(self.time_column)])
 
-    def derivatives(self, states: torch.Tensor, create_graph: bool
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def derivatives(
+        self, states: torch.Tensor, create_graph: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The derivatives of ``L_θ`` alone (friction and forces are not part of them)."""
         return self.lagrangian.derivatives(self._lagrangian_states(states), create_graph)
 
-    def euler_lagrange_terms(self, states: torch.Tensor, create_graph: bool
-                             ) -> tuple[torch.Tensor, torch.Tensor]:
+    def euler_lagrange_terms(
+        self, states: torch.Tensor, create_graph: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``H_vv`` and ``f = f_L − ∂R_θ/∂q̇ + Q`` of ``H_vv q̈ = f``."""
         self._check(states)
         n = self.n_dof
-        h_vv, rhs = self.lagrangian.euler_lagrange_terms(self._lagrangian_states(states),
-                                                         create_graph)
+        h_vv, rhs = self.lagrangian.euler_lagrange_terms(
+            self._lagrangian_states(states), create_graph
+        )
         if self.dissipation is not None:
             rhs = rhs + self.dissipation.friction(
-                states[:, : 2 * n + int(self.time_column)], create_graph)
+                states[:, : 2 * n + int(self.time_column)], create_graph
+            )
         if self.known_forces:
             rhs = rhs + states[:, -n:]
         return h_vv, rhs

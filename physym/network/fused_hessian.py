@@ -46,8 +46,9 @@ from physym.network.activations import ACTIVATIONS
 __all__ = ["fused_gradient_and_hessian_rows"]
 
 
-def _activation(name: str, beta: float, a: torch.Tensor, value: bool
-                ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+def _activation(
+    name: str, beta: float, a: torch.Tensor, value: bool
+) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
     """``(σ(a) or None, σ'(a), σ''(a))``; softplus here is the ``β = 1`` one."""
     if name == "softplus":
         s = torch.sigmoid(a)
@@ -56,8 +57,9 @@ def _activation(name: str, beta: float, a: torch.Tensor, value: bool
     return h, s, c
 
 
-def _third(name: str, beta: float, a: torch.Tensor, s: torch.Tensor, c: torch.Tensor
-           ) -> torch.Tensor:
+def _third(
+    name: str, beta: float, a: torch.Tensor, s: torch.Tensor, c: torch.Tensor
+) -> torch.Tensor:
     """``σ'''(a)``."""
     if name == "softplus":
         return torch.addcmul(c, s, c, value=-2.0)
@@ -90,13 +92,19 @@ def _dot_directions(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 CHUNK = 2048
 
 
-def _sweeps(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch.Tensor],
-            biases: list[torch.Tensor], name: str, beta: float, r: int
-            ) -> tuple[torch.Tensor, torch.Tensor, list[list]]:
+def _sweeps(
+    x: torch.Tensor,
+    weights: list[torch.Tensor],
+    weights_t: list[torch.Tensor],
+    biases: list[torch.Tensor],
+    name: str,
+    beta: float,
+    r: int,
+) -> tuple[torch.Tensor, torch.Tensor, list[list]]:
     """Forward tangent sweep and gradient sweep for one chunk; returns the intermediates."""
     depth = len(biases)
     a = torch.addmm(biases[0], x, weights_t[0])
-    a_dot = weights_t[0][x.shape[1] - r:].unsqueeze(1)  # (r, 1, width): ȧ_0 = W_0 e_i
+    a_dot = weights_t[0][x.shape[1] - r :].unsqueeze(1)  # (r, 1, width): ȧ_0 = W_0 e_i
     layers: list[list] = []
     for layer in range(depth):
         last = layer + 1 == depth
@@ -123,10 +131,18 @@ def _sweeps(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch.
     return g, g_dot, layers
 
 
-def _adjoint(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch.Tensor],
-             layers: list[list], grad_g: torch.Tensor | None, grad_rows: torch.Tensor | None,
-             name: str, beta: float, w_grads: list[torch.Tensor],
-             b_grads: list[torch.Tensor]) -> None:
+def _adjoint(
+    x: torch.Tensor,
+    weights: list[torch.Tensor],
+    weights_t: list[torch.Tensor],
+    layers: list[list],
+    grad_g: torch.Tensor | None,
+    grad_rows: torch.Tensor | None,
+    name: str,
+    beta: float,
+    w_grads: list[torch.Tensor],
+    b_grads: list[torch.Tensor],
+) -> None:
     """Accumulate the parameter gradients of one chunk into ``w_grads`` and ``b_grads``."""
     depth = len(layers)
     r = layers[0][3].shape[0]
@@ -141,16 +157,16 @@ def _adjoint(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch
     for layer in range(depth):
         _, s, c, a_dot, _, _, g, g_dot, c_g, pre = layers[layer]
         w_grads[layer].addmm_(_flat(pre).T, _flat(g_bar))
-        pre_bar = _matmul(g_bar, weights_t[layer])                     # [p̄; ṗ̄]
+        pre_bar = _matmul(g_bar, weights_t[layer])  # [p̄; ṗ̄]
         p_bar, p_dot_bar = pre_bar[0], pre_bar[1:]
-        weighted = _dot_directions(p_dot_bar, a_dot)                    # Σ ṗ̄_i ȧ_i
+        weighted = _dot_directions(p_dot_bar, a_dot)  # Σ ṗ̄_i ȧ_i
         s_bar = p_bar * g
         if g_dot is not None:
             for k in range(r):
                 s_bar.addcmul_(p_dot_bar[k], g_dot[k])
         c_bar = weighted * g
         a_dot_bar = p_dot_bar * c_g
-        if layer + 1 == depth:   # g_{D-1} = w_out
+        if layer + 1 == depth:  # g_{D-1} = w_out
             g0_bar = p_bar * s
             g0_bar.addcmul_(weighted, c)
             w_grads[-1] += g0_bar.sum(0, keepdim=True)
@@ -183,7 +199,7 @@ def _adjoint(x: torch.Tensor, weights: list[torch.Tensor], weights_t: list[torch
     # first layer: a_0 = x W_0ᵀ + b_0 and ȧ_0 = W_0 e_i
     assert a_bar_next is not None and a_dot_bar_next is not None
     w_grads[0].addmm_(a_bar_next.T, x)
-    w_grads[0][:, x.shape[1] - r:] += a_dot_bar_next.sum(1).T
+    w_grads[0][:, x.shape[1] - r :] += a_dot_bar_next.sum(1).T
     b_grads[0] += a_bar_next.sum(0)
 
 
@@ -219,8 +235,9 @@ def _workers(batch: int) -> tuple[ThreadPoolExecutor | None, int]:
             torch.set_num_threads(1)
             ready.wait()
 
-        pool = ThreadPoolExecutor(n, thread_name_prefix="physym-hessian",
-                                  initializer=single_threaded)
+        pool = ThreadPoolExecutor(
+            n, thread_name_prefix="physym-hessian", initializer=single_threaded
+        )
         for _ in range(n):
             pool.submit(int)
         ready.wait()
@@ -236,8 +253,15 @@ def _parts(batch: int, n: int) -> list[tuple[int, int]]:
 
 class _FusedHessianRows(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, n_rows: int, name: str, beta: float,  # type: ignore[override]
-                keep: bool, *params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        ctx: Any,
+        x: torch.Tensor,
+        n_rows: int,
+        name: str,
+        beta: float,  # type: ignore[override]
+        keep: bool,
+        *params: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         weights, biases = list(params[0:-1:2]), list(params[1::2])
         weights.append(params[-1])
         fold = beta if name == "softplus" else 1.0
@@ -257,7 +281,8 @@ class _FusedHessianRows(torch.autograd.Function):
             for lo in range(start, stop, CHUNK):
                 hi = min(lo + CHUNK, stop)
                 g[lo:hi], g_dot[:, lo:hi], _ = _sweeps(
-                    x[lo:hi], weights, weights_t, biases, name, beta, n_rows)
+                    x[lo:hi], weights, weights_t, biases, name, beta, n_rows
+                )
             return None
 
         pool, n_parts = _workers(x.shape[0])
@@ -274,23 +299,35 @@ class _FusedHessianRows(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, grad_g: torch.Tensor | None, grad_rows: torch.Tensor | None
-                 ) -> tuple[torch.Tensor | None, ...]:
+    def backward(
+        ctx: Any, grad_g: torch.Tensor | None, grad_rows: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, ...]:
         name, beta, fold, parts = ctx.meta
         x, *rest = ctx.saved_tensors
         depth = (len(rest) - 2) // 3
-        weights, weights_t, biases = (rest[: depth + 1], rest[depth + 1 : 2 * depth + 2],
-                                      rest[2 * depth + 2 :])
+        weights, weights_t, biases = (
+            rest[: depth + 1],
+            rest[depth + 1 : 2 * depth + 2],
+            rest[2 * depth + 2 :],
+        )
 
         @torch.no_grad()
         def run(index: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
             start, stop = parts[index]
             w_part = [torch.zeros_like(w) for w in weights]
             b_part = [torch.zeros_like(b) for b in biases]
-            _adjoint(x[start:stop], weights, weights_t, ctx.layers[index],
-                     None if grad_g is None else grad_g[start:stop],
-                     None if grad_rows is None else grad_rows[:, start:stop],
-                     name, beta, w_part, b_part)
+            _adjoint(
+                x[start:stop],
+                weights,
+                weights_t,
+                ctx.layers[index],
+                None if grad_g is None else grad_g[start:stop],
+                None if grad_rows is None else grad_rows[:, start:stop],
+                name,
+                beta,
+                w_part,
+                b_part,
+            )
             return w_part, b_part
 
         pool = _workers(x.shape[0])[0] if len(parts) > 1 else None
@@ -348,5 +385,4 @@ def fused_gradient_and_hessian_rows(
     # `keep` (save intermediates for a backward) is decided here: inside forward() grad
     # mode is always off, and needs_input_grad is set even under torch.no_grad()
     keep = torch.is_grad_enabled() and any(p.requires_grad for p in params)
-    return _FusedHessianRows.apply(inputs.detach(), n_rows, activation_name, beta, keep,
-                                   *params)
+    return _FusedHessianRows.apply(inputs.detach(), n_rows, activation_name, beta, keep, *params)

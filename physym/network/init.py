@@ -89,8 +89,7 @@ def calibrate_acceleration_scale(
 
 
 @torch.no_grad()
-def initialise(model: LagrangianModel, init: str, generator: torch.Generator | None = None
-               ) -> None:
+def initialise(model: LagrangianModel, init: str, generator: torch.Generator | None = None) -> None:
     """Initialise ``model`` in place.
 
     Parameters

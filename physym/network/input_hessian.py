@@ -62,7 +62,7 @@ def mlp_gradient_and_hessian_rows(
     depth = len(weights) - 1
     first = weights[0]
     a = functional.linear(inputs, first, biases[0])
-    a_dot = first[:, first.shape[1] - n_rows:].T.unsqueeze(1)  # (r, 1, width): ȧ_1 = W_1 e_i
+    a_dot = first[:, first.shape[1] - n_rows :].T.unsqueeze(1)  # (r, 1, width): ȧ_1 = W_1 e_i
     saved = []
     for layer in range(depth):
         h, slope, curvature = activation.with_derivatives(a)

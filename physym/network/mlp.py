@@ -108,8 +108,11 @@ class MLPLagrangian(LagrangianModel):
         self.embedding = CoordinateEmbedding(n_dof, periodic)
         self.epsilon = float(epsilon)
         self.hessian_method = hessian_method
-        sizes = [self.embedding.n_features + self.input_width - self.n_dof] \
-            + [int(width)] * int(depth) + [1]
+        sizes = (
+            [self.embedding.n_features + self.input_width - self.n_dof]
+            + [int(width)] * int(depth)
+            + [1]
+        )
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in itertools.pairwise(sizes))
 
     @property
@@ -121,17 +124,19 @@ class MLPLagrangian(LagrangianModel):
         return len(self.layers) - 1
 
     def extra_repr(self) -> str:
-        return (f"n_dof={self.n_dof}, activation={self.activation.name}"
-                f"(beta={self.activation.beta}), periodic={self.embedding.periodic}, "
-                f"epsilon={self.epsilon}, hessian_method={self.hessian_method!r}"
-                + (", time_dependent=True" if self.time_dependent else ""))
+        return (
+            f"n_dof={self.n_dof}, activation={self.activation.name}"
+            f"(beta={self.activation.beta}), periodic={self.embedding.periodic}, "
+            f"epsilon={self.epsilon}, hessian_method={self.hessian_method!r}"
+            + (", time_dependent=True" if self.time_dependent else "")
+        )
 
     def features(self, states: torch.Tensor) -> torch.Tensor:
         """Network input ``(e(q), q̇[, t])``: ``(..., 2n[+1]) -> (..., n_features + n[+1])``."""
         n = self.n_dof
-        parts = [self.embedding.features(states[..., :n]), states[..., n:2 * n]]
+        parts = [self.embedding.features(states[..., :n]), states[..., n : 2 * n]]
         if self.time_dependent:
-            parts.append(self.time_feature(states[..., 2 * n:2 * n + 1]))
+            parts.append(self.time_feature(states[..., 2 * n : 2 * n + 1]))
         return torch.cat(parts, dim=-1)
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
@@ -141,7 +146,7 @@ class MLPLagrangian(LagrangianModel):
             h = self.activation(layer(h))
         lagrangian = self.layers[-1](h).squeeze(-1)
         if self.epsilon:
-            qdot = states[..., self.n_dof:2 * self.n_dof]
+            qdot = states[..., self.n_dof : 2 * self.n_dof]
             lagrangian = lagrangian + 0.5 * self.epsilon * (qdot * qdot).sum(-1)
         return lagrangian
 
@@ -157,12 +162,10 @@ class MLPLagrangian(LagrangianModel):
         with torch.set_grad_enabled(create_graph):
             grad_q, h_vv, h_vq = self._closed_form(states)
         if self.epsilon:
-            h_vv = h_vv + self.epsilon * torch.eye(self.n_dof, dtype=h_vv.dtype,
-                                                   device=h_vv.device)
+            h_vv = h_vv + self.epsilon * torch.eye(self.n_dof, dtype=h_vv.dtype, device=h_vv.device)
         return grad_q, h_vv, h_vq
 
-    def _closed_form(self, states: torch.Tensor
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _closed_form(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, n_coord = self.n_dof, self.embedding.n_features
         q = states[:, :n]
         linears = linear_layers(self.layers)
@@ -170,25 +173,30 @@ class MLPLagrangian(LagrangianModel):
         biases: list[torch.Tensor] = [layer.bias for layer in linears[:-1]]
         features = self.features(states)
         if self.hessian_method == "closed_form" and not (
-                torch.is_grad_enabled() and features.requires_grad):
+            torch.is_grad_enabled() and features.requires_grad
+        ):
             gradient, rows = fused_gradient_and_hessian_rows(
-                features, weights, biases, self.activation.name, self.activation.beta, n)
+                features, weights, biases, self.activation.name, self.activation.beta, n
+            )
         else:  # autograd through the same formulas: also differentiable w.r.t. states
             gradient, rows = mlp_gradient_and_hessian_rows(
-                features, weights, biases, self.activation, n)
+                features, weights, biases, self.activation, n
+            )
         grad_q = self.embedding.pullback(q, gradient[:, :n_coord])
-        h_vq = self.embedding.pullback(q, rows[..., :n_coord])     # (n, B, n)
+        h_vq = self.embedding.pullback(q, rows[..., :n_coord])  # (n, B, n)
         return grad_q, rows[..., n_coord:].transpose(0, 1), h_vq.transpose(0, 1)
 
-    def _func_derivatives(self, states: torch.Tensor, create_graph: bool
-                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _func_derivatives(
+        self, states: torch.Tensor, create_graph: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = self.n_dof
         params: dict[str, torch.Tensor] = dict(self.named_parameters())
         if not create_graph:
             params = {k: v.detach() for k, v in params.items()}
 
-        def lagrangian(p: dict[str, torch.Tensor], q: torch.Tensor, qdot: torch.Tensor
-                       ) -> torch.Tensor:
+        def lagrangian(
+            p: dict[str, torch.Tensor], q: torch.Tensor, qdot: torch.Tensor
+        ) -> torch.Tensor:
             return functional_call(self, p, (torch.cat([q, qdot]),))
 
         def gradient(p, q, qdot):
@@ -196,8 +204,7 @@ class MLPLagrangian(LagrangianModel):
             return g, g
 
         def one_state(p, x):
-            (dgq_dv, dgv_dv), (gq, _) = jacfwd(gradient, argnums=2, has_aux=True)(
-                p, x[:n], x[n:])
+            (dgq_dv, dgv_dv), (gq, _) = jacfwd(gradient, argnums=2, has_aux=True)(p, x[:n], x[n:])
             return gq, dgv_dv, dgq_dv.T  # H_vq = (∂(∂L/∂q)/∂q̇)ᵀ
 
         with torch.set_grad_enabled(create_graph):

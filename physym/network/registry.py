@@ -100,8 +100,11 @@ def build_model(
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS) + sorted(PRESETS)}")
     given = {"width": width, "depth": depth, "activation": activation, "periodic": periodic}
     settings.update({k: v for k, v in given.items() if v is not None})
-    forced: dict[str, Any] = {key: options.pop(key) for key in
-                              ("dissipation", "known_forces", "time_column") if key in options}
+    forced: dict[str, Any] = {
+        key: options.pop(key)
+        for key in ("dissipation", "known_forces", "time_column")
+        if key in options
+    }
     settings.update(options)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
@@ -117,8 +120,9 @@ def build_model(
     return model
 
 
-def _forced(model: LagrangianModel, forced: dict[str, Any], settings: dict[str, Any],
-            seed: int | None) -> LagrangianModel:
+def _forced(
+    model: LagrangianModel, forced: dict[str, Any], settings: dict[str, Any], seed: int | None
+) -> LagrangianModel:
     """``model`` wrapped with a learned ``R_θ`` and the known-force columns."""
     from physym.network.dissipation import RayleighDissipation
     from physym.network.forced import ForcedLagrangian
@@ -126,13 +130,18 @@ def _forced(model: LagrangianModel, forced: dict[str, Any], settings: dict[str, 
     time_column = bool(forced.get("time_column")) or model.time_dependent
     dissipation = None
     if forced.get("dissipation"):
-        shared = {k: settings[k] for k in ("width", "depth", "activation", "beta", "periodic")
-                  if k in settings}
+        shared = {
+            k: settings[k]
+            for k in ("width", "depth", "activation", "beta", "periodic")
+            if k in settings
+        }
         with _Seeded(None if seed is None else seed + 1):
-            dissipation = RayleighDissipation(model.n_dof, inputs=str(forced["dissipation"]),
-                                              time_dependent=time_column, **shared)
-    return ForcedLagrangian(model, dissipation, time_column=time_column,
-                            known_forces=bool(forced.get("known_forces")))
+            dissipation = RayleighDissipation(
+                model.n_dof, inputs=str(forced["dissipation"]), time_dependent=time_column, **shared
+            )
+    return ForcedLagrangian(
+        model, dissipation, time_column=time_column, known_forces=bool(forced.get("known_forces"))
+    )
 
 
 class _Seeded:

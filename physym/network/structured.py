@@ -102,8 +102,11 @@ class StructuredLagrangian(LagrangianModel):
         self.embedding = CoordinateEmbedding(n, periodic)
         self.mass_epsilon = float(mass_epsilon)
         self.n_cholesky = n * (n + 1) // 2
-        sizes = [self.embedding.n_features + int(self.time_dependent)] + [int(width)] * int(
-            depth) + [self.n_cholesky + 1]
+        sizes = (
+            [self.embedding.n_features + int(self.time_dependent)]
+            + [int(width)] * int(depth)
+            + [self.n_cholesky + 1]
+        )
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in itertools.pairwise(sizes))
         self.has_vector_potential = bool(vector_potential)
         self.vector_head: nn.Linear | None = None
@@ -122,19 +125,23 @@ class StructuredLagrangian(LagrangianModel):
         self.register_buffer("_is_diag", is_diag, persistent=False)
 
     def extra_repr(self) -> str:
-        return (f"n_dof={self.n_dof}, activation={self.activation.name}"
-                f"(beta={self.activation.beta}), periodic={self.embedding.periodic}, "
-                f"mass_epsilon={self.mass_epsilon}, "
-                f"vector_potential={self.has_vector_potential}"
-                + (", time_dependent=True" if self.time_dependent else ""))
+        return (
+            f"n_dof={self.n_dof}, activation={self.activation.name}"
+            f"(beta={self.activation.beta}), periodic={self.embedding.periodic}, "
+            f"mass_epsilon={self.mass_epsilon}, "
+            f"vector_potential={self.has_vector_potential}"
+            + (", time_dependent=True" if self.time_dependent else "")
+        )
 
     def _output_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight and bias of the outputs ``(Cholesky entries, V, A)`` as one layer."""
         last = linear_layers(self.layers)[-1]
         if self.vector_head is None:
             return last.weight, last.bias
-        return (torch.cat([last.weight, self.vector_head.weight]),
-                torch.cat([last.bias, self.vector_head.bias]))
+        return (
+            torch.cat([last.weight, self.vector_head.weight]),
+            torch.cat([last.bias, self.vector_head.bias]),
+        )
 
     def _network(self, q: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """``(..., n) -> (..., n(n+1)/2 + 1 [+ n])``: Cholesky entries, ``V`` [, ``A``].
@@ -172,18 +179,18 @@ class StructuredLagrangian(LagrangianModel):
         out = self._network(q)
         if self.vector_head is None:
             return torch.zeros_like(q)
-        return out[..., self.n_cholesky + 1:]
+        return out[..., self.n_cholesky + 1 :]
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """``L`` at each state: ``(B, 2n) -> (B,)``."""
         n = self.n_dof
-        out = self._network(states[..., :n], states[..., 2 * n:2 * n + 1])
+        out = self._network(states[..., :n], states[..., 2 * n : 2 * n + 1])
         mass = self._mass(self._cholesky(out[..., : self.n_cholesky]))
-        qdot = states[..., n:2 * n]
+        qdot = states[..., n : 2 * n]
         kinetic = 0.5 * (qdot.unsqueeze(-2) @ mass @ qdot.unsqueeze(-1)).squeeze(-1).squeeze(-1)
         lagrangian = kinetic - out[..., self.n_cholesky]
         if self.vector_head is not None:
-            lagrangian = lagrangian + (out[..., self.n_cholesky + 1:] * qdot).sum(-1)
+            lagrangian = lagrangian + (out[..., self.n_cholesky + 1 :] * qdot).sum(-1)
         return lagrangian
 
     def derivatives(
@@ -195,8 +202,7 @@ class StructuredLagrangian(LagrangianModel):
         with torch.set_grad_enabled(create_graph):
             return self._closed_form(states)
 
-    def _closed_form(self, states: torch.Tensor
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _closed_form(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, nc = self.n_dof, self.n_cholesky
         q, qdot = states[:, :n], states[:, n:]
         linears = linear_layers(self.layers)
@@ -207,20 +213,21 @@ class StructuredLagrangian(LagrangianModel):
             self.embedding.linear_tangents(q, first.weight),
             [layer.weight for layer in linears[1:-1]] + [out_weight],
             [layer.bias for layer in linears[1:-1]] + [out_bias],
-            self.activation)
-        raw, d_raw = out[:, :nc], d_out[..., :nc]                      # (B, nc), (n, B, nc)
+            self.activation,
+        )
+        raw, d_raw = out[:, :nc], d_out[..., :nc]  # (B, nc), (n, B, nc)
         d_entries = torch.where(self._is_diag, torch.sigmoid(raw), 1.0) * d_raw
-        chol = self._cholesky(raw)                                     # (B, n, n)
+        chol = self._cholesky(raw)  # (B, n, n)
         d_chol = (d_entries @ self._placement.T).unflatten(-1, (n, n))  # (n_k, B, n, n)
-        u = (qdot.unsqueeze(-2) @ chol).squeeze(-2)                    # Lᵀ q̇, (B, n)
-        w = (qdot.unsqueeze(-2) @ d_chol).squeeze(-2)                  # (∂_k L)ᵀ q̇, (k, B, n)
-        grad_q = (w * u).sum(-1).T - d_out[..., nc].T                  # ½q̇ᵀ∂_kMq̇ − ∂_kV
+        u = (qdot.unsqueeze(-2) @ chol).squeeze(-2)  # Lᵀ q̇, (B, n)
+        w = (qdot.unsqueeze(-2) @ d_chol).squeeze(-2)  # (∂_k L)ᵀ q̇, (k, B, n)
+        grad_q = (w * u).sum(-1).T - d_out[..., nc].T  # ½q̇ᵀ∂_kMq̇ − ∂_kV
         h_vq = (d_chol @ u.unsqueeze(-1)).squeeze(-1) + (chol @ w.unsqueeze(-1)).squeeze(-1)
         if self.vector_head is not None:
-            d_a = d_out[..., nc + 1:]                                  # ∂_k A_i, (k, B, i)
-            grad_q = grad_q + (d_a * qdot).sum(-1).T                   # + q̇·∂_kA
+            d_a = d_out[..., nc + 1 :]  # ∂_k A_i, (k, B, i)
+            grad_q = grad_q + (d_a * qdot).sum(-1).T  # + q̇·∂_kA
             h_vq = h_vq + d_a
-        return grad_q, self._mass(chol), h_vq.permute(1, 2, 0)         # (B, i, k)
+        return grad_q, self._mass(chol), h_vq.permute(1, 2, 0)  # (B, i, k)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: object) -> None:
         # A model saved before the A term existed had A = 0: load it as exactly that.

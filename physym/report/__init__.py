@@ -9,5 +9,4 @@ from physym.report.builder import REPORT_NAME, build_report
 from physym.report.figures import draw_run_figures
 from physym.runs import ReportError, RunData, read_run
 
-__all__ = ["REPORT_NAME", "ReportError", "RunData", "build_report", "draw_run_figures",
-           "read_run"]
+__all__ = ["REPORT_NAME", "ReportError", "RunData", "build_report", "draw_run_figures", "read_run"]

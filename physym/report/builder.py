@@ -27,10 +27,25 @@ from physym.runs import RunData, read_run
 __all__ = ["REPORT_NAME", "build_report"]
 
 REPORT_NAME = "report.md"
-_VERDICT_KEYS = {"system", "true_lagrangian", "recovered_lagrangian", "comparison",
-                 "equivalent", "exact", "scale", "constants"}
-_FIRST_METRICS = ("accel_rel_error", "closed_form", "rollout", "timings", "cpu_seconds", "backend",
-                  "versions")
+_VERDICT_KEYS = {
+    "system",
+    "true_lagrangian",
+    "recovered_lagrangian",
+    "comparison",
+    "equivalent",
+    "exact",
+    "scale",
+    "constants",
+}
+_FIRST_METRICS = (
+    "accel_rel_error",
+    "closed_form",
+    "rollout",
+    "timings",
+    "cpu_seconds",
+    "backend",
+    "versions",
+)
 _REPORT_STATES = 500
 
 
@@ -111,8 +126,10 @@ def _verdicts(run: RunData, recovered: sp.Expr | None) -> dict[str, Any]:
         return {**recorded, "source": "recorded in summary.json"}
     if "equivalent" in summary:
         keys = ("equivalent", "exact", "scale")
-        return {**{k: summary.get(k) for k in keys}, "source": "summary.json (no evidence "
-                "recorded)"}
+        return {
+            **{k: summary.get(k) for k in keys},
+            "source": "summary.json (no evidence recorded)",
+        }
     if recovered is None or run.system is None:
         return {}
     try:
@@ -120,8 +137,10 @@ def _verdicts(run: RunData, recovered: sp.Expr | None) -> dict[str, Any]:
     except Exception as exc:  # the report must come out regardless
         run.notes.append(f"comparison failed: {type(exc).__name__}: {exc}")
         return {}
-    return {**found.to_dict(), "source": f"computed by the report ({_REPORT_STATES} states "
-            "from the sampling box, seed 0)"}
+    return {
+        **found.to_dict(),
+        "source": f"computed by the report ({_REPORT_STATES} states from the sampling box, seed 0)",
+    }
 
 
 def _header(run: RunData) -> str:
@@ -151,8 +170,9 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
         parts.append("True:")
         parts.append(_display(r"L_{\mathrm{true}}", system.lagrangian))
         if system.parameters:
-            values = ", ".join(f"${sp.latex(sp.Symbol(k))} = {v:g}$"
-                               for k, v in system.parameters.items())
+            values = ", ".join(
+                f"${sp.latex(sp.Symbol(k))} = {v:g}$" for k, v in system.parameters.items()
+            )
             parts.append(f"With {values}:")
             parts.append(_display(r"L_{\mathrm{true}}", system.lagrangian_numeric))
     elif isinstance(truth_text := (run.summary or {}).get("true_lagrangian"), str):
@@ -165,8 +185,11 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
     if recovered is None:
         from physym.distill.outcome import outcome_markdown
 
-        parts.append(outcome_markdown(run.summary) or "**No recovered Lagrangian**: this run "
-                     "has no distillation result (the stage was not run, or it failed).")
+        parts.append(
+            outcome_markdown(run.summary)
+            or "**No recovered Lagrangian**: this run "
+            "has no distillation result (the stage was not run, or it failed)."
+        )
         return "\n\n".join(parts)
     backend = (run.summary or {}).get("backend")
     parts.append(f"Recovered (backend `{backend}`):" if backend else "Recovered:")
@@ -176,8 +199,9 @@ def _lagrangians(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str,
     if isinstance(normalised, str) and scale not in (None, 1, 1.0, "1"):
         try:
             expr = parse_lagrangian(normalised, where="normalised_lagrangian")
-            parts.append(f"Recovered divided by the scale α = {_value(scale)}, coefficients "
-                         "rationalised:")
+            parts.append(
+                f"Recovered divided by the scale α = {_value(scale)}, coefficients rationalised:"
+            )
             parts.append(_display(r"L_{\mathrm{rec}} / \alpha", expr))
         except ValueError:
             pass
@@ -197,8 +221,10 @@ def _friction_and_forces(summary: Mapping[str, Any]) -> list[str]:
     if "true_dissipation" not in summary and "forces" not in summary:
         return []
     lines = ["Equations of motion: d/dt ∂L/∂q̇ − ∂L/∂q + ∂R/∂q̇ = Q."]
-    for label, key in (("True Rayleigh function", "true_dissipation"),
-                       ("Recovered Rayleigh function", "recovered_dissipation")):
+    for label, key in (
+        ("True Rayleigh function", "true_dissipation"),
+        ("Recovered Rayleigh function", "recovered_dissipation"),
+    ):
         value = summary.get(key)
         lines.append(f"{label}: `R = {value}`" if value is not None else f"{label}: none")
     forces = summary.get("forces") or {}
@@ -208,30 +234,35 @@ def _friction_and_forces(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _verdict_section(run: RunData, recovered: sp.Expr | None,
-                     verdicts: Mapping[str, Any]) -> str:
+def _verdict_section(run: RunData, recovered: sp.Expr | None, verdicts: Mapping[str, Any]) -> str:
     summary = run.summary or {}
     if summary.get("measured") and summary.get("true_lagrangian") is None:
-        return ("## Verdicts\n\nNo verdicts: this run fitted measured positions without a "
-                "reference system, so there is no true Lagrangian to compare with "
-                "(`true_lagrangian`, `equivalent`, `exact` and `scale` are null). The "
-                "recovered Lagrangian is checked against the data instead: "
-                "`accel_rel_error.recovered` is its error against the accelerations "
-                "estimated from the positions (held-out time blocks), `rollout.recovered` "
-                "its rollout against the measured positions.")
+        return (
+            "## Verdicts\n\nNo verdicts: this run fitted measured positions without a "
+            "reference system, so there is no true Lagrangian to compare with "
+            "(`true_lagrangian`, `equivalent`, `exact` and `scale` are null). The "
+            "recovered Lagrangian is checked against the data instead: "
+            "`accel_rel_error.recovered` is its error against the accelerations "
+            "estimated from the positions (held-out time blocks), `rollout.recovered` "
+            "its rollout against the measured positions."
+        )
     if recovered is None and not verdicts:
         return "## Verdicts\n\nNo verdicts: there is no recovered Lagrangian to compare."
     if not verdicts:
-        return ("## Verdicts\n\nNo verdicts: the comparison needs the true system, which "
-                "could not be loaded (see the notes).")
+        return (
+            "## Verdicts\n\nNo verdicts: the comparison needs the true system, which "
+            "could not be loaded (see the notes)."
+        )
     check = verdicts.get("check")
     error = verdicts.get("accel_rel_error")
     evidence = []
     if check:
         evidence.append(f"{check} check")
     if error is not None:
-        evidence.append(f"held-out ‖â−a‖/‖a‖ = {_value(error)} on {verdicts.get('n_states')} "
-                        f"states (tolerance {_value(verdicts.get('tolerance'))})")
+        evidence.append(
+            f"held-out ‖â−a‖/‖a‖ = {_value(error)} on {verdicts.get('n_states')} "
+            f"states (tolerance {_value(verdicts.get('tolerance'))})"
+        )
     misfit = verdicts.get("scale_residual")
     exact = _value(verdicts.get("exact"))
     if verdicts.get("exact") is False and verdicts.get("exact_decided") is False:
@@ -239,9 +270,13 @@ def _verdict_section(run: RunData, recovered: sp.Expr | None,
     rows = [
         ("dynamically equivalent", _value(verdicts.get("equivalent")), "; ".join(evidence)),
         ("exactly recovered (scale + null Lagrangian)", exact, ""),
-        ("scale α", _value(verdicts.get("scale_rational") or verdicts.get("scale")),
-         "" if misfit is None else f"mass-matrix misfit ‖M_rec − α M_true‖/‖M_rec‖ = "
-         f"{_value(misfit)}"),
+        (
+            "scale α",
+            _value(verdicts.get("scale_rational") or verdicts.get("scale")),
+            ""
+            if misfit is None
+            else f"mass-matrix misfit ‖M_rec − α M_true‖/‖M_rec‖ = {_value(misfit)}",
+        ),
     ]
     lines = ["## Verdicts", "", "| verdict | value | evidence |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {_cell(c)} |" for a, b, c in rows]
@@ -260,36 +295,51 @@ def _constants_section(run: RunData) -> str:
         return ""
     if shooting.get("status") != "applied" or not isinstance(constants, list):
         why = shooting.get("error") or shooting.get("reason") or "switched off"
-        return (f"## Constants\n\nThe constants were not refitted to the measured positions "
-                f"({shooting.get('status')}: {why}); they are the Euler–Lagrange polish's, "
-                "without uncertainties.")
-    lines = ["## Constants", "",
-             "Refitted to the measured positions by multiple shooting, from the "
-             f"Euler–Lagrange polish; χ²/dof = {_value(shooting.get('reduced_chi2'))} "
-             f"({shooting.get('dof')} dof; σ from the covariance × χ²/dof). A constant is "
-             "rational only where the rational lies in its 95 % interval; once one is, the "
-             "others are conditioned on it through the covariance (*in L*).", "",
-             "| constant | value ± 1σ | 95 % interval | in L | polish | role |",
-             "| --- | --- | --- | --- | --- | --- |"]
+        return (
+            f"## Constants\n\nThe constants were not refitted to the measured positions "
+            f"({shooting.get('status')}: {why}); they are the Euler–Lagrange polish's, "
+            "without uncertainties."
+        )
+    lines = [
+        "## Constants",
+        "",
+        "Refitted to the measured positions by multiple shooting, from the "
+        f"Euler–Lagrange polish; χ²/dof = {_value(shooting.get('reduced_chi2'))} "
+        f"({shooting.get('dof')} dof; σ from the covariance × χ²/dof). A constant is "
+        "rational only where the rational lies in its 95 % interval; once one is, the "
+        "others are conditioned on it through the covariance (*in L*).",
+        "",
+        "| constant | value ± 1σ | 95 % interval | in L | polish | role |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for c in constants:
         if not isinstance(c, Mapping):
             continue
         low, high = (c.get("interval_95") or [None, None])[:2]
         digits = _digits(c.get("value"), c.get("sigma"))
-        lines.append(f"| `{_cell(str(c.get('name')))}` | {_value(c.get('value'), digits)} ± "
-                     f"{_value(c.get('sigma'), 2)} | [{_value(low, digits)}, "
-                     f"{_value(high, digits)}] | "
-                     f"{_in_lagrangian(c.get('in_lagrangian'), digits)} | "
-                     f"{_value(c.get('start'))} | {c.get('role')} |")
+        lines.append(
+            f"| `{_cell(str(c.get('name')))}` | {_value(c.get('value'), digits)} ± "
+            f"{_value(c.get('sigma'), 2)} | [{_value(low, digits)}, "
+            f"{_value(high, digits)}] | "
+            f"{_in_lagrangian(c.get('in_lagrangian'), digits)} | "
+            f"{_value(c.get('start'))} | {c.get('role')} |"
+        )
     if shooting.get("misses_positions"):
-        lines += ["", f"**Warning**: χ²/dof = {_value(shooting.get('reduced_chi2'))} is well "
-                  "above 1: this closed form does not match the measured positions to their "
-                  "noise (a term is missing or wrong), whatever the verdict on the "
-                  "estimated accelerations."]
+        lines += [
+            "",
+            f"**Warning**: χ²/dof = {_value(shooting.get('reduced_chi2'))} is well "
+            "above 1: this closed form does not match the measured positions to their "
+            "noise (a term is missing or wrong), whatever the verdict on the "
+            "estimated accelerations.",
+        ]
     dropped = shooting.get("dropped") or []
     if dropped:
-        lines += ["", "Dropped (interval holds 0, F-test agrees): "
-                  + ", ".join(f"`{_cell(str(t))}`" for t in dropped) + "."]
+        lines += [
+            "",
+            "Dropped (interval holds 0, F-test agrees): "
+            + ", ".join(f"`{_cell(str(t))}`" for t in dropped)
+            + ".",
+        ]
     polish = shooting.get("polish_lagrangian")
     if polish:
         lines += ["", f"The polish's Lagrangian, before the refit: `{_cell(str(polish))}`."]
@@ -303,23 +353,29 @@ def _training_section(run: RunData) -> str:
     lines = []
     if isinstance(training, Mapping):
         stop = training.get("stop") or {}
-        reason = stop.get("reason") or ("patience" if training.get("stopped_early")
-                                        else "budget")
-        why = {"budget": "the whole budget ran",
-               "patience": "the validation error stopped improving (patience)"}.get(
-            reason, reason)
-        lines.append(f"The {training.get('model', 'network')} network trained "
-                     f"{training.get('epochs_run')} of {stop.get('budget_epochs', '?')} "
-                     f"epochs: {why}. Best validation ‖â−a‖/‖a‖ "
-                     f"{_value(training.get('best_val_rel_error'))} at epoch "
-                     f"{training.get('best_epoch')}.")
+        reason = stop.get("reason") or ("patience" if training.get("stopped_early") else "budget")
+        why = {
+            "budget": "the whole budget ran",
+            "patience": "the validation error stopped improving (patience)",
+        }.get(reason, reason)
+        lines.append(
+            f"The {training.get('model', 'network')} network trained "
+            f"{training.get('epochs_run')} of {stop.get('budget_epochs', '?')} "
+            f"epochs: {why}. Best validation ‖â−a‖/‖a‖ "
+            f"{_value(training.get('best_val_rel_error'))} at epoch "
+            f"{training.get('best_epoch')}."
+        )
         checks = stop.get("checks") or []
         if checks:
-            rows = ["| epoch | closed form | same as the check before | CPU s |",
-                    "| --- | --- | --- | --- |"]
-            rows += [f"| {c.get('epoch')} | {c.get('closed_form')} | "
-                     f"{_value(c.get('same_as_previous'))} | {_value(c.get('cpu_s'))} |"
-                     for c in checks]
+            rows = [
+                "| epoch | closed form | same as the check before | CPU s |",
+                "| --- | --- | --- | --- |",
+            ]
+            rows += [
+                f"| {c.get('epoch')} | {c.get('closed_form')} | "
+                f"{_value(c.get('same_as_previous'))} | {_value(c.get('cpu_s'))} |"
+                for c in checks
+            ]
             lines += ["Distillation checks during training:", "\n".join(rows)]
     failures = []
     rollout = summary.get("rollout")
@@ -328,8 +384,9 @@ def _training_section(run: RunData) -> str:
             failures.append(f"the rollouts failed: {rollout['failed']}")
         failures += [str(f) for f in rollout.get("failures") or []]
     if failures:
-        lines.append("Evaluation problems (recorded; the fit went on): "
-                     + "; ".join(failures) + ".")
+        lines.append(
+            "Evaluation problems (recorded; the fit went on): " + "; ".join(failures) + "."
+        )
     return "## Training\n\n" + "\n\n".join(lines) if lines else ""
 
 
@@ -398,10 +455,16 @@ def _figures_section(run: RunData) -> str:
     if not pictures:
         return "## Figures\n\nNo figures: the run has no plots and no data to draw them from."
     groups = [
-        ("Trajectories", [RECOVERED_TRAJECTORY_PNG]
-         + [p for p in pictures if "traj" in p and p != RECOVERED_TRAJECTORY_PNG]),
-        ("Energy", [RECOVERED_ENERGY_PNG]
-         + [p for p in pictures if "energy" in p and p != RECOVERED_ENERGY_PNG]),
+        (
+            "Trajectories",
+            [RECOVERED_TRAJECTORY_PNG]
+            + [p for p in pictures if "traj" in p and p != RECOVERED_TRAJECTORY_PNG],
+        ),
+        (
+            "Energy",
+            [RECOVERED_ENERGY_PNG]
+            + [p for p in pictures if "energy" in p and p != RECOVERED_ENERGY_PNG],
+        ),
         ("Loss", [LOSS_PNG] + [p for p in pictures if "loss" in p and p != LOSS_PNG]),
     ]
     shown: set[str] = set()

@@ -81,7 +81,7 @@ class RolloutComparison:
             "integrator": f"batched fixed-step RK4, dt = {self.dt:g}, float64",
             "reference": self.reference,
             "error_definition": "‖Δx̃(t)‖ / RMS_t‖x̃_true(t) − mean x̃_true‖, x̃ = x / box "
-                                "width, periodic coordinates wrapped",
+            "width, periodic coordinates wrapped",
             "state_error_rms": finite_or_none(np.mean(rms)),
             "state_error_final": finite_or_none(np.mean(errors[-1])),
             "state_error_final_median": finite_or_none(np.median(errors[-1])),
@@ -97,7 +97,7 @@ class RolloutComparison:
             },
             "energy_drift": {
                 "definition": "max_t |E_true(x(t)) − E_true(x(0))| / max(|E(0)|, std of E "
-                              "over the sampling box), mean over initial states",
+                "over the sampling box), mean over initial states",
                 "network": finite_or_none(np.mean(self.energy_drift(self.energy_predicted))),
                 "exact": finite_or_none(np.mean(self.energy_drift(self.energy_true))),
             },
@@ -107,8 +107,9 @@ class RolloutComparison:
     def integrator_floor(self, accelerations: BatchAccelerations) -> dict[str, Any]:
         """The same RK4 rollout with exact ``accelerations``: the error of the integrator
         alone, against which the network's numbers are to be read."""
-        t, states = rk4_rollout(accelerations, self.true[0], float(self.t[-1]), self.dt,
-                                len(self.t))
+        t, states = rk4_rollout(
+            accelerations, self.true[0], float(self.t[-1]), self.dt, len(self.t)
+        )
         errors = trajectory_errors(self.system, states, self.true)
         valid, censored = valid_prediction_times(t, errors, self.threshold)
         return {
@@ -116,8 +117,9 @@ class RolloutComparison:
             "state_error_final": finite_or_none(np.mean(errors[-1])),
             "valid_time_mean": float(np.mean(valid)),
             "valid_time_censored_fraction": float(np.mean(censored)),
-            "energy_drift": finite_or_none(np.mean(self.energy_drift(_energy(self.system,
-                                                                             states)))),
+            "energy_drift": finite_or_none(
+                np.mean(self.energy_drift(_energy(self.system, states)))
+            ),
         }
 
 
@@ -171,15 +173,24 @@ def compare_rollouts(
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     perturbed = _exact(system, x0 + perturbation * direction, t_end, n_points)
     return RolloutComparison(
-        t=t, true=true, perturbed=perturbed, predicted=predicted,
-        energy_true=_energy(system, true), energy_predicted=_energy(system, predicted),
-        dt=float(dt), perturbation=float(perturbation), threshold=float(threshold),
-        energy_scale=energy_scale(system), system=system)
+        t=t,
+        true=true,
+        perturbed=perturbed,
+        predicted=predicted,
+        energy_true=_energy(system, true),
+        energy_predicted=_energy(system, predicted),
+        dt=float(dt),
+        perturbation=float(perturbation),
+        threshold=float(threshold),
+        energy_scale=energy_scale(system),
+        system=system,
+    )
 
 
 def _exact(system: System, x0: np.ndarray, t_end: float, n_points: int) -> np.ndarray:
-    trajectories = simulate_many(system, x0, t_end, n_points, rtol=REFERENCE_TOLERANCE,
-                                 atol=REFERENCE_TOLERANCE)
+    trajectories = simulate_many(
+        system, x0, t_end, n_points, rtol=REFERENCE_TOLERANCE, atol=REFERENCE_TOLERANCE
+    )
     return np.stack([trajectory.states for trajectory in trajectories], axis=1)
 
 

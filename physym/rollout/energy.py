@@ -28,8 +28,15 @@ from physym.rollout.metrics import finite_or_none
 from physym.rollout.paper_reference import paper_reference
 from physym.systems import System
 
-__all__ = ["EnergyMetric", "check_ic_box", "default_ic_box", "energy_initial_states",
-           "energy_metric", "energy_metric_of", "potential_maximum"]
+__all__ = [
+    "EnergyMetric",
+    "check_ic_box",
+    "default_ic_box",
+    "energy_initial_states",
+    "energy_metric",
+    "energy_metric_of",
+    "potential_maximum",
+]
 
 PAPER_VELOCITY_RANGE = (0.0, 0.1)
 
@@ -51,17 +58,24 @@ def default_ic_box(system: System) -> dict[str, tuple[float, float]]:
     return box
 
 
-def check_ic_box(system: System, box: Mapping[str, Sequence[float]],
-                 base: Mapping[str, Sequence[float]] | None = None
-                 ) -> dict[str, tuple[float, float]]:
+def check_ic_box(
+    system: System,
+    box: Mapping[str, Sequence[float]],
+    base: Mapping[str, Sequence[float]] | None = None,
+) -> dict[str, tuple[float, float]]:
     """``box`` completed from ``base`` (default: :func:`default_ic_box`), checked."""
     names = system.state_names
     unknown = [k for k in box if k not in names]
     if unknown:
-        raise ValueError(f"energy_ic_box names {unknown[0]!r}, which is not a coordinate or "
-                         f"velocity of {system.name!r} ({', '.join(names)})")
-    full = default_ic_box(system) if base is None else {
-        key: (float(interval[0]), float(interval[1])) for key, interval in base.items()}
+        raise ValueError(
+            f"energy_ic_box names {unknown[0]!r}, which is not a coordinate or "
+            f"velocity of {system.name!r} ({', '.join(names)})"
+        )
+    full = (
+        default_ic_box(system)
+        if base is None
+        else {key: (float(interval[0]), float(interval[1])) for key, interval in base.items()}
+    )
     for key, interval in box.items():
         if len(interval) != 2 or not float(interval[0]) <= float(interval[1]):
             raise ValueError(f"energy_ic_box[{key!r}] must be [low, high], got {interval!r}")
@@ -69,8 +83,9 @@ def check_ic_box(system: System, box: Mapping[str, Sequence[float]],
     return full
 
 
-def potential_maximum(system: System, q_box: Mapping[str, Sequence[float]] | None = None,
-                      seed: int = 0) -> float:
+def potential_maximum(
+    system: System, q_box: Mapping[str, Sequence[float]] | None = None, seed: int = 0
+) -> float:
     """Maximum of ``V(q) = E(q, 0)`` over a box of coordinates (module docstring).
 
     Examples
@@ -92,8 +107,12 @@ def potential_maximum(system: System, q_box: Mapping[str, Sequence[float]] | Non
     values = potential(probes)
     refined = []
     for start in probes[np.argsort(values)[-4:]]:
-        result = minimize(lambda q: -float(potential(q)[0]), start, method="L-BFGS-B",
-                          bounds=list(zip(low, high, strict=True)))
+        result = minimize(
+            lambda q: -float(potential(q)[0]),
+            start,
+            method="L-BFGS-B",
+            bounds=list(zip(low, high, strict=True)),
+        )
         refined.append(-float(result.fun))
     v_max = max(float(values.max()), *refined)
     return v_max if v_max > 0 else v_max - float(values.min())
@@ -117,14 +136,16 @@ class EnergyMetric:
         return {
             "value": finite_or_none(self.value),
             "definition": "mean over initial states of |E_true(x_pred(t_end)) − E_true(x0)| "
-                          "/ max_q V(q) (Cranmer et al. 2020; finite trajectories only)",
-            "t_end": self.t_end, "dt": self.dt, "n_states": self.n_states,
-            "n_diverged": self.n_diverged, "potential_max": self.potential_max,
+            "/ max_q V(q) (Cranmer et al. 2020; finite trajectories only)",
+            "t_end": self.t_end,
+            "dt": self.dt,
+            "n_states": self.n_states,
+            "n_diverged": self.n_diverged,
+            "potential_max": self.potential_max,
             "ic_box": {k: list(v) for k, v in self.ic_box.items()},
             # the paper's figures where this measures what they measure, else None
             # (:mod:`physym.rollout.paper_reference`)
-            "paper_reference": None if self.paper_reference is None
-            else dict(self.paper_reference),
+            "paper_reference": None if self.paper_reference is None else dict(self.paper_reference),
         }
 
 
@@ -170,8 +191,9 @@ def energy_metric(
     return energy_metric_of(system, x0, states[-1], v_max, box, t_end=t_end, dt=dt)
 
 
-def energy_initial_states(system: System, box: Mapping[str, Sequence[float]], n_states: int,
-                          seed: int) -> np.ndarray:
+def energy_initial_states(
+    system: System, box: Mapping[str, Sequence[float]], n_states: int, seed: int
+) -> np.ndarray:
     """Seeded uniform initial states ``(n_states, 2n)`` from a box of every state name."""
     names = system.state_names
     low = np.array([box[k][0] for k in names], dtype=np.float64)
@@ -179,9 +201,16 @@ def energy_initial_states(system: System, box: Mapping[str, Sequence[float]], n_
     return np.random.default_rng([seed, 11]).uniform(low, high, size=(n_states, len(names)))
 
 
-def energy_metric_of(system: System, x0: np.ndarray, final: np.ndarray, v_max: float,
-                     box: Mapping[str, Sequence[float]], *, t_end: float, dt: float
-                     ) -> EnergyMetric:
+def energy_metric_of(
+    system: System,
+    x0: np.ndarray,
+    final: np.ndarray,
+    v_max: float,
+    box: Mapping[str, Sequence[float]],
+    *,
+    t_end: float,
+    dt: float,
+) -> EnergyMetric:
     """The metric of predicted states ``final`` ``(N, 2n)`` at ``t_end`` from ``x0``."""
     finite = np.isfinite(final).all(axis=1)
     errors = np.full(len(x0), np.nan)
@@ -190,9 +219,14 @@ def energy_metric_of(system: System, x0: np.ndarray, final: np.ndarray, v_max: f
     per_state = errors / v_max
     value = float(np.mean(per_state[finite])) if finite.any() else math.inf
     ic_box = {k: (float(v[0]), float(v[1])) for k, v in box.items()}
-    return EnergyMetric(value=value, per_state=tuple(float(e) for e in per_state),
-                        t_end=float(t_end), dt=float(dt), n_states=len(x0),
-                        n_diverged=int((~finite).sum()), potential_max=float(v_max),
-                        ic_box=ic_box,
-                        paper_reference=paper_reference(system, {"t_end": t_end,
-                                                                 "ic_box": ic_box}))
+    return EnergyMetric(
+        value=value,
+        per_state=tuple(float(e) for e in per_state),
+        t_end=float(t_end),
+        dt=float(dt),
+        n_states=len(x0),
+        n_diverged=int((~finite).sum()),
+        potential_max=float(v_max),
+        ic_box=ic_box,
+        paper_reference=paper_reference(system, {"t_end": t_end, "ic_box": ic_box}),
+    )

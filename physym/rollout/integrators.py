@@ -21,8 +21,14 @@ import torch
 
 from physym.network.base import LagrangianModel
 
-__all__ = ["BatchAccelerations", "model_accelerations", "rk4_at", "rk4_rollout", "rk4_step",
-           "system_accelerations"]
+__all__ = [
+    "BatchAccelerations",
+    "model_accelerations",
+    "rk4_at",
+    "rk4_rollout",
+    "rk4_step",
+    "system_accelerations",
+]
 
 BatchAccelerations = Callable[[np.ndarray], np.ndarray]
 """``accelerations(states (B, 2n) float64) -> (B, n)``."""
@@ -104,9 +110,10 @@ class _TracedByBatch:
                 again = trace(x.clone())
         except Exception:  # any model the tracer cannot follow runs eagerly
             return None
-        same = all(torch.equal(a, b) or bool(torch.allclose(a, b, rtol=0, atol=0,
-                                                            equal_nan=True))
-                   for a, b in zip(again, eager, strict=True))
+        same = all(
+            torch.equal(a, b) or bool(torch.allclose(a, b, rtol=0, atol=0, equal_nan=True))
+            for a, b in zip(again, eager, strict=True)
+        )
         return trace if same else None
 
 
@@ -207,8 +214,9 @@ def rk4_rollout(
     return times, rk4_at(accelerations, x0, times, dt)
 
 
-def rk4_at(accelerations: BatchAccelerations, x0: np.ndarray, times: np.ndarray,
-           dt: float) -> np.ndarray:
+def rk4_at(
+    accelerations: BatchAccelerations, x0: np.ndarray, times: np.ndarray, dt: float
+) -> np.ndarray:
     """States of a batch at increasing ``times`` (from ``t = 0``), by fixed-step RK4.
 
     Each interval between consecutive output times is split into equal steps no longer

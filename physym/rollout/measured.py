@@ -113,7 +113,7 @@ class MeasuredRollout:
         """Summary numbers (means over trajectories), ``None`` where not finite."""
         errors = self.position_errors()
         inside = ~np.isnan(errors)
-        rms = np.sqrt(np.nanmean(np.where(np.isinf(errors), np.nan, errors)**2, axis=0))
+        rms = np.sqrt(np.nanmean(np.where(np.isinf(errors), np.nan, errors) ** 2, axis=0))
         rms[~np.isfinite(errors).all(axis=0, where=inside)] = np.inf
         final = errors[np.sum(inside, axis=0) - 1, np.arange(errors.shape[1])]
         times, censored = valid_prediction_times(self.t, np.where(inside, errors, 0.0))
@@ -159,13 +159,15 @@ def rollout_against_measured(
     max_points : int
         Output times (and comparison points) per trajectory.
     """
-    segments = estimate.segments()[:max(1, n_trajectories)]
-    starts = np.array([np.concatenate((estimate.q[idx[0]], estimate.q_dot[idx[0]]))
-                       for idx in segments])
+    segments = estimate.segments()[: max(1, n_trajectories)]
+    starts = np.array(
+        [np.concatenate((estimate.q[idx[0]], estimate.q_dot[idx[0]])) for idx in segments]
+    )
     spans = np.array([estimate.t[idx[-1]] - estimate.t[idx[0]] for idx in segments])
     n_points = int(min(max_points, max(len(idx) for idx in segments)))
-    t, predicted = rk4_rollout(accelerations, starts, float(spans.max()), dt,
-                               n_points=max(2, n_points))
+    t, predicted = rk4_rollout(
+        accelerations, starts, float(spans.max()), dt, n_points=max(2, n_points)
+    )
     n = len(estimate.coordinates)
     measured = np.full((len(t), len(segments), n), np.nan)
     smoothed = np.full_like(measured, np.nan)
@@ -181,5 +183,6 @@ def rollout_against_measured(
         own[finite] = energy(predicted[finite])
     reference = estimate.states
     scale = float(np.std(energy(reference[:: max(1, len(reference) // 2000)])))
-    return MeasuredRollout(t, measured, smoothed, predicted, own, spans, estimate.periodic,
-                           max(scale, 1e-12))
+    return MeasuredRollout(
+        t, measured, smoothed, predicted, own, spans, estimate.periodic, max(scale, 1e-12)
+    )

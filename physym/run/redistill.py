@@ -90,7 +90,10 @@ def _retime(summary: dict[str, Any], stage: str, wall: float, cpu: float) -> Non
         old_total = table.pop("total", None)
         previous = table.get(stage) or 0.0
         table[stage] = seconds
-        base = old_total if isinstance(old_total, int | float) else sum(
-            v for k, v in table.items() if k != stage and isinstance(v, int | float)
-        ) + previous
+        base = (
+            old_total
+            if isinstance(old_total, int | float)
+            else sum(v for k, v in table.items() if k != stage and isinstance(v, int | float))
+            + previous
+        )
         table["total"] = base - previous + seconds

@@ -35,7 +35,8 @@ def build_summary(ctx: RunContext, started: float, cpu_started: float) -> dict[s
     }
     if system is not None and not (system.is_conservative and not system.has_inputs):
         summary |= {
-            "true_dissipation": None if system.dissipation is None
+            "true_dissipation": None
+            if system.dissipation is None
             else sp.sstr(system.dissipation_numeric),
             "recovered_dissipation": None,
             "forces": {q: sp.sstr(e) for q, e in system.forces.items()},

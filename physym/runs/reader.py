@@ -106,8 +106,9 @@ def read_run(path: str | Path) -> RunData:
     if not directory.is_dir():
         raise ReportError(f"{directory} is not a directory")
     if not any((directory / marker).is_file() for marker in RUN_MARKERS):
-        raise ReportError(f"{directory} is not a physym run directory (no config.json or "
-                          "summary.json)")
+        raise ReportError(
+            f"{directory} is not a physym run directory (no config.json or summary.json)"
+        )
     run = RunData(directory)
     for name in RUN_MARKERS:
         value = _read_json(run, name)
@@ -151,8 +152,10 @@ def resolve_system(run: RunData) -> System | None:
     for candidate in candidates:
         if str(candidate).endswith(".py"):
             # A run directory is data; never execute code named in it.
-            problems.append(f"{candidate} is a Python file, which the report does not run "
-                            "(save the system as system.json in the run)")
+            problems.append(
+                f"{candidate} is a Python file, which the report does not run "
+                "(save the system as system.json in the run)"
+            )
             continue
         try:
             if isinstance(candidate, dict):
@@ -165,6 +168,7 @@ def resolve_system(run: RunData) -> System | None:
     if not candidates:
         run.notes.append("the run names no system")
     else:
-        run.notes.append("the system could not be loaded"
-                         + (f": {problems[0]}" if problems else ""))
+        run.notes.append(
+            "the system could not be loaded" + (f": {problems[0]}" if problems else "")
+        )
     return None

@@ -85,8 +85,9 @@ class FitResult:
         text = self.summary.get("recovered_lagrangian")
         if not text:
             return None
-        coordinates = self.system.coordinates if self.system is not None else \
-            self.config.coordinates
+        coordinates = (
+            self.system.coordinates if self.system is not None else self.config.coordinates
+        )
         names = [*coordinates, *(f"{q}_dot" for q in coordinates)]
         return parse_lagrangian(text, names, where=str(self.path / SUMMARY))
 
@@ -123,8 +124,9 @@ class FitResult:
             return plot_run(self.metrics, None, self.config.coordinates or (), (), 1.0)
         from physym.data import energy_scale
 
-        return plot_run(self.metrics, rollout, system.coordinates, system.periodic,
-                        energy_scale(system))
+        return plot_run(
+            self.metrics, rollout, system.coordinates, system.periodic, energy_scale(system)
+        )
 
     def keep_alive(self, resource: Any) -> None:
         """Tie ``resource`` (a temporary run directory) to this result's lifetime."""
@@ -132,26 +134,35 @@ class FitResult:
 
     @property
     def _name(self) -> str:
-        return self.system.name if self.system is not None else \
-            str(self.summary.get("system") or self.config.data)
+        return (
+            self.system.name
+            if self.system is not None
+            else str(self.summary.get("system") or self.config.data)
+        )
 
     def _repr_latex_(self) -> str:
         from physym.comparison import lagrangian_latex
 
-        true = r"\text{unknown (measured data)}" if self.system is None else \
-            lagrangian_latex(self.system.lagrangian_numeric)
+        true = (
+            r"\text{unknown (measured data)}"
+            if self.system is None
+            else lagrangian_latex(self.system.lagrangian_numeric)
+        )
         recovered = self.recovered_lagrangian
         right = r"\text{not distilled}" if recovered is None else lagrangian_latex(recovered)
         verdict = "n/a" if self.exact is None else "exact" if self.exact else "not exact"
-        equivalent = "" if self.equivalent is None else \
-            "equivalent" if self.equivalent else "not equivalent"
+        equivalent = (
+            "" if self.equivalent is None else "equivalent" if self.equivalent else "not equivalent"
+        )
         error = (self.summary.get("accel_rel_error") or {}).get("recovered")
         tail = "" if error is None else rf",\ \|\hat a - a\|/\|a\| = {error:.2g}"
-        return (r"$\begin{array}{ll}"
-                rf"L_{{\mathrm{{true}}}} = {true} \\ "
-                rf"L_{{\mathrm{{rec}}}} = {right} \\ "
-                rf"\text{{{self._name}: {verdict}, {equivalent}}}{tail}"
-                r"\end{array}$")
+        return (
+            r"$\begin{array}{ll}"
+            rf"L_{{\mathrm{{true}}}} = {true} \\ "
+            rf"L_{{\mathrm{{rec}}}} = {right} \\ "
+            rf"\text{{{self._name}: {verdict}, {equivalent}}}{tail}"
+            r"\end{array}$"
+        )
 
     def __repr__(self) -> str:
         rollout = self.summary.get("rollout") or {}
@@ -163,8 +174,9 @@ class FitResult:
             f"{self.config.dtype}",
             f"  accel rel error {_fmt(self.accel_rel_error)} (held-out test states)",
             f"  rollout error   {_fmt(rollout.get('state_error_rms'))} "
-            f"(RMS over {rollout.get('horizon_s', '?')} s)" if "position_error_rms" not in
-            rollout else f"  rollout error   {_fmt(rollout['position_error_rms'])} "
+            f"(RMS over {rollout.get('horizon_s', '?')} s)"
+            if "position_error_rms" not in rollout
+            else f"  rollout error   {_fmt(rollout['position_error_rms'])} "
             f"(positions vs measured, RMS over {_fmt(rollout.get('horizon_s'))} s)",
             f"  energy metric   {_fmt(energy)} at t = "
             f"{_fmt((rollout.get('energy_metric') or {}).get('t_end'))}"
@@ -175,10 +187,10 @@ class FitResult:
             f"  verdict         exact={self.exact}, equivalent={self.equivalent}, "
             f"scale={_fmt(self.summary.get('scale'))}, recovered accel error "
             f"{_fmt((self.summary.get('accel_rel_error') or {}).get('recovered'))}",
-            "  timings         " + ", ".join(
-                f"{k} {v:.1f} s" for k, v in (self.summary.get("timings") or {}).items()),
-            "  CPU seconds     " + ", ".join(
-                f"{k} {v:.1f}" for k, v in (self.summary.get("cpu_seconds") or {}).items()),
+            "  timings         "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in (self.summary.get("timings") or {}).items()),
+            "  CPU seconds     "
+            + ", ".join(f"{k} {v:.1f}" for k, v in (self.summary.get("cpu_seconds") or {}).items()),
         ]
         return "\n".join(lines)
 
@@ -201,8 +213,9 @@ def _training(summary: dict[str, Any]) -> str:
         return "n/a"
     stop = training.get("stop") or {}
     why = stop.get("reason") or ("patience" if training.get("stopped_early") else "budget")
-    return (f"{training.get('epochs_run')} epochs of {stop.get('budget_epochs', '?')}, "
-            f"stopped by {why}")
+    return (
+        f"{training.get('epochs_run')} epochs of {stop.get('budget_epochs', '?')}, stopped by {why}"
+    )
 
 
 def load_run(path: str | Path) -> FitResult:
@@ -236,8 +249,9 @@ def load_run(path: str | Path) -> FitResult:
     else:
         raise RunDirError(f"{path} holds no finished run: {SYSTEM} is missing")
     metrics = read_json(path / METRICS) if (path / METRICS).is_file() else {}
-    return FitResult(path=path, config=config, system=system,
-                     summary=read_json(path / SUMMARY), metrics=metrics)
+    return FitResult(
+        path=path, config=config, system=system, summary=read_json(path / SUMMARY), metrics=metrics
+    )
 
 
 def _release(resource: Any) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 from physym.errors import PhysymError
 from physym.training.config import FitConfig
 
-__all__ = ["LEADING", "SweepError", "absolute_ref", "check_fixed", "check_grid",
-           "check_seeds"]
+__all__ = ["LEADING", "SweepError", "absolute_ref", "check_fixed", "check_grid", "check_seeds"]
 
 #: varied fields that come first in names and tables (the study's two axes)
 LEADING = ("samples", "width")
@@ -39,11 +38,15 @@ def check_grid(grid: Mapping[str, Any]) -> dict[str, list[Any]]:
     for key in ordered:
         values = grid[key]
         if key in ("seed", "system"):
-            raise SweepError(f"sweep: {key!r} cannot be varied in the grid"
-                             + ("; use --seeds / seeds = N or a list" if key == "seed" else ""))
+            raise SweepError(
+                f"sweep: {key!r} cannot be varied in the grid"
+                + ("; use --seeds / seeds = N or a list" if key == "seed" else "")
+            )
         if key not in known:
-            raise SweepError(f"sweep: unknown fit setting {key!r} in the grid (known: "
-                             f"{', '.join(k for k in known if k not in ('system', 'seed'))})")
+            raise SweepError(
+                f"sweep: unknown fit setting {key!r} in the grid (known: "
+                f"{', '.join(k for k in known if k not in ('system', 'seed'))})"
+            )
         if isinstance(values, str) or not isinstance(values, Sequence):
             raise SweepError(f"sweep: grid {key!r} must be a list of values, got {values!r}")
         if not values:
@@ -60,11 +63,15 @@ def check_fixed(fixed: Mapping[str, Any], grid: Mapping[str, Any]) -> dict[str, 
     known = FitConfig.field_names()
     for key in fixed:
         if key in ("seed", "system"):
-            raise SweepError(f"sweep: {key!r} cannot be a fixed fit setting; give "
-                             + ("--seeds / seeds = N or a list" if key == "seed" else "the system"))
+            raise SweepError(
+                f"sweep: {key!r} cannot be a fixed fit setting; give "
+                + ("--seeds / seeds = N or a list" if key == "seed" else "the system")
+            )
         if key not in known:
-            raise SweepError(f"sweep: unknown fit setting {key!r} (known: "
-                             f"{', '.join(k for k in known if k not in ('system', 'seed'))})")
+            raise SweepError(
+                f"sweep: unknown fit setting {key!r} (known: "
+                f"{', '.join(k for k in known if k not in ('system', 'seed'))})"
+            )
         if key in grid:
             raise SweepError(f"sweep: {key!r} is both fixed and varied")
     return dict(fixed)

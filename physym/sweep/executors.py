@@ -54,7 +54,8 @@ def run_loky(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> N
     # inner_max_num_threads sets OMP/MKL/OpenBLAS threads of the workers when they start
     with parallel_config(backend="loky", inner_max_num_threads=1):
         rows = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(run_guarded)(task, os.getpid()) for task in tasks)
+            delayed(run_guarded)(task, os.getpid()) for task in tasks
+        )
         for row in rows:
             on_done(row)
 
@@ -82,8 +83,14 @@ def run_ray(tasks: Sequence[PointTask], jobs: int | None, on_done: OnDone) -> No
                 try:
                     row = ray.get(ref)
                 except Exception as exc:  # a lost node or worker: that point failed
-                    row = point_row(task.point, Path(task.run_dir), None, "failed",
-                                    n_params=task.n_params, error=one_line_error(exc))
+                    row = point_row(
+                        task.point,
+                        Path(task.run_dir),
+                        None,
+                        "failed",
+                        n_params=task.n_params,
+                        error=one_line_error(exc),
+                    )
                 on_done(row)
     finally:
         if started_here:

@@ -25,8 +25,9 @@ PANELS = (
 FINISHED = ("done", "reused")
 
 
-def plot_sweep(rows: Sequence[dict[str, Any]], series: Sequence[str] = ("width",),
-               axes: Any = None) -> Any:
+def plot_sweep(
+    rows: Sequence[dict[str, Any]], series: Sequence[str] = ("width",), axes: Any = None
+) -> Any:
     """Draw the three panels of a sweep.
 
     Parameters
@@ -59,8 +60,15 @@ def plot_sweep(rows: Sequence[dict[str, Any]], series: Sequence[str] = ("width",
         if key == "exact":
             ax.set_ylim(-0.05, 1.05)
             if not drawn:
-                ax.text(0.5, 0.5, "no exact-recovery verdicts\n(distillation not run)",
-                        transform=ax.transAxes, ha="center", va="center", color="0.4")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no exact-recovery verdicts\n(distillation not run)",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    color="0.4",
+                )
         ax.set_xlabel("N / P  (training samples / parameters)")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
@@ -68,8 +76,9 @@ def plot_sweep(rows: Sequence[dict[str, Any]], series: Sequence[str] = ("width",
     return axes
 
 
-def save_sweep_plot(path: str | Path, rows: Sequence[dict[str, Any]],
-                    series: Sequence[str] = ("width",)) -> Path:
+def save_sweep_plot(
+    path: str | Path, rows: Sequence[dict[str, Any]], series: Sequence[str] = ("width",)
+) -> Path:
     """Write the figure of :func:`plot_sweep` to a PNG (Agg, atomically)."""
     from physym.figures.drawing import save_figure
 
@@ -79,8 +88,9 @@ def save_sweep_plot(path: str | Path, rows: Sequence[dict[str, Any]],
     return save_figure(path, draw, size=(14, 4.2))
 
 
-def _group(rows: Sequence[dict[str, Any]], series: Sequence[str]
-           ) -> dict[str, dict[float, list[dict[str, Any]]]]:
+def _group(
+    rows: Sequence[dict[str, Any]], series: Sequence[str]
+) -> dict[str, dict[float, list[dict[str, Any]]]]:
     """Finished rows by line label, then by ``N/P``."""
     groups: dict[str, dict[float, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
@@ -90,13 +100,15 @@ def _group(rows: Sequence[dict[str, Any]], series: Sequence[str]
     return dict(sorted(groups.items(), key=lambda item: _sort_key(item[0])))
 
 
-def _draw_line(ax: Any, points: dict[float, list[dict[str, Any]]], key: str, label: str
-               ) -> bool:
+def _draw_line(ax: Any, points: dict[float, list[dict[str, Any]]], key: str, label: str) -> bool:
     """Mean over seeds with a min–max band; for ``exact`` the rate. False if nothing."""
     x, mean, low, high = [], [], [], []
     for n_over_p in sorted(points):
-        values = [float(r[key]) for r in points[n_over_p]
-                  if r.get(key) is not None and np.isfinite(float(r[key]))]
+        values = [
+            float(r[key])
+            for r in points[n_over_p]
+            if r.get(key) is not None and np.isfinite(float(r[key]))
+        ]
         if values:
             x.append(n_over_p)
             mean.append(np.mean(values))
@@ -104,7 +116,7 @@ def _draw_line(ax: Any, points: dict[float, list[dict[str, Any]]], key: str, lab
             high.append(np.max(values))
     if not x:
         return False
-    line, = ax.plot(x, mean, "o-", label=label)
+    (line,) = ax.plot(x, mean, "o-", label=label)
     if key != "exact":
         ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
     return True

@@ -23,8 +23,17 @@ from physym.runs import CONFIG, SUMMARY
 from physym.sweep.spec import SweepPoint
 from physym.systems import System
 
-__all__ = ["PointTask", "execute_point", "n_train", "one_line_error", "parameter_count",
-           "point_row", "read_summary", "run_state", "single_threaded"]
+__all__ = [
+    "PointTask",
+    "execute_point",
+    "n_train",
+    "one_line_error",
+    "parameter_count",
+    "point_row",
+    "read_summary",
+    "run_state",
+    "single_threaded",
+]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -40,8 +49,7 @@ class PointTask:
     n_params: int | None = None
 
 
-def _run_point(config: RunConfig, out_dir: str | Path, resume: bool = False
-               ) -> dict[str, Any]:
+def _run_point(config: RunConfig, out_dir: str | Path, resume: bool = False) -> dict[str, Any]:
     """Run one fit with ``config`` into ``out_dir``; its summary."""
     from physym.run.fit import fit
 
@@ -71,8 +79,15 @@ def execute_point(task: PointTask) -> dict[str, Any]:
         except Exception as exc:  # one failed point must not end the sweep
             error = one_line_error(exc)
         status = "done" if summary is not None else "failed"
-        return point_row(task.point, run_dir, summary, status, n_params=task.n_params,
-                         wall_s=time.perf_counter() - started, error=error)
+        return point_row(
+            task.point,
+            run_dir,
+            summary,
+            status,
+            n_params=task.n_params,
+            wall_s=time.perf_counter() - started,
+            error=error,
+        )
 
 
 def run_state(run_dir: Path) -> str:
@@ -87,9 +102,16 @@ def run_state(run_dir: Path) -> str:
     return "missing"
 
 
-def point_row(point: SweepPoint, run_dir: Path, summary: dict[str, Any] | None,
-              status: str, *, n_params: int | None = None, wall_s: float | None = None,
-              error: str | None = None) -> dict[str, Any]:
+def point_row(
+    point: SweepPoint,
+    run_dir: Path,
+    summary: dict[str, Any] | None,
+    status: str,
+    *,
+    n_params: int | None = None,
+    wall_s: float | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
     """The table row of a point (see :data:`physym.sweep.table.METRIC_COLUMNS`).
 
     ``P`` is the trained network's parameter count from the summary, else ``n_params``
@@ -103,8 +125,11 @@ def point_row(point: SweepPoint, run_dir: Path, summary: dict[str, Any] | None,
     if wall_s is None:
         wall_s = (summary.get("timings") or {}).get("total")
     return {
-        "point": point.name, **point.values, "status": status,
-        "n_train": n, "n_params": n_params,
+        "point": point.name,
+        **point.values,
+        "status": status,
+        "n_train": n,
+        "n_params": n_params,
         "n_over_p": n / n_params if n_params else None,
         "accel_rel_error": (summary.get("accel_rel_error") or {}).get("network"),
         "accel_rel_error_recovered": (summary.get("accel_rel_error") or {}).get("recovered"),
@@ -113,8 +138,11 @@ def point_row(point: SweepPoint, run_dir: Path, summary: dict[str, Any] | None,
         "rollout_horizon_s": rollout.get("horizon_s"),
         "rollout_error_rms": rollout.get("state_error_rms"),
         "energy_metric": (rollout.get("energy_metric") or {}).get("value"),
-        "exact": summary.get("exact"), "equivalent": summary.get("equivalent"),
-        "wall_s": wall_s, "error": error, "run_dir": f"points/{point.name}",
+        "exact": summary.get("exact"),
+        "equivalent": summary.get("equivalent"),
+        "wall_s": wall_s,
+        "error": error,
+        "run_dir": f"points/{point.name}",
     }
 
 
@@ -133,8 +161,7 @@ def parameter_count(config: RunConfig, system: System) -> int:
     from physym.training.dtypes import torch_dtype
 
     config = getattr(config, "nested", config)  # a FitConfig reads as its nested config
-    options = {**model_build_options(config, system),
-               "dtype": torch_dtype(config.model.dtype)}
+    options = {**model_build_options(config, system), "dtype": torch_dtype(config.model.dtype)}
     model = build_model(config.model.name, system.n_dof, **options)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 

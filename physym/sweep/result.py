@@ -70,16 +70,27 @@ class SweepResult:
         return sum(row["status"] == status for row in self.rows)
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{self.count(s)} {s}" for s in ("done", "reused", "failed",
-                                                            "pending") if self.count(s))
+        counts = ", ".join(
+            f"{self.count(s)} {s}" for s in ("done", "reused", "failed", "pending") if self.count(s)
+        )
         lines = [f"SweepResult({str(self.path)!r}: {len(self.rows)} points, {counts})"]
         header = [*self.varied, "N/P", "accel err", "valid t", "exact", "status"]
-        table = [header] + [[*(str(row[k]) for k in self.varied), _fmt(row["n_over_p"]),
-                             _fmt(row["accel_rel_error"]), _fmt(row["valid_time_s"]),
-                             _fmt(row["exact"]), row["status"]] for row in self.rows]
+        table = [header] + [
+            [
+                *(str(row[k]) for k in self.varied),
+                _fmt(row["n_over_p"]),
+                _fmt(row["accel_rel_error"]),
+                _fmt(row["valid_time_s"]),
+                _fmt(row["exact"]),
+                row["status"],
+            ]
+            for row in self.rows
+        ]
         widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-        lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True))
-                  for line in table]
+        lines += [
+            "  " + "  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True))
+            for line in table
+        ]
         return "\n".join(lines)
 
 
@@ -91,7 +102,7 @@ def load_sweep(path: str | Path) -> SweepResult:
     columns, rows = read_csv(path / CSV_NAME)
     if "point" not in columns or "status" not in columns:
         raise SweepError(f"{path / CSV_NAME}: not a sweep table (no point/status columns)")
-    varied = tuple(columns[columns.index("point") + 1: columns.index("status")])
+    varied = tuple(columns[columns.index("point") + 1 : columns.index("status")])
     return SweepResult(path, varied, tuple(rows))
 
 

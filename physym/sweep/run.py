@@ -106,8 +106,15 @@ def run_sweep(
         return _run_locked(spec, system, out, jobs, executor, plot, log)
 
 
-def _run_locked(spec: SweepSpec, system: System, out: Path, jobs: int | None, executor: str,
-                plot: bool, log: Callable[[str], None] | None) -> SweepResult:
+def _run_locked(
+    spec: SweepSpec,
+    system: System,
+    out: Path,
+    jobs: int | None,
+    executor: str,
+    plot: bool,
+    log: Callable[[str], None] | None,
+) -> SweepResult:
     """:func:`run_sweep` once the sweep directory is this process's."""
     points = spec.points()
     _wait_for_points(points, out / POINTS_DIR)
@@ -117,18 +124,25 @@ def _run_locked(spec: SweepSpec, system: System, out: Path, jobs: int | None, ex
     write_csv(out / CSV_NAME, list(rows.values()), columns)
     log = log or (lambda line: None)
     resumed = sum(task.resume for task in tasks)
-    log(f"sweep of {len(points)} points in {out}: {len(points) - len(tasks)} already "
+    log(
+        f"sweep of {len(points)} points in {out}: {len(points) - len(tasks)} already "
         f"complete, {len(tasks)} to run ({resumed} resumed; {executor}, jobs "
-        f"{jobs or 'auto'})")
+        f"{jobs or 'auto'})"
+    )
 
     def on_done(row: dict[str, Any]) -> None:
         rows[row["point"]] = row
         write_csv(out / CSV_NAME, list(rows.values()), columns)
         finished = sum(r["status"] in ("done", "failed") for r in rows.values())
-        detail = row["error"] if row["error"] else (
-            f"accel error {_fmt(row['accel_rel_error'])}, N/P {_fmt(row['n_over_p'])}")
-        log(f"[{finished}/{len(tasks)}] {row['point']} {row['status']} "
-            f"({_fmt(row['wall_s'])} s): {detail}")
+        detail = (
+            row["error"]
+            if row["error"]
+            else (f"accel error {_fmt(row['accel_rel_error'])}, N/P {_fmt(row['n_over_p'])}")
+        )
+        log(
+            f"[{finished}/{len(tasks)}] {row['point']} {row['status']} "
+            f"({_fmt(row['wall_s'])} s): {detail}"
+        )
 
     EXECUTORS[executor](tasks, jobs, on_done)
     result = SweepResult(out, spec.varied, tuple(rows.values()))
@@ -144,12 +158,16 @@ def _wait_for_points(points: Sequence[SweepPoint], points_dir: Path) -> None:
 
     deadline = monotonic() + guard.LOCK_WAIT_S
     for point in points:
-        guard.wait_for_lock(guard.point_lock_path(points_dir / point.name),
-                            f"point {point.name}", max(0.0, deadline - monotonic()))
+        guard.wait_for_lock(
+            guard.point_lock_path(points_dir / point.name),
+            f"point {point.name}",
+            max(0.0, deadline - monotonic()),
+        )
 
 
-def _plan(points: Sequence[SweepPoint], points_dir: Path, system: System
-          ) -> tuple[list[PointTask], dict[str, dict[str, Any]]]:
+def _plan(
+    points: Sequence[SweepPoint], points_dir: Path, system: System
+) -> tuple[list[PointTask], dict[str, dict[str, Any]]]:
     """The tasks still to run and every point's current row (``reused`` or ``pending``).
 
     Every point's settings are checked against the system and the network registry first,
@@ -163,16 +181,18 @@ def _plan(points: Sequence[SweepPoint], points_dir: Path, system: System
         try:
             check_config(config, system)
         except ConfigError as exc:
-            raise SweepError(f"sweep point {point.name}: "
-                             f"{str(exc).removeprefix('fit: ')}") from None
+            raise SweepError(
+                f"sweep point {point.name}: {str(exc).removeprefix('fit: ')}"
+            ) from None
         n_params = parameter_count(config, system)
         run_dir = points_dir / point.name
         state = run_state(run_dir)
         if state in ("complete", "partial"):
             _check_same_config(point, run_dir)
         if state == "complete":
-            rows[point.name] = point_row(point, run_dir, read_summary(run_dir), "reused",
-                                         n_params=n_params)
+            rows[point.name] = point_row(
+                point, run_dir, read_summary(run_dir), "reused", n_params=n_params
+            )
             continue
         rows[point.name] = point_row(point, run_dir, None, "pending", n_params=n_params)
         tasks.append(PointTask(point, str(run_dir), state == "partial", n_params))
@@ -190,11 +210,11 @@ def _check_same_config(point: SweepPoint, run_dir: Path) -> None:
         # None means "the model's own default", which the run resolved and stored; a key
         # missing from the stored config is a setting added to physym after that run; a
         # budget raised to min_steps is stored as it ran
-        if value is not None and key in stored and stored[key] != value and \
-                key not in stretched:
+        if value is not None and key in stored and stored[key] != value and key not in stretched:
             raise SweepError(
                 f"{run_dir} was run with {key} = {stored.get(key)!r} but the sweep asks "
-                f"{value!r}; use a new --out directory or remove that point's directory")
+                f"{value!r}; use a new --out directory or remove that point's directory"
+            )
 
 
 def _fmt(value: Any) -> str:

@@ -131,16 +131,21 @@ class SweepSpec:
                 raise SweepError(str(exc)) from None
             name = point_name(values)
             if name in names:
-                raise SweepError(f"sweep: two points are both named {name!r}; make the "
-                                 "grid's values distinct")
+                raise SweepError(
+                    f"sweep: two points are both named {name!r}; make the grid's values distinct"
+                )
             names.add(name)
             out.append(SweepPoint(name, values, config.flat(), config))
         return out
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (reloads with ``SweepSpec(**data)``)."""
-        return {"system": self.system, "grid": {k: list(v) for k, v in self.grid.items()},
-                "fixed": dict(self.fixed), "seeds": list(self.seed_values)}
+        return {
+            "system": self.system,
+            "grid": {k: list(v) for k, v in self.grid.items()},
+            "fixed": dict(self.fixed),
+            "seeds": list(self.seed_values),
+        }
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> tuple[SweepSpec, dict[str, Any]]:
@@ -159,13 +164,16 @@ class SweepSpec:
         return cls.from_dict(data, where=str(path), **overrides)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, where: str = "sweep",
-                  **overrides: Any) -> tuple[SweepSpec, dict[str, Any]]:
+    def from_dict(
+        cls, data: Mapping[str, Any], *, where: str = "sweep", **overrides: Any
+    ) -> tuple[SweepSpec, dict[str, Any]]:
         """Like :meth:`from_toml` for already parsed data."""
         unknown = sorted(set(data) - set(TOML_KEYS))
         if unknown:
-            raise SweepError(f"{where}: unknown key {unknown[0]!r} (known: "
-                             f"{', '.join(TOML_KEYS)}; fit settings go in [fit] or [grid])")
+            raise SweepError(
+                f"{where}: unknown key {unknown[0]!r} (known: "
+                f"{', '.join(TOML_KEYS)}; fit settings go in [fit] or [grid])"
+            )
         grid, fixed = dict(_table(data, "grid", where)), dict(_table(data, "fit", where))
         for key in overrides.get("grid") or {}:
             fixed.pop(key, None)
@@ -175,8 +183,10 @@ class SweepSpec:
         fixed.update(overrides.get("fixed") or {})
         system = overrides.get("system") or data.get("system")
         if not system:
-            raise SweepError(f"{where}: no system: give REF on the command line or "
-                             "system = \"…\" in the sweep file")
+            raise SweepError(
+                f"{where}: no system: give REF on the command line or "
+                'system = "…" in the sweep file'
+            )
         seeds = overrides.get("seeds")
         seeds = data.get("seeds", 1) if seeds is None else seeds
         try:

@@ -19,22 +19,22 @@ __all__ = ["METRIC_COLUMNS", "columns_of", "read_csv", "to_csv_text", "write_csv
 
 #: columns after the varied settings
 METRIC_COLUMNS = (
-    "status",                     # done | reused (complete before this session) | failed | pending
-    "n_train",                    # N: training samples
-    "n_params",                   # P: trainable parameters of the network
-    "n_over_p",                   # N / P
-    "accel_rel_error",            # ‖â − a‖/‖a‖ of the network on held-out test states
+    "status",  # done | reused (complete before this session) | failed | pending
+    "n_train",  # N: training samples
+    "n_params",  # P: trainable parameters of the network
+    "n_over_p",  # N / P
+    "accel_rel_error",  # ‖â − a‖/‖a‖ of the network on held-out test states
     "accel_rel_error_recovered",  # the same for the recovered Lagrangian
-    "valid_time_s",               # mean valid-prediction time of the network's rollouts
-    "valid_time_censored",        # fraction of rollouts still valid at the horizon
-    "rollout_horizon_s",          # the rollouts' horizon
-    "rollout_error_rms",          # RMS relative state error over the horizon
-    "energy_metric",              # energy-drift metric of the LNN paper
-    "exact",                      # exactly recovered (distillation), empty when not run
-    "equivalent",                 # dynamically equivalent (distillation)
-    "wall_s",                     # seconds the point's fit took
-    "error",                      # first line of the error of a failed point
-    "run_dir",                    # the point's run directory, relative to the sweep
+    "valid_time_s",  # mean valid-prediction time of the network's rollouts
+    "valid_time_censored",  # fraction of rollouts still valid at the horizon
+    "rollout_horizon_s",  # the rollouts' horizon
+    "rollout_error_rms",  # RMS relative state error over the horizon
+    "energy_metric",  # energy-drift metric of the LNN paper
+    "exact",  # exactly recovered (distillation), empty when not run
+    "equivalent",  # dynamically equivalent (distillation)
+    "wall_s",  # seconds the point's fit took
+    "error",  # first line of the error of a failed point
+    "run_dir",  # the point's run directory, relative to the sweep
 )
 
 
@@ -53,8 +53,7 @@ def to_csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]
-              ) -> Path:
+def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Path:
     """Atomically write ``rows`` to ``path``."""
     return write_text(path, to_csv_text(rows, columns))
 

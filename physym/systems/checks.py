@@ -62,8 +62,10 @@ def check_number(value: object, what: str, where: str) -> float:
     try:
         number = float(value)
     except OverflowError:  # an integer of hundreds of digits
-        raise SpecError(f"{where}: {what} is too large for a float: "
-                        f"{str(value)[:12]}… ({len(str(value))} digits)") from None
+        raise SpecError(
+            f"{where}: {what} is too large for a float: "
+            f"{str(value)[:12]}… ({len(str(value))} digits)"
+        ) from None
     if not math.isfinite(number):
         raise SpecError(f"{where}: {what} must be finite, got {value!r}")
     return number
@@ -129,8 +131,9 @@ def check_expression(
     """
     if isinstance(value, str):
         # Never sympify() a string: that is eval(). Use the safe spec parser instead.
-        value = parse_expression(value, symbols, where=f"{where}: {label or what}",
-                                 parameters=list(parameters))
+        value = parse_expression(
+            value, symbols, where=f"{where}: {label or what}", parameters=list(parameters)
+        )
     if isinstance(value, bool):
         raise SpecError(f"{where}: {what} must be a SymPy expression or a string, got bool")
     try:
@@ -155,8 +158,10 @@ def check_expression(
     unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in symbols)
     if unknown:
         declared = ", ".join(parameters) or "none"
-        raise SpecError(f"{where}: unknown symbol {unknown[0]!r} in {what}; declared "
-                        f"parameters: {declared} (give its value in parameters)")
+        raise SpecError(
+            f"{where}: unknown symbol {unknown[0]!r} in {what}; declared "
+            f"parameters: {declared} (give its value in parameters)"
+        )
     return expr
 
 

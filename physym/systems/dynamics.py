@@ -82,9 +82,11 @@ class Dynamics(NumericEvaluation):
 
     def __post_init__(self) -> None:
         zeros = sp.zeros(self.system.n_dof, 1)
-        for name, default in (("lagrangian_force_expr", self.force_expr),
-                              ("dissipation_force_expr", zeros),
-                              ("generalised_force_expr", zeros)):
+        for name, default in (
+            ("lagrangian_force_expr", self.force_expr),
+            ("dissipation_force_expr", zeros),
+            ("generalised_force_expr", zeros),
+        ):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
 
@@ -98,8 +100,9 @@ class Dynamics(NumericEvaluation):
         """The equations of motion ``Σ_j M_ij q̈_j = f_i`` as SymPy equations."""
         qdd = [sp.Symbol(f"{q}_ddot", real=True) for q in self.system.coordinates]
         lhs = self.mass_matrix_expr * sp.Matrix(qdd)
-        return [sp.Eq(sp.simplify(lhs[i]), sp.simplify(self.force_expr[i]))
-                for i in range(self.n_dof)]
+        return [
+            sp.Eq(sp.simplify(lhs[i]), sp.simplify(self.force_expr[i])) for i in range(self.n_dof)
+        ]
 
 
 def derive(system: MechanicalSystem) -> Dynamics:
@@ -156,10 +159,19 @@ def _derive(system: MechanicalSystem) -> Dynamics:
     time_derivative = sp.expand(sp.diff(lagrangian, time_symbol()))
     power = sp.expand((v.T * (known + friction))[0, 0] - time_derivative)
     total = (force + friction + known).applyfunc(sp.expand)
-    return Dynamics(system, lagrangian, mass, total, energy, lagrangian_force_expr=force,
-                    dissipation_expr=dissipation, dissipation_force_expr=friction,
-                    generalised_force_expr=known, time_derivative_expr=time_derivative,
-                    power_expr=power)
+    return Dynamics(
+        system,
+        lagrangian,
+        mass,
+        total,
+        energy,
+        lagrangian_force_expr=force,
+        dissipation_expr=dissipation,
+        dissipation_force_expr=friction,
+        generalised_force_expr=known,
+        time_derivative_expr=time_derivative,
+        power_expr=power,
+    )
 
 
 def _check_not_identically_singular(system: MechanicalSystem, mass: sp.Matrix) -> None:
@@ -172,15 +184,17 @@ def _check_not_identically_singular(system: MechanicalSystem, mass: sp.Matrix) -
     if system.time_dependent:
         t_low, t_high = system.time_range or (0.0, 1.0)
         args += (time_symbol(),)
-        columns.append(np.concatenate([[(t_low + t_high) / 2],
-                                       rng.uniform(t_low, t_high, size=16)]))
+        columns.append(
+            np.concatenate([[(t_low + t_high) / 2], rng.uniform(t_low, t_high, size=16)])
+        )
     entries = evaluate_numpy(entrywise(list(mass), args, "numpy"), columns)
     matrices = entries.reshape(len(states), system.n_dof, system.n_dof)
     with np.errstate(all="ignore"):
         cond = np.array([np.linalg.cond(m) if np.isfinite(m).all() else np.inf for m in matrices])
     if not (cond < CONDITION_LIMIT).any():
-        state = ", ".join(f"{k}={v:.6g}" for k, v in zip(system.state_names, states[0],
-                                                        strict=True))
+        state = ", ".join(
+            f"{k}={v:.6g}" for k, v in zip(system.state_names, states[0], strict=True)
+        )
         raise DegenerateLagrangianError(
             f"system {system.name!r}: mass matrix ∂²L/∂q̇² is singular (e.g. at state {state}); "
             "the Lagrangian must be non-degenerate in the velocities"

@@ -87,9 +87,18 @@ def _add(*terms: sp.Expr) -> sp.Expr:
     return sp.Add(*terms)
 
 
-_COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
-                ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in",
-                ast.NotIn: "not in"}
+_COMPARISONS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
 
 
 def _describe(node: ast.AST) -> str:
@@ -152,9 +161,11 @@ def parse_expression(
     folded = lookalike(text)
     if folded is not None:
         line, word, plain = folded
-        raise SpecError(f"{where}: line {line + line_offset}: {word!r} contains look-alike "
-                        f"characters (Python would read it as {plain!r}); write {plain!r} in "
-                        "plain characters")
+        raise SpecError(
+            f"{where}: line {line + line_offset}: {word!r} contains look-alike "
+            f"characters (Python would read it as {plain!r}); write {plain!r} in "
+            "plain characters"
+        )
     # Parentheses let the expression continue over several lines, as in the TOML specs.
     # Physicists write x^2 for a power. Python's ^ is XOR, which binds more loosely than +
     # (x^2 + y would read x**(2 + y)), so it is rewritten to ** before parsing rather than
@@ -206,15 +217,18 @@ def _translate(translator: _Translator, body: ast.AST, where: str) -> sp.Expr:
     except SymbolicTimeoutError:
         if not translator.out_of_time():
             raise  # an outer time limit (a caller's), not this one
-        raise SpecError(f"{where}: expression took over {READ_TIME_BUDGET_S:g} s to read "
-                        "(constants too costly to evaluate?)") from None
+        raise SpecError(
+            f"{where}: expression took over {READ_TIME_BUDGET_S:g} s to read "
+            "(constants too costly to evaluate?)"
+        ) from None
     except RecursionError:
         raise SpecError(f"{where}: expression is nested too deeply") from None
     except SpecError:
         raise
     except Exception as exc:  # SymPy failing on odd input (OverflowError, TypeError…)
-        raise SpecError(f"{where}: SymPy cannot evaluate the expression "
-                        f"({_one_line(exc)})") from None
+        raise SpecError(
+            f"{where}: SymPy cannot evaluate the expression ({_one_line(exc)})"
+        ) from None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -236,8 +250,7 @@ def _wrapper_closes_early(source: str) -> bool:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError, ValueError):  # pragma: no cover - it parsed
         return False
-    brackets = [tok.string for tok in tokens if tok.type == tokenize.OP
-                and tok.string in "()[]{}"]
+    brackets = [tok.string for tok in tokens if tok.type == tokenize.OP and tok.string in "()[]{}"]
     for position, bracket in enumerate(brackets):
         depth += 1 if bracket in "([{" else -1
         if depth == 0:
@@ -301,8 +314,14 @@ def _syntax_error(text: str, exc: SyntaxError, where: str, line_offset: int) -> 
 
 
 class _Translator:
-    def __init__(self, symbols: Mapping[str, sp.Symbol], where: str, line_offset: int,
-                 source: str = "", parameters: Collection[str] | None = None):
+    def __init__(
+        self,
+        symbols: Mapping[str, sp.Symbol],
+        where: str,
+        line_offset: int,
+        source: str = "",
+        parameters: Collection[str] | None = None,
+    ):
         self.symbols = symbols
         self.where = where
         self.line_offset = line_offset
@@ -353,18 +372,24 @@ class _Translator:
             raise self.fail(node, f"indexing not allowed: {self.describe(node)!r}")
         if isinstance(node, ast.Compare):
             operator = _COMPARISONS.get(type(node.ops[0]), type(node.ops[0]).__name__)
-            raise self.fail(node.comparators[0],
-                            f"comparison not allowed: {operator!r} in {self.describe(node)!r}")
+            raise self.fail(
+                node.comparators[0],
+                f"comparison not allowed: {operator!r} in {self.describe(node)!r}",
+            )
         if isinstance(node, ast.BoolOp):
             operator = "and" if isinstance(node.op, ast.And) else "or"
-            raise self.fail(node.values[1], f"boolean operator not allowed: {operator!r} in "
-                                            f"{self.describe(node)!r}")
+            raise self.fail(
+                node.values[1],
+                f"boolean operator not allowed: {operator!r} in {self.describe(node)!r}",
+            )
         if isinstance(node, ast.Tuple):
             where = node.elts[1] if len(node.elts) > 1 else node  # the line after the comma
             raise self.fail(where, f"comma (tuple) not allowed: {self.describe(node)!r}")
         if isinstance(node, ast.IfExp):
-            raise self.fail(node.test, f"conditional expression (if/else) not allowed: "
-                                       f"{self.describe(node.test)!r}")
+            raise self.fail(
+                node.test,
+                f"conditional expression (if/else) not allowed: {self.describe(node.test)!r}",
+            )
         if isinstance(node, ast.Lambda):
             raise self.fail(node, f"lambda not allowed: {self.describe(node)!r}")
         raise self.fail(node, f"construct not allowed: {self.describe(node)!r}")
@@ -405,8 +430,9 @@ class _Translator:
             text += f"; known names: {', '.join(self.symbols) or 'none'}"
         return text
 
-    def checked(self, node: ast.AST, function: Callable[..., sp.Expr],
-                *operands: sp.Expr) -> sp.Expr:
+    def checked(
+        self, node: ast.AST, function: Callable[..., sp.Expr], *operands: sp.Expr
+    ) -> sp.Expr:
         """``function(*operands)``, with SymPy's failures and unusable constants named at
         ``node``."""
         from physym.timeouts import SymbolicTimeoutError
@@ -419,8 +445,9 @@ class _Translator:
                 raise
             raise self.fail(node, f"too costly to evaluate: {self.describe(node)!r}") from None
         except (ArithmeticError, ValueError, TypeError, AttributeError, MemoryError) as exc:
-            raise self.fail(node, f"SymPy cannot evaluate {self.describe(node)!r} "
-                                  f"({_one_line(exc)})") from None
+            raise self.fail(
+                node, f"SymPy cannot evaluate {self.describe(node)!r} ({_one_line(exc)})"
+            ) from None
         if problem is not None:
             raise self.fail(node, f"{self.describe(node)!r} {problem}")
         return result

@@ -30,7 +30,8 @@ def constants_as_floats(expr: sp.Expr) -> sp.Expr:
     tensors only, so ``torch.sqrt(2)`` in a lambdified function would raise."""
     return expr.replace(
         lambda e: isinstance(e, sp.Function | sp.Pow) and not e.free_symbols and e.is_real,
-        lambda e: sp.Float(e.evalf(17), 17))
+        lambda e: sp.Float(e.evalf(17), 17),
+    )
 
 
 def evaluate_numpy(functions: Sequence[Callable], columns: Sequence[np.ndarray]) -> np.ndarray:

@@ -17,8 +17,19 @@ from physym.systems.names import TIME_NAME, coordinate_symbol, velocity_name, ve
 
 __all__ = ["located_system_error", "read_spec_mapping"]
 
-_KNOWN_KEYS = {"name", "description", "source", "coordinates", "lagrangian", "parameters",
-               "sampling", "periodic", "dissipation", "forces", "inputs"}
+_KNOWN_KEYS = {
+    "name",
+    "description",
+    "source",
+    "coordinates",
+    "lagrangian",
+    "parameters",
+    "sampling",
+    "periodic",
+    "dissipation",
+    "forces",
+    "inputs",
+}
 
 
 def _line_of(text: str | None, key: str, table: str | None = None) -> str:
@@ -45,10 +56,15 @@ def _line_for_system_error(text: str | None, message: str) -> str:
     if not text:
         return ""
     tokens = re.findall(r"'([^']*)'", message)
-    for section, key in (("sampling", "sampling"), ("input", "inputs"),
-                         ("periodic", "periodic"), ("parameter", "parameters"),
-                         ("force", "forces"), ("dissipation", "dissipation"),
-                         ("coordinate", "coordinates")):
+    for section, key in (
+        ("sampling", "sampling"),
+        ("input", "inputs"),
+        ("periodic", "periodic"),
+        ("parameter", "parameters"),
+        ("force", "forces"),
+        ("dissipation", "dissipation"),
+        ("coordinate", "coordinates"),
+    ):
         if section not in message:
             continue
         if key in ("sampling", "parameters", "forces"):
@@ -127,15 +143,17 @@ def read_spec_mapping(
         raise SpecError(f"{where}{_line_of(text, 'name')}: 'name' must be a non-empty string")
     coordinates = data["coordinates"]
     if not isinstance(coordinates, list) or not all(isinstance(c, str) for c in coordinates):
-        raise SpecError(f"{where}{_line_of(text, 'coordinates')}: 'coordinates' must be a "
-                        "list of names")
+        raise SpecError(
+            f"{where}{_line_of(text, 'coordinates')}: 'coordinates' must be a list of names"
+        )
     parameters = data.get("parameters", {})
     if not isinstance(parameters, Mapping):
         raise SpecError(f"{where}{_line_of(text, 'parameters')}: [parameters] must be a table")
     for key, value in parameters.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SpecError(f"{where}{_line_of(text, key)}: parameter {key!r} must be a number, "
-                            f"got {value!r}")
+            raise SpecError(
+                f"{where}{_line_of(text, key)}: parameter {key!r} must be a number, got {value!r}"
+            )
     sampling = data["sampling"]
     if not isinstance(sampling, Mapping):
         raise SpecError(f"{where}{_line_of(text, 'sampling')}: [sampling] must be a table")
@@ -145,12 +163,15 @@ def read_spec_mapping(
     state_names = [*coordinates, *(velocity_name(q) for q in coordinates)]
     for s in state_names:
         if s not in sampling:
-            raise SpecError(f"{where}{_line_of(text, 'sampling')}: sampling box does not "
-                            f"cover {s!r}")
+            raise SpecError(
+                f"{where}{_line_of(text, 'sampling')}: sampling box does not cover {s!r}"
+            )
     for s in sampling:
         if s not in state_names and s not in inputs and s != TIME_NAME:
-            raise SpecError(f"{where}{_line_of(text, s)}: sampling names {s!r}, which is not "
-                            "a coordinate or velocity")
+            raise SpecError(
+                f"{where}{_line_of(text, s)}: sampling names {s!r}, which is not "
+                "a coordinate or velocity"
+            )
     lagrangian_text = data["lagrangian"]
     if not isinstance(lagrangian_text, str):
         raise SpecError(f"{where}{_line_of(text, 'lagrangian')}: 'lagrangian' must be a string")
@@ -160,8 +181,11 @@ def read_spec_mapping(
     symbols |= {p: coordinate_symbol(p) for p in parameters}
     symbols |= {name: coordinate_symbol(name) for name in (TIME_NAME, *inputs)}
     lagrangian = parse_expression(
-        lagrangian_text, symbols, where=f"{where}: lagrangian",
-        line_offset=_lagrangian_line(text), parameters=list(parameters),
+        lagrangian_text,
+        symbols,
+        where=f"{where}: lagrangian",
+        line_offset=_lagrangian_line(text),
+        parameters=list(parameters),
     )
     extra = _forcing_keys(data, symbols, where, text)
     for key in ("description", "source"):
@@ -169,8 +193,9 @@ def read_spec_mapping(
             raise SpecError(f"{where}{_line_of(text, key)}: {key!r} must be a string")
     periodic = data.get("periodic", [])
     if not isinstance(periodic, list) or not all(isinstance(p, str) for p in periodic):
-        raise SpecError(f"{where}{_line_of(text, 'periodic')}: 'periodic' must be a list of "
-                        "coordinate names")
+        raise SpecError(
+            f"{where}{_line_of(text, 'periodic')}: 'periodic' must be a list of coordinate names"
+        )
     return {
         "name": name,
         "coordinates": tuple(coordinates),
@@ -184,8 +209,9 @@ def read_spec_mapping(
     }
 
 
-def _forcing_keys(data: Mapping[str, Any], symbols: Mapping[str, Any], where: str,
-                  text: str | None) -> dict[str, Any]:
+def _forcing_keys(
+    data: Mapping[str, Any], symbols: Mapping[str, Any], where: str, text: str | None
+) -> dict[str, Any]:
     """The optional keys ``dissipation``, ``forces`` and ``inputs``, parsed."""
     extra: dict[str, Any] = {}
     if data.get("inputs"):
@@ -193,41 +219,52 @@ def _forcing_keys(data: Mapping[str, Any], symbols: Mapping[str, Any], where: st
     if "dissipation" in data:
         value = data["dissipation"]
         if not isinstance(value, str):
-            raise SpecError(f"{where}{_line_of(text, 'dissipation')}: 'dissipation' must be a "
-                            "string")
+            raise SpecError(
+                f"{where}{_line_of(text, 'dissipation')}: 'dissipation' must be a string"
+            )
         extra["dissipation"] = parse_expression(
-            value, symbols, where=f"{where}: dissipation",
-            line_offset=_expression_line(text, "dissipation"))
+            value,
+            symbols,
+            where=f"{where}: dissipation",
+            line_offset=_expression_line(text, "dissipation"),
+        )
     if "forces" in data:
         forces = data["forces"]
         if not isinstance(forces, Mapping):
-            raise SpecError(f"{where}{_line_of(text, 'forces')}: [forces] must be a table of "
-                            "coordinate = \"expression\"")
+            raise SpecError(
+                f"{where}{_line_of(text, 'forces')}: [forces] must be a table of "
+                'coordinate = "expression"'
+            )
         coordinates = data["coordinates"]
         parsed = {}
         for q, value in forces.items():
             line = _line_of(text, q, table="forces")
             if q not in coordinates:
-                raise SpecError(f"{where}{line}: force given for {q!r}, which is not a "
-                                "coordinate")
+                raise SpecError(f"{where}{line}: force given for {q!r}, which is not a coordinate")
             if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise SpecError(f"{where}{line}: force on {q!r} must be a string expression, "
-                                f"got {value!r}")
+                raise SpecError(
+                    f"{where}{line}: force on {q!r} must be a string expression, got {value!r}"
+                )
             parsed[q] = parse_expression(
-                str(value), symbols, where=f"{where}: force on {q!r}",
-                line_offset=_expression_line(text, q, table="forces"))
+                str(value),
+                symbols,
+                where=f"{where}: force on {q!r}",
+                line_offset=_expression_line(text, q, table="forces"),
+            )
         extra["forces"] = parsed
     return extra
 
 
-def _check_plain_names(coordinates: list[str], parameters: Mapping[str, Any], where: str,
-                       text: str | None) -> None:
+def _check_plain_names(
+    coordinates: list[str], parameters: Mapping[str, Any], where: str, text: str | None
+) -> None:
     """Names Python would fold into other names (``ｋ`` → ``k``) fail before the parse."""
     for q in coordinates:
         problem = lookalike_name(q)
         if problem is not None:
-            raise SpecError(f"{where}{_line_of(text, 'coordinates')}: coordinate name {q!r} "
-                            f"{problem}")
+            raise SpecError(
+                f"{where}{_line_of(text, 'coordinates')}: coordinate name {q!r} {problem}"
+            )
     for key in parameters:
         problem = lookalike_name(key)
         if problem is not None:
@@ -239,5 +276,3 @@ def located_system_error(message: str, name: str, where: str, text: str | None) 
     """A :class:`System` error message restated for the spec ``where`` (with its line)."""
     message = message.replace(f"system {name!r}", "", 1)
     return f"{where}{_line_for_system_error(text, message)}{message}"
-
-

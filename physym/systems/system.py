@@ -117,8 +117,9 @@ class System(GroundTruthMethods):
         where = f"system {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
             raise SpecError("system: name must be a non-empty string")
-        coordinates, coordinate_subs = plain_names(self.coordinates, "coordinates", where,
-                                                   with_velocity=True)
+        coordinates, coordinate_subs = plain_names(
+            self.coordinates, "coordinates", where, with_velocity=True
+        )
         check_coordinate_names(coordinates, where)
         velocities = tuple(velocity_name(q) for q in coordinates)
         inputs, input_subs = plain_names(self.inputs, "inputs", where, with_velocity=False)
@@ -131,39 +132,54 @@ class System(GroundTruthMethods):
         check_inputs(inputs, {*coordinates, *velocities, *parameters}, where)
         names = [*coordinates, *velocities, *parameters, TIME_NAME, *inputs]
         expression: dict[str, Any] = {
-            "where": where, "symbols": {n: coordinate_symbol(n) for n in names},
-            "replacements": coordinate_subs + input_subs, "parameters": tuple(parameters)}
-        lagrangian = check_expression(self.lagrangian, "the Lagrangian", label="lagrangian",
-                                      **expression)
+            "where": where,
+            "symbols": {n: coordinate_symbol(n) for n in names},
+            "replacements": coordinate_subs + input_subs,
+            "parameters": tuple(parameters),
+        }
+        lagrangian = check_expression(
+            self.lagrangian, "the Lagrangian", label="lagrangian", **expression
+        )
         in_lagrangian = [u for u in inputs if coordinate_symbol(u) in lagrangian.free_symbols]
         if in_lagrangian:
-            raise SpecError(f"{where}: input {in_lagrangian[0]!r} appears in the Lagrangian; "
-                            "inputs may enter only the forces and the dissipation")
+            raise SpecError(
+                f"{where}: input {in_lagrangian[0]!r} appears in the Lagrangian; "
+                "inputs may enter only the forces and the dissipation"
+            )
         dissipation = None
         if self.dissipation is not None:
-            dissipation = check_expression(self.dissipation, "the dissipation",
-                                           label="dissipation", **expression)
+            dissipation = check_expression(
+                self.dissipation, "the dissipation", label="dissipation", **expression
+            )
             dissipation = None if dissipation == 0 else dissipation
         forces = check_forces(self.forces, coordinates, expression)
         used = lagrangian.free_symbols.union(
-            *(e.free_symbols for e in (dissipation, *forces.values()) if e is not None))
+            *(e.free_symbols for e in (dissipation, *forces.values()) if e is not None)
+        )
         unused = [u for u in inputs if coordinate_symbol(u) not in used]
         if unused:
-            raise SpecError(f"{where}: input {unused[0]!r} appears in no force and not in "
-                            "the dissipation")
+            raise SpecError(
+                f"{where}: input {unused[0]!r} appears in no force and not in the dissipation"
+            )
         depends_on_time = time_symbol() in used
-        required = [*coordinates, *velocities, *([TIME_NAME] if depends_on_time else []),
-                    *inputs]
-        sampling = check_sampling(self.sampling, required, where,
-                                  explain={} if depends_on_time else {TIME_NAME: _NO_TIME})
+        required = [*coordinates, *velocities, *([TIME_NAME] if depends_on_time else []), *inputs]
+        sampling = check_sampling(
+            self.sampling, required, where, explain={} if depends_on_time else {TIME_NAME: _NO_TIME}
+        )
         periodic = tuple(self.periodic)
         for q in periodic:
             if q not in coordinates:
                 raise SpecError(f"{where}: periodic coordinate {q!r} is not a coordinate")
         checked: dict[str, Any] = {
-            "coordinates": tuple(coordinates), "lagrangian": lagrangian,
-            "parameters": parameters, "sampling": sampling, "periodic": periodic,
-            "dissipation": dissipation, "forces": forces, "inputs": tuple(inputs)}
+            "coordinates": tuple(coordinates),
+            "lagrangian": lagrangian,
+            "parameters": parameters,
+            "sampling": sampling,
+            "periodic": periodic,
+            "dissipation": dissipation,
+            "forces": forces,
+            "inputs": tuple(inputs),
+        }
         for key, value in checked.items():
             object.__setattr__(self, key, value)
 
@@ -235,8 +251,10 @@ class System(GroundTruthMethods):
     # ------------------------------------------------------- numeric pieces
 
     def _with_values(self, expr: sp.Expr) -> sp.Expr:
-        values = {s: sp.nsimplify(v, rational=True) if float(v).is_integer() else v
-                  for s, v in self.parameter_symbols.items()}
+        values = {
+            s: sp.nsimplify(v, rational=True) if float(v).is_integer() else v
+            for s, v in self.parameter_symbols.items()
+        }
         return sp.expand(expr.subs(values)) if values else expr
 
     @cached_property
@@ -252,8 +270,10 @@ class System(GroundTruthMethods):
     @cached_property
     def forces_numeric(self) -> tuple[sp.Expr, ...]:
         """``Q_i`` with parameter values substituted, one per coordinate (0 where none)."""
-        return tuple(self._with_values(self.forces[q]) if q in self.forces else sp.S.Zero
-                     for q in self.coordinates)
+        return tuple(
+            self._with_values(self.forces[q]) if q in self.forces else sp.S.Zero
+            for q in self.coordinates
+        )
 
     @property
     def box(self) -> tuple[np.ndarray, np.ndarray]:
@@ -311,8 +331,9 @@ class System(GroundTruthMethods):
         return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, where: str = "system",
-                  text: str | None = None) -> System:
+    def from_dict(
+        cls, data: Mapping[str, Any], *, where: str = "system", text: str | None = None
+    ) -> System:
         """Build a system from plain data (a parsed TOML spec or :meth:`to_dict` output).
 
         Expression strings are parsed with the safe parser, never evaluated. ``text``, the
@@ -322,8 +343,7 @@ class System(GroundTruthMethods):
         try:
             return cls(**fields)
         except SpecError as exc:
-            raise SpecError(located_system_error(str(exc), fields["name"], where, text)) \
-                from None
+            raise SpecError(located_system_error(str(exc), fields["name"], where, text)) from None
 
     @classmethod
     def from_json(cls, text: str) -> System:

@@ -18,18 +18,27 @@ from typing import Any
 from physym.training.config import DTYPES, LOSSES, SCHEDULES, ConfigError, FitConfig, read_toml
 
 _LAZY = {
-    "CheckpointError": "checkpoint", "load_checkpoint": "checkpoint",
+    "CheckpointError": "checkpoint",
+    "load_checkpoint": "checkpoint",
     "save_checkpoint": "checkpoint",
-    "LOSS_FUNCTIONS": "losses", "hessian_penalty": "losses", "make_loss": "losses",
-    "hessian_health": "monitor", "predict": "monitor", "relative_error": "monitor",
-    "exact_segments": "multistep", "multistep_loss": "multistep", "rk4_unroll": "multistep",
-    "Schedule": "schedule", "make_schedule": "schedule",
-    "TrainResult": "trainer", "TrainingDivergedError": "trainer", "train": "trainer",
+    "LOSS_FUNCTIONS": "losses",
+    "hessian_penalty": "losses",
+    "make_loss": "losses",
+    "hessian_health": "monitor",
+    "predict": "monitor",
+    "relative_error": "monitor",
+    "exact_segments": "multistep",
+    "multistep_loss": "multistep",
+    "rk4_unroll": "multistep",
+    "Schedule": "schedule",
+    "make_schedule": "schedule",
+    "TrainResult": "trainer",
+    "TrainingDivergedError": "trainer",
+    "train": "trainer",
     "training_metrics": "trainer",
 }
 
-__all__ = ["DTYPES", "LOSSES", "SCHEDULES", "ConfigError", "FitConfig", "read_toml",
-           *sorted(_LAZY)]
+__all__ = ["DTYPES", "LOSSES", "SCHEDULES", "ConfigError", "FitConfig", "read_toml", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:  # PEP 562

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["extend_states", "model_rows"]
 
 
-def extend_states(model: Any, states: np.ndarray, t: np.ndarray | None,
-                  forces: np.ndarray | None) -> np.ndarray:
+def extend_states(
+    model: Any, states: np.ndarray, t: np.ndarray | None, forces: np.ndarray | None
+) -> np.ndarray:
     """``(N, 2n)`` states with the ``t`` column and the ``Q`` columns ``model`` expects.
 
     Raises
@@ -33,8 +34,9 @@ def extend_states(model: Any, states: np.ndarray, t: np.ndarray | None,
     if getattr(model, "time_column", False):
         if t is None:
             raise ValueError("this model depends on time: the samples need their times t")
-        parts.append(np.broadcast_to(np.asarray(t, dtype=np.float64).reshape(-1, 1),
-                                     (len(states), 1)))
+        parts.append(
+            np.broadcast_to(np.asarray(t, dtype=np.float64).reshape(-1, 1), (len(states), 1))
+        )
     if getattr(model, "known_forces", False):
         if forces is None:
             raise ValueError("this model takes known forces: the samples need Q")
@@ -42,8 +44,9 @@ def extend_states(model: Any, states: np.ndarray, t: np.ndarray | None,
     return np.hstack(parts) if len(parts) > 1 else states
 
 
-def known_forces(system: System, states: np.ndarray, t: np.ndarray | None,
-                 inputs: np.ndarray | None) -> np.ndarray:
+def known_forces(
+    system: System, states: np.ndarray, t: np.ndarray | None, inputs: np.ndarray | None
+) -> np.ndarray:
     """The spec's generalised forces ``Q`` at each sample, ``(N, n)`` (zeros without)."""
     if not system.has_forces:
         return np.zeros((len(states), system.n_dof))

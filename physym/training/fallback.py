@@ -47,8 +47,16 @@ from typing import Any
 from physym.config import RunConfig
 from physym.training.config import FitConfig
 
-__all__ = ["FALLBACK_CHECKPOINT", "STALL_RATIO", "effective_threshold", "fallback_record",
-           "keep_fallback", "should_fall_back", "stall_ratio", "val_errors"]
+__all__ = [
+    "FALLBACK_CHECKPOINT",
+    "STALL_RATIO",
+    "effective_threshold",
+    "fallback_record",
+    "keep_fallback",
+    "should_fall_back",
+    "stall_ratio",
+    "val_errors",
+]
 
 #: Checkpoint of the fallback model's training (``--resume`` continues it).
 FALLBACK_CHECKPOINT = "checkpoint_fallback.pt"
@@ -102,8 +110,9 @@ def keep_fallback(first_error: float, fallback_error: float) -> bool:
     return not first_error <= fallback_error
 
 
-def fallback_record(config: RunConfig | FitConfig, first: Any, second: Any | None
-                    ) -> dict[str, Any]:
+def fallback_record(
+    config: RunConfig | FitConfig, first: Any, second: Any | None
+) -> dict[str, Any]:
     """``summary["training"]["fallback"]``: the rule, what it measured and what it chose.
 
     Parameters
@@ -115,23 +124,29 @@ def fallback_record(config: RunConfig | FitConfig, first: Any, second: Any | Non
     model = _nested(config).model
     record: dict[str, Any] = {
         "rule": "train fallback_model when the best validation rel. error of model exceeds "
-                "hypot(fallback_threshold, noise) and its second-half best is above "
-                f"{STALL_RATIO} x its first-half best, unless training stopped because the "
-                "closed form was found; keep the lower validation error",
-        "model": model.name, "fallback_model": model.fallback.name,
+        "hypot(fallback_threshold, noise) and its second-half best is above "
+        f"{STALL_RATIO} x its first-half best, unless training stopped because the "
+        "closed form was found; keep the lower validation error",
+        "model": model.name,
+        "fallback_model": model.fallback.name,
         "threshold": model.fallback.threshold,
         "effective_threshold": effective_threshold(config),
         "first_val_rel_error": first.best_val_rel_error,
         "stall_ratio": stall_ratio(val_errors(first)),
-        "triggered": second is not None, "used": False,
+        "triggered": second is not None,
+        "used": False,
     }
     if second is not None:
-        record.update({
-            "fallback_val_rel_error": second.best_val_rel_error,
-            "used": keep_fallback(first.best_val_rel_error, second.best_val_rel_error),
-            "first_wall_s": first.wall_s, "fallback_wall_s": second.wall_s,
-            "first_epochs_run": first.epochs_run, "fallback_epochs_run": second.epochs_run,
-        })
+        record.update(
+            {
+                "fallback_val_rel_error": second.best_val_rel_error,
+                "used": keep_fallback(first.best_val_rel_error, second.best_val_rel_error),
+                "first_wall_s": first.wall_s,
+                "fallback_wall_s": second.wall_s,
+                "first_epochs_run": first.epochs_run,
+                "fallback_epochs_run": second.epochs_run,
+            }
+        )
         if record["used"]:
             record.update({"from": model.name, "to": model.fallback.name})
     return record

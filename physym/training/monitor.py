@@ -12,8 +12,9 @@ from physym.network.base import LagrangianModel
 __all__ = ["hessian_health", "predict", "relative_error"]
 
 
-def predict(model: LagrangianModel, states: np.ndarray | torch.Tensor,
-            chunk: int = 8192) -> np.ndarray:
+def predict(
+    model: LagrangianModel, states: np.ndarray | torch.Tensor, chunk: int = 8192
+) -> np.ndarray:
     """The model's accelerations ``(N, n)`` as float64 NumPy, without a graph.
 
     Computed in the model's own dtype; states whose ``H_vv`` cannot be solved give
@@ -26,7 +27,7 @@ def predict(model: LagrangianModel, states: np.ndarray | torch.Tensor,
     out = []
     with torch.no_grad():
         for start in range(0, len(x), chunk):
-            xs = x[start:start + chunk]
+            xs = x[start : start + chunk]
             h_vv, rhs = model.euler_lagrange_terms(xs, create_graph=False)
             solution, info = torch.linalg.solve_ex(h_vv, rhs)
             solution[info != 0] = float("nan")
@@ -40,8 +41,9 @@ def relative_error(predicted: np.ndarray, target: np.ndarray) -> float:
     return value if np.isfinite(value) else float("inf")
 
 
-def hessian_health(model: LagrangianModel, states: np.ndarray | torch.Tensor,
-                   cond_limit: float = 1e6) -> dict[str, Any]:
+def hessian_health(
+    model: LagrangianModel, states: np.ndarray | torch.Tensor, cond_limit: float = 1e6
+) -> dict[str, Any]:
     """Eigenvalues and condition numbers of ``H_vv = ∂²L/∂q̇²`` over ``states``.
 
     ``L_θ`` and ``−L_θ`` give the same motion, so a negative-definite ``H_vv`` is healthy

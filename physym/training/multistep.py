@@ -29,13 +29,15 @@ def exact_segments(system: System, states: np.ndarray, steps: int, dt: float) ->
 
     Integrated with RK4 at ``dt / 8`` in float64 (error far below any network's).
     """
-    _, trajectory = rk4_rollout(system.accelerations, states, steps * dt, dt / _SUBSTEPS,
-                                n_points=steps + 1)
+    _, trajectory = rk4_rollout(
+        system.accelerations, states, steps * dt, dt / _SUBSTEPS, n_points=steps + 1
+    )
     return np.ascontiguousarray(np.swapaxes(trajectory[1:], 0, 1))
 
 
-def rk4_unroll(accelerations: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-               steps: int, dt: float) -> torch.Tensor:
+def rk4_unroll(
+    accelerations: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, steps: int, dt: float
+) -> torch.Tensor:
     """``K`` differentiable RK4 steps from ``x`` ``(B, 2n)``; returns ``(B, K, 2n)``."""
     n = x.shape[1] // 2
 
@@ -53,8 +55,13 @@ def rk4_unroll(accelerations: Callable[[torch.Tensor], torch.Tensor], x: torch.T
     return torch.stack(out, dim=1)
 
 
-def multistep_loss(predicted: torch.Tensor, exact: torch.Tensor, dt: float,
-                   accel_rms: float, periodic: Sequence[bool]) -> torch.Tensor:
+def multistep_loss(
+    predicted: torch.Tensor,
+    exact: torch.Tensor,
+    dt: float,
+    accel_rms: float,
+    periodic: Sequence[bool],
+) -> torch.Tensor:
     """Mean squared relative state error of short rollouts (module docstring).
 
     Parameters

@@ -30,8 +30,9 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if self.per_batch and isinstance(self.scheduler, ReduceLROnPlateau):
-            raise ValueError("ReduceLROnPlateau needs the validation error: step it per epoch "
-                             "(per_batch=False)")
+            raise ValueError(
+                "ReduceLROnPlateau needs the validation error: step it per epoch (per_batch=False)"
+            )
 
     def after_batch(self) -> None:
         if self.per_batch and not isinstance(self.scheduler, ReduceLROnPlateau):
@@ -56,9 +57,15 @@ class Schedule:
 SCHEDULES = ("cosine", "constant", "plateau")
 
 
-def make_schedule(name: str, optimizer: torch.optim.Optimizer, *, epochs: int,
-                  steps_per_epoch: int, warmup_epochs: int, min_lr_factor: float,
-                  ) -> Schedule:
+def make_schedule(
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    *,
+    epochs: int,
+    steps_per_epoch: int,
+    warmup_epochs: int,
+    min_lr_factor: float,
+) -> Schedule:
     """Build the schedule ``name`` (module docstring) for ``optimizer``."""
     total = max(1, epochs * steps_per_epoch)
     warmup = min(warmup_epochs * steps_per_epoch, total - 1)
@@ -67,6 +74,7 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, *, epochs: int,
         return (step + 1) / (warmup + 1) if step < warmup else 1.0
 
     if name == "cosine":
+
         def factor(step: int) -> float:
             if step < warmup:
                 return warm(step)
@@ -79,6 +87,7 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, *, epochs: int,
     if name == "plateau":
         base = optimizer.param_groups[0]["lr"]
         plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode="min", factor=0.5, patience=5, min_lr=base * min_lr_factor)
+            optimizer, mode="min", factor=0.5, patience=5, min_lr=base * min_lr_factor
+        )
         return Schedule(plateau, per_batch=False)
     raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")

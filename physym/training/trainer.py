@@ -44,8 +44,14 @@ from physym.training.monitor import hessian_health, predict, relative_error
 from physym.training.multistep import exact_segments, multistep_loss, rk4_unroll
 from physym.training.schedule import make_schedule
 
-__all__ = ["StopCheck", "TrainResult", "TrainingDivergedError", "stretch_to_min_steps", "train",
-           "training_metrics"]
+__all__ = [
+    "StopCheck",
+    "TrainResult",
+    "TrainingDivergedError",
+    "stretch_to_min_steps",
+    "train",
+    "training_metrics",
+]
 
 
 StopCheck = Callable[[int, LagrangianModel], "str | None"]
@@ -101,19 +107,33 @@ class TrainResult:
     @property
     def metrics(self) -> dict[str, Any]:
         """Per-epoch records and run totals (the content of ``metrics.json``)."""
-        return training_metrics({
-            "history": self.history, "best_epoch": self.best_epoch,
-            "best_val_rel_error": self.best_val_rel_error, "stopped_early": self.stopped_early,
-            "skipped_updates": self.skipped_updates, "nonfinite_losses": self.nonfinite_losses,
-            "train_wall_s": self.wall_s, "train_cpu_s": self.cpu_s,
-            "stop_reason": self.stop_reason})
+        return training_metrics(
+            {
+                "history": self.history,
+                "best_epoch": self.best_epoch,
+                "best_val_rel_error": self.best_val_rel_error,
+                "stopped_early": self.stopped_early,
+                "skipped_updates": self.skipped_updates,
+                "nonfinite_losses": self.nonfinite_losses,
+                "train_wall_s": self.wall_s,
+                "train_cpu_s": self.cpu_s,
+                "stop_reason": self.stop_reason,
+            }
+        )
 
 
 class _Batches:
     """The training tensors and the seeded batch order."""
 
-    def __init__(self, dataset: Dataset, config: TrainConfig, seed: int, dtype: torch.dtype,
-                 system: System | None, rows: np.ndarray):
+    def __init__(
+        self,
+        dataset: Dataset,
+        config: TrainConfig,
+        seed: int,
+        dtype: torch.dtype,
+        system: System | None,
+        rows: np.ndarray,
+    ):
         states, targets = dataset.train
         self.states = torch.as_tensor(rows[dataset.train_index]).to(dtype)
         self.targets = torch.as_tensor(targets).to(dtype)
@@ -122,12 +142,15 @@ class _Batches:
         multistep = config.multistep
         if multistep.steps:
             if rows.shape[1] != states.shape[1]:
-                raise ValueError("the multi-step loss needs a conservative system (no "
-                                 "friction, forces or time); set multistep_steps=0")
+                raise ValueError(
+                    "the multi-step loss needs a conservative system (no "
+                    "friction, forces or time); set multistep_steps=0"
+                )
             if system is None:
                 raise ValueError("the multi-step loss needs the system (exact segments)")
-            self.segments = torch.as_tensor(exact_segments(
-                system, states, multistep.steps, multistep.dt)).to(dtype)
+            self.segments = torch.as_tensor(
+                exact_segments(system, states, multistep.steps, multistep.dt)
+            ).to(dtype)
         self.batch_size = min(config.batch_size, len(self.states))
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -137,7 +160,7 @@ class _Batches:
     def __iter__(self):
         order = torch.randperm(len(self.states), generator=self.generator)
         for start in range(0, len(order), self.batch_size):
-            yield order[start:start + self.batch_size]
+            yield order[start : start + self.batch_size]
 
 
 def stretch_to_min_steps(config: FitConfig, steps_per_epoch: int) -> FitConfig:
@@ -156,15 +179,19 @@ def stretch_to_min_steps(config: FitConfig, steps_per_epoch: int) -> FitConfig:
     return FitConfig.of(config.nested.replace(train=stretched))
 
 
-def train_settings(config: TrainConfig | RunConfig | FitConfig, seed: int | None,
-                   dtype: torch.dtype | None) -> tuple[TrainConfig, int, torch.dtype | None]:
+def train_settings(
+    config: TrainConfig | RunConfig | FitConfig, seed: int | None, dtype: torch.dtype | None
+) -> tuple[TrainConfig, int, torch.dtype | None]:
     """The training part of any configuration, its seed and its dtype (``None``: the
     model's own)."""
     if isinstance(config, FitConfig):
         config = config.nested
     if isinstance(config, RunConfig):
-        return (config.train, config.seed if seed is None else seed,
-                torch_dtype(config.model.dtype) if dtype is None else dtype)
+        return (
+            config.train,
+            config.seed if seed is None else seed,
+            torch_dtype(config.model.dtype) if dtype is None else dtype,
+        )
     return config, 0 if seed is None else seed, dtype
 
 
@@ -236,24 +263,39 @@ def train(
     config = config.with_min_steps(len(batches))
     guards, multistep = config.guards, config.multistep
     loss_fn = make_loss(guards.loss, batches.mean_square, guards.huber_delta)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
-                                 weight_decay=config.weight_decay)
-    schedule = make_schedule(config.schedule, optimizer, epochs=config.epochs,
-                             steps_per_epoch=len(batches), warmup_epochs=config.warmup_epochs,
-                             min_lr_factor=config.min_lr_factor)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = make_schedule(
+        config.schedule,
+        optimizer,
+        epochs=config.epochs,
+        steps_per_epoch=len(batches),
+        warmup_epochs=config.warmup_epochs,
+        min_lr_factor=config.min_lr_factor,
+    )
     val_targets = dataset.val[1]
     val_states = rows[dataset.val_index]
     monitor_states = val_states[: config.monitor_states]
     periodic = periodic or (False,) * model.n_dof
     state: dict[str, Any] = {
-        "epoch": 0, "history": [], "best_epoch": 0, "best_val_rel_error": math.inf,
-        "best_model": _copy_state(model), "bad_epochs": 0, "skipped_updates": 0,
-        "nonfinite_losses": 0, "train_wall_s": 0.0, "train_cpu_s": 0.0,
-        "stopped_early": False, "stop_reason": "budget",
+        "epoch": 0,
+        "history": [],
+        "best_epoch": 0,
+        "best_val_rel_error": math.inf,
+        "best_model": _copy_state(model),
+        "bad_epochs": 0,
+        "skipped_updates": 0,
+        "nonfinite_losses": 0,
+        "train_wall_s": 0.0,
+        "train_cpu_s": 0.0,
+        "stopped_early": False,
+        "stop_reason": "budget",
     }
     if resume:
-        state = {"train_cpu_s": 0.0, "stop_reason": "budget",
-                 **_restore(checkpoint, model, optimizer, schedule, batches.generator)}
+        state = {
+            "train_cpu_s": 0.0,
+            "stop_reason": "budget",
+            **_restore(checkpoint, model, optimizer, schedule, batches.generator),
+        }
     elif checkpoint is not None:
         _save(checkpoint, state, model, optimizer, schedule, batches.generator)
 
@@ -262,20 +304,36 @@ def train(
         if guards.hessian_penalty:
             predicted, h_vv = model.accelerations_and_hessian(xb, create_graph=True)
             loss = loss_fn(predicted, yb) + guards.hessian_penalty * hessian_penalty(
-                h_vv, guards.hessian_margin)
+                h_vv, guards.hessian_margin
+            )
         else:
             loss = loss_fn(model.accelerations(xb, create_graph=True), yb)
         if batches.segments is not None:
-            unrolled = rk4_unroll(lambda s: model.accelerations(s, create_graph=True), xb,
-                                  multistep.steps, multistep.dt)
+            unrolled = rk4_unroll(
+                lambda s: model.accelerations(s, create_graph=True),
+                xb,
+                multistep.steps,
+                multistep.dt,
+            )
             loss = loss + multistep.weight * multistep_loss(
-                unrolled, batches.segments[index], multistep.dt,
-                math.sqrt(batches.mean_square), periodic)
+                unrolled,
+                batches.segments[index],
+                multistep.dt,
+                math.sqrt(batches.mean_square),
+                periodic,
+            )
         return loss
 
     show = visible_by_default() if progress is None else progress
-    bar = progress_bar(total=config.epochs, initial=state["epoch"], desc="train", unit="epoch",
-                       disable=not show, file=sys.stderr, dynamic_ncols=True)
+    bar = progress_bar(
+        total=config.epochs,
+        initial=state["epoch"],
+        desc="train",
+        unit="epoch",
+        disable=not show,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     try:
         while state["epoch"] < config.epochs and not state["stopped_early"]:
             record = _run_epoch(model, batches, optimizer, schedule, step_loss, config, state)
@@ -287,7 +345,8 @@ def train(
             if not math.isfinite(record["val_rel_error"]):
                 raise TrainingDivergedError(
                     f"training diverged in epoch {state['epoch'] + 1}: the validation error is "
-                    "not finite")
+                    "not finite"
+                )
             schedule.after_epoch(record["val_rel_error"])
             _update_state(state, record, model, config)
             reason = None
@@ -301,9 +360,12 @@ def train(
             if on_epoch is not None:
                 on_epoch(training_metrics(state))
             status = getattr(stop_check, "status", None)
-            bar.set_postfix(loss=f"{record['train_loss']:.3g}",
-                            val=f"{record['val_rel_error']:.3g}",
-                            **({"L": status} if status else {}), refresh=False)
+            bar.set_postfix(
+                loss=f"{record['train_loss']:.3g}",
+                val=f"{record['val_rel_error']:.3g}",
+                **({"L": status} if status else {}),
+                refresh=False,
+            )
             bar.update(1)
     except TrainingDivergedError as exc:
         raise TrainingDivergedError(f"{exc}{_kept(checkpoint, state)}") from None
@@ -311,23 +373,43 @@ def train(
         bar.close()
     model.load_state_dict(state["best_model"])
     return TrainResult(
-        model=model, history=tuple(state["history"]), best_epoch=state["best_epoch"],
-        best_val_rel_error=state["best_val_rel_error"], stopped_early=state["stopped_early"],
-        skipped_updates=state["skipped_updates"], nonfinite_losses=state["nonfinite_losses"],
-        wall_s=state["train_wall_s"], stop_reason=state["stop_reason"],
-        cpu_s=state["train_cpu_s"])
+        model=model,
+        history=tuple(state["history"]),
+        best_epoch=state["best_epoch"],
+        best_val_rel_error=state["best_val_rel_error"],
+        stopped_early=state["stopped_early"],
+        skipped_updates=state["skipped_updates"],
+        nonfinite_losses=state["nonfinite_losses"],
+        wall_s=state["train_wall_s"],
+        stop_reason=state["stop_reason"],
+        cpu_s=state["train_cpu_s"],
+    )
 
 
 def training_metrics(state: dict[str, Any]) -> dict[str, Any]:
     """Per-epoch records and run totals (the content of ``metrics.json``)."""
-    keys = ("best_epoch", "best_val_rel_error", "stopped_early", "skipped_updates",
-            "nonfinite_losses", "train_wall_s", "train_cpu_s", "stop_reason")
+    keys = (
+        "best_epoch",
+        "best_val_rel_error",
+        "stopped_early",
+        "skipped_updates",
+        "nonfinite_losses",
+        "train_wall_s",
+        "train_cpu_s",
+        "stop_reason",
+    )
     return {"epochs": list(state["history"]), **{k: state.get(k) for k in keys}}
 
 
-def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim.Optimizer,
-               schedule: Any, step_loss: Callable[[torch.Tensor], torch.Tensor],
-               config: TrainConfig, state: dict[str, Any]) -> dict[str, Any]:
+def _run_epoch(
+    model: LagrangianModel,
+    batches: _Batches,
+    optimizer: torch.optim.Optimizer,
+    schedule: Any,
+    step_loss: Callable[[torch.Tensor], torch.Tensor],
+    config: TrainConfig,
+    state: dict[str, Any],
+) -> dict[str, Any]:
     """One pass over the training set; returns the epoch's partial record."""
     start, cpu_start = time.perf_counter(), time.process_time()
     clip = config.guards.clip_norm if config.guards.clip_norm > 0 else math.inf
@@ -348,7 +430,8 @@ def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim
                 raise TrainingDivergedError(
                     f"training diverged in epoch {state['epoch'] + 1}: the loss was {value} "
                     f"in {in_a_row} batches in a row (lower lr, or use loss='huber' / "
-                    f"clip_norm)")
+                    f"clip_norm)"
+                )
             continue
         in_a_row = 0
         optimizer.zero_grad(set_to_none=True)
@@ -367,16 +450,21 @@ def _run_epoch(model: LagrangianModel, batches: _Batches, optimizer: torch.optim
     state["skipped_updates"] += skipped
     state["nonfinite_losses"] += nonfinite
     return {
-        "epoch": state["epoch"] + 1, "lr": optimizer.param_groups[0]["lr"],
+        "epoch": state["epoch"] + 1,
+        "lr": optimizer.param_groups[0]["lr"],
         "train_loss": total / good if good else math.nan,
         "grad_norm": float(np.mean(norms)) if norms else math.nan,
-        "clipped_fraction": clipped / max(1, good), "skipped_updates": skipped,
-        "nonfinite_losses": nonfinite, "_start": start, "_cpu_start": cpu_start,
+        "clipped_fraction": clipped / max(1, good),
+        "skipped_updates": skipped,
+        "nonfinite_losses": nonfinite,
+        "_start": start,
+        "_cpu_start": cpu_start,
     }
 
 
-def _update_state(state: dict[str, Any], record: dict[str, Any], model: LagrangianModel,
-                  config: TrainConfig) -> None:
+def _update_state(
+    state: dict[str, Any], record: dict[str, Any], model: LagrangianModel, config: TrainConfig
+) -> None:
     state["epoch"] += 1
     state["train_wall_s"] += record["time_s"]
     state["train_cpu_s"] += record["cpu_s"]
@@ -396,18 +484,35 @@ def _copy_state(model: LagrangianModel) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _save(path: str | Path, state: dict[str, Any], model: LagrangianModel,
-          optimizer: torch.optim.Optimizer, schedule: Any, generator: torch.Generator) -> None:
-    save_checkpoint(path, {
-        **state, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-        "schedule": schedule.state_dict(), "torch_rng": torch.get_rng_state(),
-        "batch_rng": generator.get_state(), "checkpoint_path": str(path),
-    })
+def _save(
+    path: str | Path,
+    state: dict[str, Any],
+    model: LagrangianModel,
+    optimizer: torch.optim.Optimizer,
+    schedule: Any,
+    generator: torch.Generator,
+) -> None:
+    save_checkpoint(
+        path,
+        {
+            **state,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "batch_rng": generator.get_state(),
+            "checkpoint_path": str(path),
+        },
+    )
 
 
-def _restore(path: str | Path | None, model: LagrangianModel,
-             optimizer: torch.optim.Optimizer, schedule: Any,
-             generator: torch.Generator) -> dict[str, Any]:
+def _restore(
+    path: str | Path | None,
+    model: LagrangianModel,
+    optimizer: torch.optim.Optimizer,
+    schedule: Any,
+    generator: torch.Generator,
+) -> dict[str, Any]:
     if path is None:
         raise ValueError("resume=True needs a checkpoint path")
     saved = load_checkpoint(path)

@@ -105,8 +105,14 @@ class FormsBackend(SparseBackend):
     def _families(self, problem: Problem, structure: Structure) -> list[FittedFamily]:
         args = arguments(problem.space, structure)
         views = [self._view(problem, structure, a, args) for a in args]
-        return fit_families(args, views, problem.inputs, problem.symbols, self._new_symbol,
-                            values=problem.target - np.mean(problem.target))
+        return fit_families(
+            args,
+            views,
+            problem.inputs,
+            problem.symbols,
+            self._new_symbol,
+            values=problem.target - np.mean(problem.target),
+        )
 
     def _view(
         self, problem: Problem, structure: Structure, argument: Argument, args: list[Argument]

@@ -63,13 +63,27 @@ class OperonBackend(Backend):
 
     name = "operon"
 
-    def __init__(self, allowed_symbols: str = "add,sub,mul,div,constant,variable,sin,cos,sqrt",
-                 generations: int = 200, population_size: int = 500, max_length: int = 40,
-                 max_time: int = 30, n_threads: int = 1, **options: Any):
-        self.options = dict(allowed_symbols=allowed_symbols, generations=generations,
-                            population_size=population_size, max_length=max_length,
-                            max_time=max_time, n_threads=n_threads,
-                            objectives=["r2", "length"], optimizer_iterations=5, **options)
+    def __init__(
+        self,
+        allowed_symbols: str = "add,sub,mul,div,constant,variable,sin,cos,sqrt",
+        generations: int = 200,
+        population_size: int = 500,
+        max_length: int = 40,
+        max_time: int = 30,
+        n_threads: int = 1,
+        **options: Any,
+    ):
+        self.options = dict(
+            allowed_symbols=allowed_symbols,
+            generations=generations,
+            population_size=population_size,
+            max_length=max_length,
+            max_time=max_time,
+            n_threads=n_threads,
+            objectives=["r2", "length"],
+            optimizer_iterations=5,
+            **options,
+        )
 
     def check_available(self) -> None:
         try:
@@ -88,8 +102,9 @@ class OperonBackend(Backend):
             regressor.fit(problem.inputs, problem.target / problem.scale)
             rows = list(regressor.pareto_front_)
             strings = [regressor.get_model_string(row["tree"], 17, names) for row in rows]
-        candidates = [Candidate(sp.S(0), problem.error(np.zeros_like(problem.target)), 1,
-                                self.name)]
+        candidates = [
+            Candidate(sp.S(0), problem.error(np.zeros_like(problem.target)), 1, self.name)
+        ]
         for text in strings:
             try:
                 expr = problem.scale * parse_model_string(text, problem.symbols)

@@ -24,9 +24,11 @@ from physym.systems.expression_parser import SpecError, parse_expression
 
 __all__ = ["PySRBackend", "front_from_table", "pysr_unavailable_reason"]
 
-_HINT = ("install it with `pip install physym[pysr]` and point PySR at a Julia with "
-         "PYTHON_JULIACALL_EXE (the julia executable) and PYTHON_JULIACALL_PROJECT "
-         "(a Julia project directory)")
+_HINT = (
+    "install it with `pip install physym[pysr]` and point PySR at a Julia with "
+    "PYTHON_JULIACALL_EXE (the julia executable) and PYTHON_JULIACALL_PROJECT "
+    "(a Julia project directory)"
+)
 
 
 def pysr_unavailable_reason() -> str | None:
@@ -56,8 +58,10 @@ def front_from_table(table: Any, problem: Problem, backend: str = "pysr") -> lis
     for row in _rows(table):
         expr = row.get("sympy_format")
         if isinstance(expr, sp.Basic):
-            expr = expr.xreplace({sp.Symbol(k): v for k, v in names.items()}
-                                 | {sp.Symbol(k, real=True): v for k, v in names.items()})
+            expr = expr.xreplace(
+                {sp.Symbol(k): v for k, v in names.items()}
+                | {sp.Symbol(k, real=True): v for k, v in names.items()}
+            )
             if not expr.free_symbols <= set(problem.symbols):
                 continue
         else:
@@ -68,8 +72,9 @@ def front_from_table(table: Any, problem: Problem, backend: str = "pysr") -> lis
         expr = problem.scale * expr
         fn = sp.lambdify(problem.symbols, expr, modules="numpy")
         with np.errstate(all="ignore"):
-            values = np.broadcast_to(np.asarray(fn(*problem.inputs.T), dtype=np.float64),
-                                     problem.target.shape)
+            values = np.broadcast_to(
+                np.asarray(fn(*problem.inputs.T), dtype=np.float64), problem.target.shape
+            )
         error = problem.error(values)
         if np.isfinite(error):
             candidates.append(Candidate(expr, error, complexity(expr), backend))
@@ -83,9 +88,15 @@ class PySRBackend(Backend):
 
     def __init__(self, **options: Any):
         defaults: dict[str, Any] = dict(
-            niterations=40, binary_operators=["+", "-", "*", "/"],
-            unary_operators=["sin", "cos", "sqrt"], maxsize=30, verbosity=0,
-            progress=False, deterministic=True, parallelism="serial")
+            niterations=40,
+            binary_operators=["+", "-", "*", "/"],
+            unary_operators=["sin", "cos", "sqrt"],
+            maxsize=30,
+            verbosity=0,
+            progress=False,
+            deterministic=True,
+            parallelism="serial",
+        )
         self.options: dict[str, Any] = defaults | options
 
     def check_available(self) -> None:
@@ -105,4 +116,3 @@ class PySRBackend(Backend):
         names = [f"x{i}" for i in range(len(problem.symbols))]
         regressor.fit(problem.inputs, problem.target / problem.scale, variable_names=names)
         return front_from_table(regressor.equations_, problem)
-

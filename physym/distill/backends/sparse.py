@@ -68,8 +68,13 @@ class SparseBackend(Backend):
             candidates += self._speed_scan(problem, fixed, design, nonlinear)
         return candidates
 
-    def _path(self, problem: Problem, terms: Sequence[sp.Expr], design: np.ndarray,
-              extra: Sequence[Sequence[int]] = ()) -> list[_Row]:
+    def _path(
+        self,
+        problem: Problem,
+        terms: Sequence[sp.Expr],
+        design: np.ndarray,
+        extra: Sequence[Sequence[int]] = (),
+    ) -> list[_Row]:
         """The complexity–error front as rows (no SymPy expressions built yet).
 
         ``extra``: supports (indices into ``terms``) to try besides the paths.
@@ -88,18 +93,29 @@ class SparseBackend(Backend):
             coef, rms = fit.solve(support)
             size = sum(cost[s] for s in support) + (len(support) > 1) or 1
             ordered = sorted(support)
-            rows.append(_Row(size, rms, tuple(kept[s] for s in ordered),
-                             tuple(coef[s] * problem.scale / norms[kept[s]] for s in ordered)))
+            rows.append(
+                _Row(
+                    size,
+                    rms,
+                    tuple(kept[s] for s in ordered),
+                    tuple(coef[s] * problem.scale / norms[kept[s]] for s in ordered),
+                )
+            )
         for chosen in extra:  # fitted alone: their columns may be near earlier ones
             ordered = sorted(set(chosen))
             if not ordered or not all(finite[k] for k in ordered):
                 continue
             own = SubsetLeastSquares(normalised[:, ordered], problem.target / problem.scale)
             coef, rms = own.solve(range(len(ordered)))
-            size = sum(complexity(sp.Float(1.5) * terms[k]) for k in ordered) + \
-                (len(ordered) > 1)
-            rows.append(_Row(size, rms, tuple(ordered), tuple(
-                c * problem.scale / norms[k] for c, k in zip(coef, ordered, strict=True))))
+            size = sum(complexity(sp.Float(1.5) * terms[k]) for k in ordered) + (len(ordered) > 1)
+            rows.append(
+                _Row(
+                    size,
+                    rms,
+                    tuple(ordered),
+                    tuple(c * problem.scale / norms[k] for c, k in zip(coef, ordered, strict=True)),
+                )
+            )
         rows.sort(key=lambda row: (row.size, row.error))
         front: list[_Row] = []
         for row in rows:  # keep a richer model only if it is at least 1 % more accurate
@@ -107,17 +123,31 @@ class SparseBackend(Backend):
                 front.append(row)
         return front
 
-    def _build(self, problem: Problem, terms: Sequence[sp.Expr], rows: Sequence[_Row],
-               params: dict[sp.Symbol, float]) -> list[Candidate]:
+    def _build(
+        self,
+        problem: Problem,
+        terms: Sequence[sp.Expr],
+        rows: Sequence[_Row],
+        params: dict[sp.Symbol, float],
+    ) -> list[Candidate]:
         out = []
         for row in rows:
-            expr = sp.Add(*(sp.Float(c) * terms[k]
-                            for k, c in zip(row.support, row.coefficients, strict=True)))
+            expr = sp.Add(
+                *(
+                    sp.Float(c) * terms[k]
+                    for k, c in zip(row.support, row.coefficients, strict=True)
+                )
+            )
             out.append(Candidate(expr, row.error, complexity(expr), self.name, dict(params)))
         return out
 
-    def _speed_scan(self, problem: Problem, fixed: Sequence[sp.Expr], design: np.ndarray,
-                    nonlinear: Sequence[sp.Expr]) -> list[Candidate]:
+    def _speed_scan(
+        self,
+        problem: Problem,
+        fixed: Sequence[sp.Expr],
+        design: np.ndarray,
+        nonlinear: Sequence[sp.Expr],
+    ) -> list[Candidate]:
         n = problem.space.n_dof
         fastest = float(np.max(np.linalg.norm(problem.inputs[:, n:], axis=1)))
         terms = [*fixed, *nonlinear]
@@ -128,16 +158,20 @@ class SparseBackend(Backend):
 
         def columns(speed: float) -> np.ndarray:
             with np.errstate(all="ignore"):
-                extra = [np.broadcast_to(np.asarray(c, dtype=np.float64), (len(inputs[0]),))
-                         for c in compiled(*inputs, speed)]
+                extra = [
+                    np.broadcast_to(np.asarray(c, dtype=np.float64), (len(inputs[0]),))
+                    for c in compiled(*inputs, speed)
+                ]
             return np.column_stack([design, *extra])
 
         scanned = []  # (error, speed, support) of front rows that use a nonlinear term
         for factor in _SPEED_GRID:
             speed = fastest * factor
-            scanned += [(row.error, speed, row.support)
-                        for row in self._path(problem, terms, columns(speed))
-                        if max(row.support, default=-1) >= first]
+            scanned += [
+                (row.error, speed, row.support)
+                for row in self._path(problem, terms, columns(speed))
+                if max(row.support, default=-1) >= first
+            ]
         if not scanned:
             return []
         _, start, support = min(scanned)
@@ -148,11 +182,15 @@ class SparseBackend(Backend):
             return SubsetLeastSquares(sub, target).solve(range(len(support)))[1]
 
         low = np.log(max(fastest * 1.0001, start / 1.5))
-        result = minimize_scalar(error, bounds=(low, np.log(start * 1.5)), method="bounded",
-                                 options={"xatol": 1e-12})
+        result = minimize_scalar(
+            error, bounds=(low, np.log(start * 1.5)), method="bounded", options={"xatol": 1e-12}
+        )
         speed = float(np.exp(result.x))
-        rows = [row for row in self._path(problem, terms, columns(speed))
-                if max(row.support, default=-1) >= first]
+        rows = [
+            row
+            for row in self._path(problem, terms, columns(speed))
+            if max(row.support, default=-1) >= first
+        ]
         return self._build(problem, terms, rows, {LORENTZ_SPEED: speed})
 
 

@@ -35,7 +35,8 @@ def check_forced_fit(config: RunConfig, system: System | None) -> None:
     if config.train.multistep.steps:
         raise ConfigError(
             f"fit: the multi-step loss needs a conservative system (system {system.name!r} "
-            "has friction, forces or time); set multistep_steps=0")
+            "has friction, forces or time); set multistep_steps=0"
+        )
 
 
 def forced_model_options(system: System | None, name: str) -> dict[str, Any]:
@@ -47,8 +48,11 @@ def forced_model_options(system: System | None, name: str) -> dict[str, Any]:
         return {}
     options: dict[str, Any] = {}
     if system.time_dependent:
-        options |= {"time_dependent": True, "time_column": True,
-                    "time_range": list(system.time_range or (-1.0, 1.0))}
+        options |= {
+            "time_dependent": True,
+            "time_column": True,
+            "time_range": list(system.time_range or (-1.0, 1.0)),
+        }
     if system.has_dissipation:
         options["dissipation"] = "q" if name == "structured" else "state"
     if system.has_forces:

@@ -131,8 +131,9 @@ class MeasuredPositions(DataSource):
             system = _within_box(system, *_box(estimate))
             write_json(run_dir / SYSTEM, system.to_dict())
             conditions = _conditions(config, system, estimate)
-            clean = system.accelerations(estimate.states, conditions.get("t"),
-                                         conditions.get("inputs"))
+            clean = system.accelerations(
+                estimate.states, conditions.get("t"), conditions.get("inputs")
+            )
         name = system.name if system is not None else Path(measured.file).name
         dataset = measured_dataset(
             estimate,
@@ -348,8 +349,13 @@ def _input_columns(config: RunConfig, system: System) -> np.ndarray:
     measured = config.data.measured
     assert measured is not None
     try:
-        columns = load_measured_positions(measured.file, system.inputs, measured.time_column,
-                                          measured.trajectory_column, MIN_SAMPLES_PER_TRAJECTORY)
+        columns = load_measured_positions(
+            measured.file,
+            system.inputs,
+            measured.time_column,
+            measured.trajectory_column,
+            MIN_SAMPLES_PER_TRAJECTORY,
+        )
     except DataError as exc:
         raise DataError(str(exc).replace("position column", "input column")) from None
     return np.asarray(columns.q, dtype=np.float64)
@@ -363,8 +369,10 @@ def _conditions(config: RunConfig, system: System, estimate: StateEstimate) -> d
     kept = np.asarray(estimate.kept, dtype=bool)
     conditions: dict[str, Any] = {"t": np.asarray(estimate.t, dtype=np.float64)[kept]}
     if system.has_inputs:
-        conditions |= {"inputs": _input_columns(config, system)[kept],
-                       "input_names": tuple(system.inputs)}
+        conditions |= {
+            "inputs": _input_columns(config, system)[kept],
+            "input_names": tuple(system.inputs),
+        }
     return conditions
 
 
@@ -395,15 +403,33 @@ def _recovered_system(ctx: StageView, lagrangian: Any) -> System:
     dissipation = getattr(ctx.distillation, "dissipation", None)  # the recovered R, if any
     system = ctx.system
     if system is None or (system.is_conservative and not system.has_inputs):
-        return System(f"{name}_recovered", space.coordinates, lagrangian, {}, sampling,
-                      periodic=periodic, dissipation=dissipation)
+        return System(
+            f"{name}_recovered",
+            space.coordinates,
+            lagrangian,
+            {},
+            sampling,
+            periodic=periodic,
+            dissipation=dissipation,
+        )
     # the true known forces, with the inputs and t they need (and their ranges)
     sampling = dict(system.sampling) | sampling
-    forces = {q: f for q, f in zip(system.coordinates, system.forces_numeric, strict=True)
-              if q in system.forces}
-    return System(f"{name}_recovered", space.coordinates, lagrangian, {}, sampling,
-                  periodic=periodic, dissipation=dissipation, forces=forces,
-                  inputs=system.inputs)
+    forces = {
+        q: f
+        for q, f in zip(system.coordinates, system.forces_numeric, strict=True)
+        if q in system.forces
+    }
+    return System(
+        f"{name}_recovered",
+        space.coordinates,
+        lagrangian,
+        {},
+        sampling,
+        periodic=periodic,
+        dissipation=dissipation,
+        forces=forces,
+        inputs=system.inputs,
+    )
 
 
 def _held_out_error(ctx: StageView, recovered: System) -> float:

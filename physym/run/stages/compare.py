@@ -33,8 +33,7 @@ def compare_stage(ctx: RunContext) -> None:
     distillation = ctx.distillation
     if distillation is None:
         return
-    if ctx.system is not None and not (ctx.system.is_conservative
-                                       and not ctx.system.has_inputs):
+    if ctx.system is not None and not (ctx.system.is_conservative and not ctx.system.has_inputs):
         _compare_forced(ctx)
         ctx.source.compare(ctx)
         apply_outcome(ctx.summary, distillation)
@@ -75,8 +74,9 @@ def _check_conservative(ctx: RunContext) -> None:
     estimate = getattr(ctx.source, "estimate", None)
     if ctx.distillation is None or ctx.data is None or estimate is None:
         return
-    check, warnings = conservative_check(ctx.distillation, ctx.data.space, estimate,
-                                         ctx.data.noise_floor)
+    check, warnings = conservative_check(
+        ctx.distillation, ctx.data.space, estimate, ctx.data.noise_floor
+    )
     ctx.summary["conservative_check"] = check
     kept = [w for w in ctx.summary.get("warnings") or [] if not w.startswith(WARNING_PREFIX)]
     ctx.summary["warnings"] = kept + warnings
@@ -149,13 +149,19 @@ def _compare_forced(ctx: RunContext) -> None:
     distillation, system = ctx.distillation, ctx.system
     assert distillation is not None and system is not None
     with status_bar("compare", ctx.progress):
-        result = compare_forced(system, distillation.lagrangian, distillation.dissipation,
-                                n_states=FRESH_STATES, seed=ctx.config.seed + _FRESH_SEED_OFFSET,
-                                tolerance=ctx.config.distill.compare_tolerance)
+        result = compare_forced(
+            system,
+            distillation.lagrangian,
+            distillation.dissipation,
+            n_states=FRESH_STATES,
+            seed=ctx.config.seed + _FRESH_SEED_OFFSET,
+            tolerance=ctx.config.distill.compare_tolerance,
+        )
     errors = dict(ctx.summary.get("accel_rel_error") or {})
     errors["recovered"] = result.pop("accel_rel_error_recovered")
     ctx.summary.update(result)
     ctx.summary["accel_rel_error"] = errors
     ctx.summary["recovered_lagrangian"] = sp.sstr(distillation.lagrangian)
-    ctx.summary["recovered_dissipation"] = (None if distillation.dissipation is None
-                                            else sp.sstr(distillation.dissipation))
+    ctx.summary["recovered_dissipation"] = (
+        None if distillation.dissipation is None else sp.sstr(distillation.dissipation)
+    )

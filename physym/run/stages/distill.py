@@ -55,11 +55,16 @@ def distil_network(
         rows = model_rows(model, data.dataset, data.system)
         system = data.system
         return distill_forced(
-            model, data.space, data=(rows[index], samples[1]),
+            model,
+            data.space,
+            data=(rows[index], samples[1]),
             time_range=None if system is None else system.time_range,
             backend=settings.backend if settings.backend in ("sparse", "forms") else "sparse",
-            n_states=settings.states, seed=config.seed, slack=slack,
-            noise_floor=data.noise_floor)
+            n_states=settings.states,
+            seed=config.seed,
+            slack=slack,
+            noise_floor=data.noise_floor,
+        )
     return distill(
         model,
         data.space,
@@ -102,12 +107,14 @@ def record_distillation(ctx: RunContext, result: Distillation) -> None:
     ctx.distillation = result
     ctx.summary["backend"] = result.backend
     ctx.summary["closed_form"] = result.closed_form
-    if result.dissipation is not None or (ctx.system is not None
-                                          and not ctx.system.is_conservative):
+    if result.dissipation is not None or (
+        ctx.system is not None and not ctx.system.is_conservative
+    ):
         import sympy as sp
 
         ctx.summary["recovered_dissipation"] = (
-            None if result.dissipation is None else sp.sstr(result.dissipation))
+            None if result.dissipation is None else sp.sstr(result.dissipation)
+        )
     details: dict[str, Any] = {
         "acceptance": result.acceptance,
         "targets": result.targets,

@@ -46,13 +46,11 @@ def evaluate_stage(ctx: RunContext) -> None:
     for split in ("train", "val", "test"):
         index = getattr(ctx.dataset, f"{split}_index")
         targets = clean_split(ctx.dataset, split)[1]
-        errors[split] = relative_error(predict(model, rows[index]), targets) \
-            if len(index) else None
+        errors[split] = relative_error(predict(model, rows[index]), targets) if len(index) else None
     held_out = "test" if errors["test"] is not None else "val"
     ctx.summary["accel_rel_error"] = {"network": errors[held_out], "recovered": None}
     ctx.summary["accel_rel_error_splits"] = {**errors, "held_out": held_out}
-    ctx.summary["hessian"] = hessian_health(model, rows[getattr(ctx.dataset,
-                                                                f"{held_out}_index")])
+    ctx.summary["hessian"] = hessian_health(model, rows[getattr(ctx.dataset, f"{held_out}_index")])
     settings = ctx.config.model
     ctx.summary["network"] = {
         "model": ctx.model_name or settings.name,
@@ -69,11 +67,11 @@ def rollout_stage(ctx: RunContext) -> None:
     and the energy metric, each a single batched integration (``rollout.npz``); then what
     the data source adds (rollouts against measured positions)."""
     report: dict[str, Any] | None = None
-    if ctx.system is not None and not (ctx.system.is_conservative
-                                       and not ctx.system.has_inputs):
+    if ctx.system is not None and not (ctx.system.is_conservative and not ctx.system.has_inputs):
         ctx.summary["rollout"] = {
             "skipped": "rollouts of systems with friction, known forces, inputs or time are "
-            "not run yet; the fit is judged on held-out and fresh states"}
+            "not run yet; the fit is judged on held-out and fresh states"
+        }
         return
     try:
         if ctx.system is not None and ctx.model is not None:
