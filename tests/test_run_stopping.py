@@ -72,3 +72,35 @@ def test_symbolic_equality_of_closed_forms():
     assert same_lagrangian(v**2 / 2 - sp.cos(x) * 3, sp.Rational(1, 2) * v**2 - 3 * sp.cos(x))
     assert same_lagrangian(sp.sin(x) ** 2 + v**2, 1 - sp.cos(x) ** 2 + v**2)
     assert not same_lagrangian(v**2 / 2 - sp.cos(x), v**2 / 2 + sp.cos(x))
+
+
+def _burn(seconds: float) -> None:
+    """Spend ``seconds`` of this process's CPU time."""
+    import time
+
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_checks_never_cost_more_cpu_than_the_training_between_them():
+    def costly(model):  # a distillation that finds nothing, at 0.2 CPU-s a time
+        _burn(0.2)
+        return distill(
+            model, PENDULUM, n_states=50, seed=0, polish=False, forms=False, fallback_backend=None
+        )
+
+    # a model that is not the pendulum's L: the pendulum's search finds no closed form
+    model = ExpressionModel.from_system(
+        System("quartic", ["theta"], sp.S("theta_dot**4 - theta**6"), {}, PENDULUM.sampling)
+    )
+    stop = ClosedFormStop(costly, budget=60, growth=1.25)
+    assert stop(1, model) is None
+    assert stop.checks[0].closed_form != "found"
+    spent = stop.checks[0].cpu_s
+    assert stop(2, model) is None and stop(3, model) is None  # no training since: skipped
+    assert [c.epoch for c in stop.checks] == [1] and stop.skipped == [2, 3]
+    _burn(spent + 0.1)  # training catches up: the next scheduled check runs
+    assert stop(4, model) is None
+    assert [c.epoch for c in stop.checks] == [1, 4]
+    assert stop.record()["skipped_epochs"] == [2, 3]

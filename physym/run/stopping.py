@@ -6,7 +6,10 @@ At scheduled epochs (``1, 2, 3, 4, 5, 6, 8, 10, 12, 15, …``: each the previous
 distillation would do it (targets from the network, the search, constants polished on
 the training data, the acceptance rule on held-out data). Training stops when two
 consecutive checks give the same closed form (symbolically equal) and the acceptance rule
-calls it ``"found"``; otherwise it runs to its budget. The checks are recorded in
+calls it ``"found"``; otherwise it runs to its budget. Checks never cost more CPU than the
+training itself: a scheduled check is skipped while the checks so far have cost more than
+the epochs between them (a check that follows a ``"found"`` one always runs, to confirm
+it). The checks are recorded in
 ``summary["training"]["stop"]`` and, for ``--resume``, in ``checks.json``.
 """
 
@@ -99,6 +102,9 @@ class ClosedFormStop:
         self.checks: list[Check] = []
         self.last: tuple[int, Distillation] | None = None
         self._previous: sp.Expr | None = None
+        self._started = time.process_time()
+        self._restored_cpu = 0.0
+        self.skipped: list[int] = []
         if log is not None and log.is_file():
             self._restore(log)
 
@@ -114,6 +120,9 @@ class ClosedFormStop:
 
     def __call__(self, epoch: int, model: LagrangianModel) -> str | None:
         if epoch not in self.epochs or epoch >= self.budget:
+            return None
+        if self._too_costly():
+            self.skipped.append(epoch)
             return None
         import torch
 
@@ -154,6 +163,14 @@ class ClosedFormStop:
             )
         return None
 
+    def _too_costly(self) -> bool:
+        """Whether the checks so far cost more CPU than the training between them."""
+        if not self.checks or self.checks[-1].closed_form == "found":
+            return False
+        checks = sum(c.cpu_s for c in self.checks) - self._restored_cpu
+        training = time.process_time() - self._started - checks
+        return checks > training
+
     def reusable(self, best_epoch: int) -> Distillation | None:
         """The last check's distillation if it was made from the weights training kept and
         found the closed form (a check searches only the cheap levels: otherwise the final
@@ -171,6 +188,7 @@ class ClosedFormStop:
         return {
             "checks": [asdict(c) for c in self.checks],
             "check_cpu_s": sum(c.cpu_s for c in self.checks),
+            "skipped_epochs": list(self.skipped),
         }
 
     def _restore(self, log: Path) -> None:
@@ -181,6 +199,7 @@ class ClosedFormStop:
             self.checks = [Check(**c) for c in saved]
         except (OSError, ValueError, TypeError):
             self.checks = []
+        self._restored_cpu = sum(c.cpu_s for c in self.checks)  # spent by an earlier process
         last = self.checks[-1] if self.checks else None
         if last is not None and last.lagrangian is not None:
             try:
