@@ -72,7 +72,8 @@ def _fit(tmp_path: Path, name: str, capsys) -> tuple[dict, str, str]:
         ]
     )
     assert status == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err  # warnings go to stderr
     return (
         json.loads((out / "summary.json").read_text()),
         printed,

@@ -11,7 +11,7 @@ import pytest
 
 from physym.cli.main import main
 
-RERUN = ("distill", "compare", "plots", "report")
+RERUN = ("distill", "refine", "compare", "plots", "report")
 
 
 def _outside(table: dict[str, float]) -> float:

@@ -232,6 +232,9 @@ class MeasuredPositions(DataSource):
 
         if self.estimate is None or ctx.distillation is None:
             return
+        if not _shootable(ctx.system):
+            ctx.summary["shooting"] = {"skipped": NOT_SHOOTABLE}
+            return
         if self._check is not None:  # a training check's refit: record the polish's first
             original = self._check.original(ctx.distillation)
             if original is not ctx.distillation:
@@ -243,7 +246,8 @@ class MeasuredPositions(DataSource):
         positions (:class:`~physym.run.sources.shooting_check.ShootingCheck`)."""
         from physym.run.sources.shooting_check import ShootingCheck
 
-        self._check = None if self.estimate is None else ShootingCheck(self.estimate, data)
+        shootable = self.estimate is not None and _shootable(data.system)
+        self._check = ShootingCheck(self.estimate, data) if shootable else None
         return self._check
 
     def evaluate(self, ctx: StageView) -> None:
@@ -441,3 +445,14 @@ def _held_out_error(ctx: StageView, recovered: System) -> float:
     inputs = None if dataset.inputs is None else dataset.inputs[index]
     predicted = recovered.accelerations(states, t, inputs)
     return float(np.linalg.norm(predicted - targets) / np.linalg.norm(targets))
+
+
+NOT_SHOOTABLE = (
+    "the multiple-shooting refit integrates conservative equations only; systems with "
+    "friction, forces, inputs or time keep the Euler–Lagrange polish's constants"
+)
+
+
+def _shootable(system: Any) -> bool:
+    """Whether the refit's integrator covers ``system`` (conservative, no inputs)."""
+    return system is None or (system.is_conservative and not system.has_inputs)
