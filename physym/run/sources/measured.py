@@ -246,8 +246,9 @@ class MeasuredPositions(DataSource):
         positions (:class:`~physym.run.sources.shooting_check.ShootingCheck`)."""
         from physym.run.sources.shooting_check import ShootingCheck
 
-        shootable = self.estimate is not None and _shootable(data.system)
-        self._check = ShootingCheck(self.estimate, data) if shootable else None
+        estimate = self.estimate
+        shootable = estimate is not None and _shootable(data.system)
+        self._check = ShootingCheck(estimate, data) if estimate is not None and shootable else None
         return self._check
 
     def evaluate(self, ctx: StageView) -> None:
