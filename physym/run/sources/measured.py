@@ -227,8 +227,8 @@ class MeasuredPositions(DataSource):
     def refine(self, ctx: StageView) -> None:
         """The closed form's constants refitted to the measured positions by multiple
         shooting, with uncertainties (:mod:`physym.run.sources.shooting_refit`)."""
+        from physym.run.distillation_record import record_distillation
         from physym.run.sources.shooting_refit import refine_by_shooting
-        from physym.run.stages.distill import record_distillation
 
         if self.estimate is None or ctx.distillation is None:
             return
@@ -238,7 +238,7 @@ class MeasuredPositions(DataSource):
         if self._check is not None:  # a training check's refit: record the polish's first
             original = self._check.original(ctx.distillation)
             if original is not ctx.distillation:
-                record_distillation(ctx, original)  # type: ignore[arg-type]
+                record_distillation(ctx, original)
         refine_by_shooting(ctx, self.estimate)
 
     def check_refinement(self, data: SourceData) -> Any:

@@ -8,12 +8,11 @@ from the weights training kept, its distillation is the result and nothing is re
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from physym.io import write_json
 from physym.progress import status_bar
 from physym.run.context import RunContext
-from physym.runs import DISTILLATION, json_safe
+from physym.run.distillation_record import record_distillation
 
 if TYPE_CHECKING:
     from physym.config import RunConfig
@@ -99,31 +98,3 @@ def distill_stage(ctx: RunContext) -> None:
         with status_bar("distill", ctx.progress):
             result = distil_network(model, ctx.config, ctx.data, ctx.source)
     record_distillation(ctx, result)
-
-
-def record_distillation(ctx: RunContext, result: Distillation) -> None:
-    """``distillation.json`` and the summary entries of a distillation."""
-    write_json(ctx.run_dir / DISTILLATION, json_safe(result.to_dict()))
-    ctx.distillation = result
-    ctx.summary["backend"] = result.backend
-    ctx.summary["closed_form"] = result.closed_form
-    if result.dissipation is not None or (
-        ctx.system is not None and not ctx.system.is_conservative
-    ):
-        import sympy as sp
-
-        ctx.summary["recovered_dissipation"] = (
-            None if result.dissipation is None else sp.sstr(result.dissipation)
-        )
-    details: dict[str, Any] = {
-        "acceptance": result.acceptance,
-        "targets": result.targets,
-        "scale_convention": result.scale.get("convention"),
-        "alpha": result.scale.get("alpha"),
-        "polish": result.polish,
-        "quadratic_check": result.quadratic_check,
-        "curl_check": result.curl_check,
-        "timings": result.timings,
-        "search": {"level": result.search.get("level"), "levels": result.search.get("levels")},
-    }
-    ctx.summary["distillation"] = details
