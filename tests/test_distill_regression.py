@@ -77,6 +77,22 @@ def test_paths_find_the_sparse_support():
     assert frozenset({2, 7}) in fit.small_supports()
 
 
+def test_beam_path_finds_a_support_greedy_forward_selection_misses():
+    # Two particles in a trap with a 1/(x1 - x2)^2 repulsion: on these short ranges x1*x2,
+    # x2^4 and cos(x2) look alike, and the greedy step starts from the wrong column.
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.uniform(0.4, 1.6, 400), rng.uniform(-1.6, -0.4, 400)
+    columns = [np.ones(400), x1, x2, x1**2, x2**2, x1 * x2, x2**4, x1**4]
+    columns += [np.cos(x1), np.cos(x2), np.sin(x2), 1 / (x1 - x2) ** 2, x1**2 * x2]
+    target = 0.6 * x1**2 + 0.6 * x2**2 + 0.1 * x1 * x2 + 0.35 / (x1 - x2) ** 2
+    design = np.column_stack(columns)
+    fit = SubsetLeastSquares(design / np.sqrt(np.mean(design**2, axis=0)), target)
+    true = frozenset({3, 4, 5, 11})
+    assert true not in fit.forward_path()
+    assert true in fit.beam_path()
+    assert fit.solve(true)[1] < 1e-12
+
+
 def test_dependent_columns_keep_the_earlier_one():
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=(2, 100))

@@ -145,6 +145,53 @@ class SubsetLeastSquares:
             path.append(frozenset(active))
         return path
 
+    def beam_path(self, width: int = 12, max_size: int = 8) -> set[frozenset[int]]:
+        """The ``width`` best supports of every size up to ``max_size``, grown one column
+        at a time from the best ones of the size below (beam search).
+
+        Greedy forward selection commits to its first column; when look-alike columns
+        compete (``x²`` against ``cos x`` and ``x⁴`` on a short range), the sparse set that
+        explains the target can start from a column the greedy step ranked second. Each
+        member keeps its columns orthogonalised against its own support, so growing it
+        costs one matrix product.
+        """
+        beam: list[tuple[tuple[int, ...], np.ndarray, np.ndarray]] = [
+            ((), self.r_factor.copy(), self.projected.copy())
+        ]
+        supports: set[frozenset[int]] = set()
+        for _ in range(min(max_size, self.n_columns)):
+            grown: dict[frozenset[int], tuple[float, int, int]] = {}
+            for member, (active, columns, residual) in enumerate(beam):
+                norms = np.linalg.norm(columns, axis=0)
+                usable = norms > 1e-10 * max(float(np.max(norms)), 1e-300)
+                usable[list(active)] = False
+                if not usable.any():
+                    continue
+                gain = np.zeros(self.n_columns)
+                gain[usable] = (columns[:, usable].T @ residual / norms[usable]) ** 2
+                rss = float(residual @ residual)
+                for k in np.argsort(-gain)[:width]:
+                    key = frozenset((*active, int(k)))
+                    if usable[k] and key not in grown:
+                        grown[key] = (rss - float(gain[k]), member, int(k))
+            if not grown:
+                break
+            best = sorted(grown.items(), key=lambda item: item[1][0])[:width]
+            next_beam = []
+            for key, (_, member, k) in best:
+                active, columns, residual = beam[member]
+                direction = columns[:, k] / np.linalg.norm(columns[:, k])
+                next_beam.append(
+                    (
+                        (*active, k),
+                        columns - np.outer(direction, direction @ columns),
+                        residual - direction * (direction @ residual),
+                    )
+                )
+                supports.add(key)
+            beam = next_beam
+        return supports
+
     def backward_path(self) -> list[frozenset[int]]:
         """Nested supports from all columns down to one, dropping the least useful column.
 

@@ -86,7 +86,7 @@ class SparseBackend(Backend):
         supports: set[frozenset[int]] = fit.stlsq_path(_THRESHOLDS) | {frozenset()}
         if kept:
             supports |= set(fit.backward_path()) | fit.small_supports()
-            supports |= set(fit.forward_path())
+            supports |= set(fit.forward_path()) | fit.beam_path()
         cost = [complexity(sp.Float(1.5) * terms[k]) for k in kept]
         rows = []
         for support in supports:
