@@ -1,0 +1,299 @@
+"""Potentials of several shifted point centres, fitted by variable projection.
+
+A target that depends jointly on two or three coordinates ``x`` and does not separate may
+be a sum of point-centre terms plus low polynomials,
+
+    f(x) = Σ_k c_k g(|x − a_k|² + e_k) + (polynomial of degree ≤ 2),
+
+with ``g(s) = 1/√s`` (``kind="inverse"``: Coulomb, Newton) or ``g(s) = log(s)/2``
+(``kind="log"``: two-dimensional point sources). The centres ``a_k`` and softenings
+``e_k ≥ 0`` are nonlinear parameters; the strengths ``c_k`` and the polynomial are linear.
+
+The fit works on the mixed second derivatives ``∂_i∂_j f`` (``i < j``), which remove
+everything that separates additively (each coordinate's own terms, the squares of the
+polynomial; the smooth error a network carries coordinate by coordinate) and leave only
+the centres and one constant per pair (from ``x_i x_j``). For trial centres the strengths
+are solved by least squares (variable projection), so the search is over the centres
+alone: a coarse grid of positions around the box for one centre, then each further
+centre on the grid with the earlier ones held, then all of them together by least
+squares on the projected residual from the best few starts. A softening is kept only if
+it halves the residual, a centre coordinate is snapped to 0 where that costs at most
+10 % of the residual: the polish refines the rest on the data.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+__all__ = ["KINDS", "CentreFit", "centre_mixed_columns", "fit_centres"]
+
+#: Point-centre kinds: ``g(s)`` of the squared distance ``s``.
+KINDS = ("inverse", "log")
+_GRID_REACH = 2.0  # the seed grid reaches this many spans beyond the box on each side
+_STARTS = 5  # refinements started from the best grid points
+_EARN = 2.0  # factor by which a softening must lower the residual to be kept
+_SNAP = 1.1  # a coordinate snaps to 0 if the residual grows by at most this factor
+
+
+@dataclass(frozen=True)
+class CentreFit:
+    """Point centres fitted to the mixed derivatives of a target.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    centres : tuple of tuple of float
+        ``a_k``, one tuple of coordinates per centre.
+    softenings : tuple of float
+        ``e_k`` (0 for a point centre).
+    fixed : tuple of tuple of bool
+        Per centre and coordinate, whether the coordinate is snapped to 0.
+    residual : float
+        RMS residual relative to the RMS of the mixed derivatives.
+    """
+
+    kind: str
+    centres: tuple[tuple[float, ...], ...]
+    softenings: tuple[float, ...]
+    fixed: tuple[tuple[bool, ...], ...]
+    residual: float
+
+    @property
+    def n_centres(self) -> int:
+        return len(self.centres)
+
+
+def centre_mixed_columns(
+    points: np.ndarray,
+    centres: np.ndarray,
+    softenings: np.ndarray,
+    kind: str,
+    pairs: Sequence[tuple[int, int]],
+) -> np.ndarray:
+    """``∂_i∂_j g(|x − a_k|² + e_k)`` for every pair, stacked: ``(len(pairs)·N, K)``.
+
+    ``g(s) = s^{-1/2}`` gives ``3 d_i d_j / s^{5/2}``; ``g(s) = log(s)/2`` gives
+    ``−2 d_i d_j / s²`` (``d = x − a_k``).
+    """
+    d = points[:, None, :] - centres[None, :, :]  # (N, K, dims)
+    s = np.sum(d**2, axis=2) + softenings[None, :]
+    with np.errstate(all="ignore"):
+        factor = 3.0 * s**-2.5 if kind == "inverse" else -2.0 / s**2
+        return np.concatenate([factor * d[:, :, i] * d[:, :, j] for i, j in pairs])
+
+
+class _Projection:
+    """Relative residual of the stacked mixed derivatives after least squares on one
+    constant per pair and the centres' columns."""
+
+    def __init__(self, points: np.ndarray, mixed: np.ndarray, kind: str):
+        self.points, self.kind = points, kind
+        n, n_pairs = mixed.shape
+        self.pairs = list(itertools.combinations(range(points.shape[1]), 2))
+        self.target = mixed.T.reshape(-1)  # pair-major, as the columns
+        self.scale = max(float(np.sqrt(np.mean(self.target**2))), 1e-300)
+        self.base = np.kron(np.eye(n_pairs), np.ones((n, 1)))
+
+    def columns(self, centres: np.ndarray, softenings: np.ndarray) -> np.ndarray:
+        return centre_mixed_columns(self.points, centres, softenings, self.kind, self.pairs)
+
+    def moves(self, centres: np.ndarray) -> np.ndarray:
+        """Derivatives of the columns with respect to each centre coordinate: with them in
+        the base, centres held during a scan move to first order (Gauss–Newton)."""
+        out = []
+        zero = np.zeros(len(centres))
+        for k, i in itertools.product(range(len(centres)), range(centres.shape[1])):
+            step = np.zeros_like(centres)
+            step[k, i] = 1e-6 * max(1.0, abs(centres[k, i]))
+            plus, minus = self.columns(centres + step, zero), self.columns(centres - step, zero)
+            out.append((plus[:, k] - minus[:, k]) / (2 * step[k, i]))
+        return np.column_stack(out) if out else np.zeros((self.target.size, 0))
+
+    def vector(
+        self, centres: np.ndarray, softenings: np.ndarray, extra: np.ndarray | None = None
+    ) -> np.ndarray:
+        columns = self.columns(centres, softenings)
+        if not np.all(np.isfinite(columns)):
+            return np.full_like(self.target, 1e3)
+        design = np.column_stack([self.base, columns, *([] if extra is None else [extra])])
+        norms = np.linalg.norm(design, axis=0)
+        if np.any(norms <= 0):
+            return np.full_like(self.target, 1e3)
+        q = np.linalg.qr(design / norms)[0]
+        return (self.target - q @ (q.T @ self.target)) / self.scale
+
+    def residual(
+        self, centres: np.ndarray, softenings: np.ndarray, extra: np.ndarray | None = None
+    ) -> float:
+        return float(np.sqrt(np.mean(self.vector(centres, softenings, extra) ** 2)))
+
+
+def _grid(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Seed positions around the box (none inside: a point centre there is a pole)."""
+    per_axis = 11 if low.size == 2 else 6
+    span = high - low
+    axes = [
+        np.linspace(lo - _GRID_REACH * s, hi + _GRID_REACH * s, per_axis)
+        for lo, hi, s in zip(low, high, span, strict=True)
+    ]
+    grid = np.array(list(itertools.product(*axes)))
+    inside = np.all((grid >= low) & (grid <= high), axis=1)
+    return grid[~inside]
+
+
+def _distinct(grid: np.ndarray, scores: np.ndarray, span: np.ndarray) -> list[np.ndarray]:
+    """The best :data:`_STARTS` grid points, no two neighbours on the grid."""
+    step = (2 * _GRID_REACH + 1) * span / (11 if span.size == 2 else 6)
+    picked: list[np.ndarray] = []
+    for i in np.argsort(scores):
+        if len(picked) == _STARTS:
+            break
+        if all(np.any(np.abs(grid[i] - p) > 1.5 * step) for p in picked):
+            picked.append(grid[i])
+    return picked
+
+
+def _refine(
+    projection: _Projection, centres: np.ndarray, softenings: np.ndarray, soften: bool
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """All centres (and softenings, ``≥ 0``) together by least squares."""
+    k, dims = centres.shape
+    start = np.concatenate([centres.ravel(), softenings if soften else []])
+    low = np.concatenate([np.full(k * dims, -np.inf), np.zeros(k if soften else 0)])
+
+    def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x[: k * dims].reshape(k, dims), (x[k * dims :] if soften else softenings)
+
+    try:
+        fit = least_squares(
+            lambda x: projection.vector(*unpack(x)),
+            start,
+            bounds=(low, np.inf),
+            x_scale="jac",
+            max_nfev=100 * start.size,
+        )
+        x = fit.x
+    except (ValueError, np.linalg.LinAlgError):
+        x = start
+    best, soft = unpack(x)
+    return best, soft, projection.residual(best, soft)
+
+
+def _snap_zeros(
+    projection: _Projection, centres: np.ndarray, softenings: np.ndarray, residual: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Centre coordinates set to 0 where the residual allows (the others refitted)."""
+    fixed = np.zeros(centres.shape, dtype=bool)
+    order = np.argsort(np.abs(centres), axis=None)
+    for flat in order:
+        k, i = np.unravel_index(flat, centres.shape)
+        trial = centres.copy()
+        trial[k, i] = 0.0
+        mask = fixed.copy()
+        mask[k, i] = True
+        refined, value = _refine_masked(projection, trial, softenings, mask)
+        if value <= _SNAP * residual + 1e-12:
+            centres, fixed, residual = refined, mask, min(residual, value)
+    return centres, softenings, fixed, residual
+
+
+def _refine_masked(
+    projection: _Projection, centres: np.ndarray, softenings: np.ndarray, fixed: np.ndarray
+) -> tuple[np.ndarray, float]:
+    free = ~fixed.ravel()
+
+    def vector(x: np.ndarray) -> np.ndarray:
+        trial = centres.ravel().copy()
+        trial[free] = x
+        return projection.vector(trial.reshape(centres.shape), softenings)
+
+    try:
+        fit = least_squares(vector, centres.ravel()[free], x_scale="jac", max_nfev=50 * free.sum())
+        out = centres.ravel().copy()
+        out[free] = fit.x
+    except (ValueError, np.linalg.LinAlgError):
+        out = centres.ravel()
+    out = out.reshape(centres.shape)
+    return out, projection.residual(out, softenings)
+
+
+def fit_centres(
+    points: np.ndarray,
+    mixed: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    *,
+    kind: str = "inverse",
+    max_centres: int = 2,
+) -> list[CentreFit]:
+    """Fit 1 … ``max_centres`` point centres to mixed derivatives (module docstring).
+
+    Parameters
+    ----------
+    points : numpy.ndarray, shape ``(N, d)``
+        The coordinates of the group (``d`` = 2 or 3).
+    mixed : numpy.ndarray, shape ``(N, d(d−1)/2)``
+        ``∂_i∂_j f`` at ``points``, pairs ``(i, j)`` with ``i < j`` in lexicographic order.
+    low, high : numpy.ndarray, shape ``(d,)``
+        The box of the group.
+    kind : str
+        One of :data:`KINDS`.
+    max_centres : int
+
+    Returns
+    -------
+    list of CentreFit
+        One per number of centres, in increasing order, each kept only if it at least
+        halves the residual of the one before.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(0.0, 1.0, (300, 2))
+    >>> d = x - [2.0, -0.5]
+    >>> mixed = (3 * d[:, 0] * d[:, 1] / np.sum(d**2, axis=1) ** 2.5)[:, None]
+    >>> fit = fit_centres(x, mixed, np.zeros(2), np.ones(2), max_centres=1)[0]
+    >>> np.round(fit.centres, 6).tolist(), fit.residual < 1e-9
+    ([[2.0, -0.5]], True)
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown centre kind {kind!r}; expected one of {KINDS}")
+    projection = _Projection(points, mixed, kind)
+    grid = _grid(np.asarray(low, float), np.asarray(high, float))
+    out: list[CentreFit] = []
+    held = np.zeros((0, points.shape[1]))
+    for k in range(1, max_centres + 1):
+        moves = projection.moves(held)
+        scores = np.array(
+            [projection.residual(np.vstack([held, g]), np.zeros(k), moves) for g in grid]
+        )
+        starts = [np.vstack([held, g]) for g in _distinct(grid, scores, high - low)]
+        refined = [_refine(projection, s, np.zeros(k), soften=False) for s in starts]
+        centres, softenings, residual = min(refined, key=lambda r: r[2])
+        soft, soft_e, soft_residual = _refine(projection, centres, softenings, soften=True)
+        if soft_residual * _EARN <= residual:
+            centres, softenings, residual = soft, soft_e, soft_residual
+        if out and not residual < 0.99 * out[-1].residual:
+            break
+        centres, softenings, fixed, residual = _snap_zeros(
+            projection, centres, softenings, residual
+        )
+        out.append(
+            CentreFit(
+                kind,
+                tuple(tuple(map(float, c)) for c in centres),
+                tuple(map(float, softenings)),
+                tuple(tuple(map(bool, f)) for f in fixed),
+                residual,
+            )
+        )
+        held = centres
+        if residual < 1e-12:
+            break
+    return out
