@@ -18,7 +18,8 @@ alone: a coarse grid of positions around the box for one centre, then each furth
 centre on the grid with the earlier ones held, then all of them together by least
 squares on the projected residual from the best few starts. A softening is kept only if
 it halves the residual, a centre coordinate is snapped to 0 where that costs at most
-10 % of the residual: the polish refines the rest on the data.
+10 % of the residual (or three times the error of the derivatives themselves): the polish
+refines the rest on the data.
 """
 
 from __future__ import annotations
@@ -186,9 +187,14 @@ def _refine(
 
 
 def _snap_zeros(
-    projection: _Projection, centres: np.ndarray, softenings: np.ndarray, residual: float
+    projection: _Projection,
+    centres: np.ndarray,
+    softenings: np.ndarray,
+    residual: float,
+    floor: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Centre coordinates set to 0 where the residual allows (the others refitted)."""
+    limit = max(_SNAP * residual, residual + 3.0 * floor) + 1e-12
     fixed = np.zeros(centres.shape, dtype=bool)
     order = np.argsort(np.abs(centres), axis=None)
     for flat in order:
@@ -198,9 +204,9 @@ def _snap_zeros(
         mask = fixed.copy()
         mask[k, i] = True
         refined, value = _refine_masked(projection, trial, softenings, mask)
-        if value <= _SNAP * residual + 1e-12:
-            centres, fixed, residual = refined, mask, min(residual, value)
-    return centres, softenings, fixed, residual
+        if value <= limit:
+            centres, fixed = refined, mask
+    return centres, softenings, fixed, projection.residual(centres, softenings)
 
 
 def _refine_masked(
@@ -215,11 +221,11 @@ def _refine_masked(
 
     try:
         fit = least_squares(vector, centres.ravel()[free], x_scale="jac", max_nfev=50 * free.sum())
-        out = centres.ravel().copy()
-        out[free] = fit.x
+        flat = centres.ravel().copy()
+        flat[free] = fit.x
     except (ValueError, np.linalg.LinAlgError):
-        out = centres.ravel()
-    out = out.reshape(centres.shape)
+        flat = centres.ravel()
+    out = flat.reshape(centres.shape)
     return out, projection.residual(out, softenings)
 
 
@@ -231,6 +237,7 @@ def fit_centres(
     *,
     kind: str = "inverse",
     max_centres: int = 2,
+    floor: float = 0.0,
 ) -> list[CentreFit]:
     """Fit 1 … ``max_centres`` point centres to mixed derivatives (module docstring).
 
@@ -245,6 +252,10 @@ def fit_centres(
     kind : str
         One of :data:`KINDS`.
     max_centres : int
+    floor : float
+        Relative error of ``mixed`` itself (finite differences, the network's): a centre
+        coordinate snaps to 0 where that costs at most 10 % of the residual or three
+        times this floor.
 
     Returns
     -------
@@ -282,7 +293,7 @@ def fit_centres(
         if out and not residual < 0.99 * out[-1].residual:
             break
         centres, softenings, fixed, residual = _snap_zeros(
-            projection, centres, softenings, residual
+            projection, centres, softenings, residual, floor
         )
         out.append(
             CentreFit(

@@ -219,6 +219,7 @@ def _levels(
     levels = [Level("library" if first.name == "sparse" else first.name, first)]
     if forms and first.name == "sparse":
         levels.append(Level("forms", get_backend("forms", library=library)))
+        levels.append(Level("centres", get_backend("centres", library=library)))
     if fallback and fallback != first.name:
         options = {"max_time": _GP_SECONDS} if fallback == "operon" else {}
         levels.append(Level("gp", get_backend(fallback, **options), expensive=True))
