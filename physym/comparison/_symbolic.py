@@ -122,6 +122,7 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
     inner = sorted(reference.atoms(sp.Rational), key=lambda r: (r.q, abs(r.p)))
     pieces = []
     for term, coefficient in numeric_coefficients(expr, symbols).items():
+        term = rationalise(term, rtol, inner)
         if coefficient.has(sp.Float) and coefficient.is_number:
             coefficient = sp.Float(coefficient)
         if isinstance(coefficient, sp.Float):
@@ -136,7 +137,7 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
                 coefficient = target
             else:
                 coefficient = as_rational(value, rtol)
-        pieces.append(coefficient * rationalise(term, rtol, inner))
+        pieces.append(coefficient * term)
     return sp.Add(*pieces)
 
 
