@@ -17,9 +17,10 @@ are solved by least squares (variable projection), so the search is over the cen
 alone: a coarse grid of positions around the box for one centre, then each further
 centre on the grid with the earlier ones held, then all of them together by least
 squares on the projected residual from the best few starts. A softening is kept only if
-it halves the residual, a centre coordinate is snapped to 0 where that costs at most
-10 % of the residual (or three times the error of the derivatives themselves): the polish
-refines the rest on the data.
+it halves the residual, a centre coordinate within 5 % of the box's span from 0 is snapped
+to 0 where that costs at most 10 % of the residual (or three times the error of the
+derivatives themselves): the polish refines the rest on the data. No further centre is
+sought once the residual is down to the derivatives' own error.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _GRID_REACH = 2.0  # the seed grid reaches this many spans beyond the box on eac
 _STARTS = 5  # refinements started from the best grid points
 _EARN = 2.0  # factor by which a softening must lower the residual to be kept
 _SNAP = 1.1  # a coordinate snaps to 0 if the residual grows by at most this factor
+_NEAR = 0.05  # ... and is tried only within this share of the box's span from 0
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,16 @@ class _Projection:
 
     def __init__(self, points: np.ndarray, mixed: np.ndarray, kind: str):
         self.points, self.kind = points, kind
-        n, n_pairs = mixed.shape
+        self.span = np.ptp(points, axis=0)
+        self.n = mixed.shape[0]
         self.pairs = list(itertools.combinations(range(points.shape[1]), 2))
-        self.target = mixed.T.reshape(-1)  # pair-major, as the columns
-        self.scale = max(float(np.sqrt(np.mean(self.target**2))), 1e-300)
-        self.base = np.kron(np.eye(n_pairs), np.ones((n, 1)))
+        # The constants of the pairs are projected out once: each pair's block is centred.
+        self.target = self._centred(mixed.T.reshape(-1))  # pair-major, as the columns
+        self.scale = max(float(np.sqrt(np.mean(mixed**2))), 1e-300)
+
+    def _centred(self, values: np.ndarray) -> np.ndarray:
+        blocks = values.reshape(len(self.pairs), self.n, *values.shape[1:])
+        return (blocks - blocks.mean(axis=1, keepdims=True)).reshape(values.shape)
 
     def columns(self, centres: np.ndarray, softenings: np.ndarray) -> np.ndarray:
         return centre_mixed_columns(self.points, centres, softenings, self.kind, self.pairs)
@@ -122,7 +129,7 @@ class _Projection:
         columns = self.columns(centres, softenings)
         if not np.all(np.isfinite(columns)):
             return np.full_like(self.target, 1e3)
-        design = np.column_stack([self.base, columns, *([] if extra is None else [extra])])
+        design = self._centred(np.column_stack([columns, *([] if extra is None else [extra])]))
         norms = np.linalg.norm(design, axis=0)
         if np.any(norms <= 0):
             return np.full_like(self.target, 1e3)
@@ -199,6 +206,8 @@ def _snap_zeros(
     order = np.argsort(np.abs(centres), axis=None)
     for flat in order:
         k, i = np.unravel_index(flat, centres.shape)
+        if abs(centres[k, i]) > _NEAR * projection.span[i]:
+            break  # the others are farther from 0 still
         trial = centres.copy()
         trial[k, i] = 0.0
         mask = fixed.copy()
@@ -305,6 +314,6 @@ def fit_centres(
             )
         )
         held = centres
-        if residual < 1e-12:
+        if residual <= max(3.0 * floor, 1e-10):  # nothing left above the derivatives' error
             break
     return out
