@@ -110,3 +110,34 @@ def test_separable_or_difference_targets_get_no_centres():
 def test_unknown_kind_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown centre kind 'yukawa'"):
         fit_centres(np.zeros((3, 2)), np.zeros((3, 1)), LOW, HIGH, kind="yukawa")
+
+
+@pytest.mark.slow
+def test_distill_recovers_a_charge_between_two_fixed_charges():
+    # A unit charge in a plane between a fixed attracting and a fixed repelling charge,
+    # tied to the origin by a weak anisotropic spring: two shifted 1/d centres (one off
+    # both axes) and a quadratic background, distilled from a perturbed "network" with
+    # exact data, at default settings but without genetic programming.
+    from test_distill_forms import assert_exact, recovered
+
+    from physym import System
+
+    x, y, x_dot, y_dot = sp.symbols("x y x_dot y_dot", real=True)
+    half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
+    lagrangian = (
+        (x_dot**2 + y_dot**2) / 2
+        + sp.Rational(3, 5) / sp.sqrt((x + half) ** 2 + (y - quarter) ** 2)
+        - quarter / sp.sqrt((x - 2) ** 2 + y**2)
+        - x**2 / 5
+        - 3 * y**2 / 10
+    )
+    system = System(
+        "two_charges",
+        ["x", "y"],
+        lagrangian,
+        {},
+        {"x": (0, 1), "y": (0.5, 1.5), "x_dot": (-1, 1), "y_dot": (-1, 1)},
+    )
+    result = recovered(system)
+    assert_exact(system, result)
+    assert result.search["level"] == "centres"

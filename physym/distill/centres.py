@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-__all__ = ["KINDS", "CentreFit", "centre_mixed_columns", "fit_centres"]
+__all__ = ["KINDS", "CentreFit", "centre_mixed_columns", "fit_centres", "preferred_fit"]
 
 #: Point-centre kinds: ``g(s)`` of the squared distance ``s``.
 KINDS = ("inverse", "log")
@@ -317,3 +317,25 @@ def fit_centres(
         if residual <= max(3.0 * floor, 1e-10):  # nothing left above the derivatives' error
             break
     return out
+
+
+def preferred_fit(fits: Sequence[CentreFit]) -> CentreFit:
+    """The fit to build on: per kind, one more centre only where it at least halves the
+    residual; then the kind with the smallest residual.
+
+    The mixed derivatives see the centres without the separable part of the network's
+    error, so they decide how many there are; offering every count instead lets the
+    selection take the fewest that imitate the target within the network's noise, and
+    the polish then starts from a wrong number of centres.
+    """
+    if not fits:
+        raise ValueError("no centre fit to choose from")
+    chosen = []
+    for kind in dict.fromkeys(f.kind for f in fits):
+        ladder = sorted((f for f in fits if f.kind == kind), key=lambda f: f.n_centres)
+        best = ladder[0]
+        for fit in ladder[1:]:
+            if fit.residual * _EARN <= best.residual:
+                best = fit
+        chosen.append(best)
+    return min(chosen, key=lambda f: f.residual)

@@ -3,13 +3,14 @@
 For a target of the coordinates whose probed structure
 (:mod:`physym.distill.structure`) joins two or three non-periodic coordinates by *joint*
 interactions (neither through their sum or difference nor separable), it (1) reads the
-mixed second derivatives ``∂_i∂_j f`` of the target through the network, (2) fits one, two
-(or more) point centres ``c_k g(|x − a_k|² + e_k)`` to them by variable projection
-(:mod:`physym.distill.centres`), and (3) runs the sparse backend's paths over the centres'
-columns, the polynomials of degree ≤ 2 of the group and the grammar's terms of the other
-arguments, the centres held at their fitted positions. The positions travel with the
-candidates as nonlinear parameters; the polish refines them on the data and snaps them to
-simple numbers where the data allow.
+mixed second derivatives ``∂_i∂_j f`` of the target through the network, (2) fits one,
+two (or more) point centres ``c_k g(|x − a_k|² + e_k)`` of each kind to them by variable
+projection (:mod:`physym.distill.centres`) and keeps the count and kind the derivatives
+prefer (:func:`~physym.distill.centres.preferred_fit`), and (3) runs the sparse backend's
+paths over the centres' columns, the polynomials of degree ≤ 2 of the group and the
+grammar's terms of the other arguments, the centres held at their fitted positions. The
+positions travel with the candidates as nonlinear parameters; the polish refines them on
+the data and snaps them to simple numbers where the data allow.
 
 Other targets get no candidates here (the earlier levels have them).
 """
@@ -25,7 +26,7 @@ import sympy as sp
 
 from physym.distill.backends.sparse import SparseBackend
 from physym.distill.base import Problem
-from physym.distill.centres import CentreFit, fit_centres
+from physym.distill.centres import CentreFit, fit_centres, preferred_fit
 from physym.distill.grammar import argument_terms, arguments
 from physym.distill.library import LibraryConfig, evaluate_terms
 from physym.distill.pareto import Candidate
@@ -135,9 +136,10 @@ class CentresBackend(SparseBackend):
             start = len(terms)
             terms += polynomial
             poly_columns = list(range(start, len(terms)))
-            for kind in self.kinds:
-                if kind == "log" and len(group) != 2:
-                    continue
+            fits = [
+                fit
+                for kind in self.kinds
+                if kind != "log" or len(group) == 2
                 for fit in fit_centres(
                     points,
                     mixed,
@@ -146,13 +148,17 @@ class CentresBackend(SparseBackend):
                     kind=kind,
                     max_centres=self.max_centres,
                     floor=floor,
-                ):
-                    self.fits.setdefault(problem.name, []).append(fit)
-                    new, values = self._centre_terms(fit, [q[i] for i in group])
-                    columns = list(range(len(terms), len(terms) + len(new)))
-                    terms += new
-                    params |= values
-                    supports += [[0, *columns], [0, *columns, *poly_columns]]
+                )
+            ]
+            if not fits:
+                continue
+            fit = preferred_fit(fits)
+            self.fits.setdefault(problem.name, []).append(fit)
+            new, values = self._centre_terms(fit, [q[i] for i in group])
+            columns = list(range(len(terms), len(terms) + len(new)))
+            terms += new
+            params |= values
+            supports += [[0, *columns], [0, *columns, *poly_columns]]
         others = _other_terms(space, structure, {i for g in groups for i in g})
         start = len(terms)
         terms += others
