@@ -6,9 +6,9 @@ interactions (neither through their sum or difference nor separable), it (1) rea
 mixed second derivatives ``∂_i∂_j f`` of the target through the network, (2) fits one,
 two (or more) point centres ``c_k g(|x − a_k|² + e_k)`` of each kind to them by variable
 projection (:mod:`physym.distill.centres`) and keeps the count and kind the derivatives
-prefer (:func:`~physym.distill.centres.preferred_fit`), and (3) runs the sparse backend's
-paths over the centres' columns, the polynomials of degree ≤ 2 of the group and the
-grammar's terms of the other arguments, the centres held at their fitted positions. The
+prefer (:func:`~physym.distill.centres.preferred_fit`), and (3) fits by least squares the centres'
+columns alone, with the polynomials of degree ≤ 2 of the group, and with the grammar's
+terms of the other arguments too, the centres held at their fitted positions. The
 positions travel with the candidates as nonlinear parameters; the polish refines them on
 the data and snaps them to simple numbers where the data allow.
 
@@ -29,8 +29,9 @@ from physym.distill.base import Problem
 from physym.distill.centres import CentreFit, fit_centres, preferred_fit
 from physym.distill.grammar import argument_terms, arguments
 from physym.distill.library import LibraryConfig, evaluate_terms
-from physym.distill.pareto import Candidate
+from physym.distill.pareto import Candidate, complexity
 from physym.distill.space import StateSpace
+from physym.distill.stlsq import normalise
 from physym.distill.structure import Structure, analyse_structure
 
 __all__ = ["CentresBackend", "joint_groups"]
@@ -159,19 +160,39 @@ class CentresBackend(SparseBackend):
             terms += new
             params |= values
             supports += [[0, *columns], [0, *columns, *poly_columns]]
+        if len(supports) > 2:  # every group's centres and polynomials together
+            supports.append(sorted({k for support in supports[1::2] for k in support}))
         others = _other_terms(space, structure, {i for g in groups for i in g})
         start = len(terms)
         terms += others
         if others:
             supports += [[*s, *range(start, len(terms))] for s in supports if len(s) > 1]
         design = evaluate_terms(terms, problem.symbols, problem.inputs, params)
-        rows = self._path(problem, terms, design, supports)
+        return self._fit_supports(problem, terms, design, supports, params)
+
+    def _fit_supports(
+        self,
+        problem: Problem,
+        terms: list[sp.Expr],
+        design: np.ndarray,
+        supports: list[list[int]],
+        params: dict[sp.Symbol, float],
+    ) -> list[Candidate]:
+        """One least-squares model per support: a few clean candidates, not a sparse path
+        whose every mixture of centres and spare columns the polish would be offered."""
         out = []
-        for candidate in self._build(problem, terms, rows, params):
-            used = {s: v for s, v in params.items() if s in candidate.expr.free_symbols}
-            out.append(
-                Candidate(candidate.expr, candidate.error, candidate.complexity, self.name, used)
+        for support in supports:
+            columns = design[:, support]
+            if not np.all(np.isfinite(columns)):
+                continue
+            normalised, norms = normalise(columns)
+            coefficients = np.linalg.lstsq(normalised, problem.target, rcond=None)[0] / norms
+            error = problem.error(columns @ coefficients)
+            expr = sp.Add(
+                *(sp.Float(c) * terms[k] for k, c in zip(support, coefficients, strict=True))
             )
+            used = {s: v for s, v in params.items() if s in expr.free_symbols}
+            out.append(Candidate(expr, error, complexity(expr), self.name, used))
         return out
 
     def _centre_terms(
