@@ -141,3 +141,18 @@ def test_distill_recovers_a_charge_between_two_fixed_charges():
     result = recovered(system)
     assert_exact(system, result)
     assert result.search["level"] == "centres"
+
+
+def test_a_smooth_joint_target_is_not_taken_for_centres():
+    # exp(x·y) joins x and y without any pole: centres could only imitate it, about as
+    # well as a polynomial with as many constants does, so none are offered.
+    p = problem()
+
+    def smooth(q: np.ndarray) -> np.ndarray:
+        return np.exp(0.8 * q[:, 0] * q[:, 1]) + q[:, 0] ** 2
+
+    values = smooth(p.inputs)
+    p = Problem("V", p.symbols, p.inputs, values, 1.0, "q", p.space, smooth)
+    backend = CentresBackend()
+    assert backend.fit(p) == []
+    assert backend.fits["V"]  # the centres were fitted, and judged not credible

@@ -32,7 +32,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-__all__ = ["KINDS", "CentreFit", "centre_mixed_columns", "fit_centres", "preferred_fit"]
+__all__ = [
+    "KINDS",
+    "CentreFit",
+    "centre_mixed_columns",
+    "credible",
+    "fit_centres",
+    "preferred_fit",
+]
 
 #: Point-centre kinds: ``g(s)`` of the squared distance ``s``.
 KINDS = ("inverse", "log")
@@ -70,6 +77,12 @@ class CentreFit:
     @property
     def n_centres(self) -> int:
         return len(self.centres)
+
+    @property
+    def n_parameters(self) -> int:
+        """Free positions, softenings and strengths."""
+        free = sum(not zero for fixed in self.fixed for zero in fixed)
+        return free + sum(e > 0 for e in self.softenings) + self.n_centres
 
 
 def centre_mixed_columns(
@@ -339,3 +352,29 @@ def preferred_fit(fits: Sequence[CentreFit]) -> CentreFit:
                 best = fit
         chosen.append(best)
     return min(chosen, key=lambda f: f.residual)
+
+
+def credible(fit: CentreFit, points: np.ndarray, mixed: np.ndarray) -> bool:
+    """Whether the centres explain the mixed derivatives at least twice as well as a
+    generic smooth model with as many constants: per pair, a polynomial of the lowest
+    degree whose coefficients are at least the fit's parameters (constants included).
+
+    A network's derivatives carry its error smoothly; centres far from the box then bend
+    to imitate it about as well as any smooth function does, and say nothing.
+    """
+    n_pairs, dims = mixed.shape[1], points.shape[1]
+    needed = fit.n_parameters + n_pairs
+    degree = 1
+    while n_pairs * _monomial_count(dims, degree) < needed:
+        degree += 1
+    exponents = [e for e in itertools.product(range(degree + 1), repeat=dims) if sum(e) <= degree]
+    centred = (points - points.mean(axis=0)) / np.maximum(np.ptp(points, axis=0), 1e-300)
+    design = np.column_stack([np.prod(centred ** np.array(e), axis=1) for e in exponents])
+    q = np.linalg.qr(design)[0]
+    rest = mixed - q @ (q.T @ mixed)
+    smooth = float(np.sqrt(np.mean(rest**2) / max(np.mean(mixed**2), 1e-300)))
+    return fit.residual * _EARN <= smooth
+
+
+def _monomial_count(dims: int, degree: int) -> int:
+    return int(np.prod(range(degree + 1, degree + dims + 1)) // np.prod(range(1, dims + 1)))

@@ -6,11 +6,13 @@ interactions (neither through their sum or difference nor separable), it (1) rea
 mixed second derivatives ``∂_i∂_j f`` of the target through the network, (2) fits one,
 two (or more) point centres ``c_k g(|x − a_k|² + e_k)`` of each kind to them by variable
 projection (:mod:`physym.distill.centres`) and keeps the count and kind the derivatives
-prefer (:func:`~physym.distill.centres.preferred_fit`), and (3) fits by least squares the centres'
-columns alone, with the polynomials of degree ≤ 2 of the group, and with the grammar's
-terms of the other arguments too, the centres held at their fitted positions. The
-positions travel with the candidates as nonlinear parameters; the polish refines them on
-the data and snaps them to simple numbers where the data allow.
+prefer (:func:`~physym.distill.centres.preferred_fit`), if they explain the derivatives
+clearly better than a smooth polynomial would (:func:`~physym.distill.centres.credible`),
+and (3) fits by least squares the centres' columns alone, with the polynomials of degree
+≤ 2 of the group, and with the grammar's terms of the other arguments too, the centres
+held at their fitted positions. The positions travel with the candidates as nonlinear
+parameters; the polish refines them on the data and snaps them to simple numbers where
+the data allow.
 
 Other targets get no candidates here (the earlier levels have them).
 """
@@ -26,7 +28,7 @@ import sympy as sp
 
 from physym.distill.backends.sparse import SparseBackend
 from physym.distill.base import Problem
-from physym.distill.centres import CentreFit, fit_centres, preferred_fit
+from physym.distill.centres import CentreFit, credible, fit_centres, preferred_fit
 from physym.distill.grammar import argument_terms, arguments
 from physym.distill.library import LibraryConfig, evaluate_terms
 from physym.distill.pareto import Candidate, complexity
@@ -155,6 +157,8 @@ class CentresBackend(SparseBackend):
                 continue
             fit = preferred_fit(fits)
             self.fits.setdefault(problem.name, []).append(fit)
+            if not credible(fit, points, mixed):
+                continue
             new, values = self._centre_terms(fit, [q[i] for i in group])
             columns = list(range(len(terms), len(terms) + len(new)))
             terms += new
