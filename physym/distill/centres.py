@@ -282,8 +282,8 @@ def fit_centres(
     Returns
     -------
     list of CentreFit
-        One per number of centres, in increasing order, each kept only if it at least
-        halves the residual of the one before.
+        One per number of centres, in increasing order, while each lowers the residual
+        of the one before by at least 1 % (:func:`preferred_fit` then asks for half).
 
     Examples
     --------
@@ -297,8 +297,9 @@ def fit_centres(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown centre kind {kind!r}; expected one of {KINDS}")
+    low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
     projection = _Projection(points, mixed, kind)
-    grid = _grid(np.asarray(low, float), np.asarray(high, float))
+    grid = _grid(low, high)
     out: list[CentreFit] = []
     held = np.zeros((0, points.shape[1]))
     for k in range(1, max_centres + 1):

@@ -164,6 +164,8 @@ class CentresBackend(SparseBackend):
             terms += new
             params |= values
             supports += [[0, *columns], [0, *columns, *poly_columns]]
+        if not supports:
+            return []
         if len(supports) > 2:  # every group's centres and polynomials together
             supports.append(sorted({k for support in supports[1::2] for k in support}))
         others = _other_terms(space, structure, {i for g in groups for i in g})
