@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from physym.comparison._symbolic import decide_zero, rationalise, simple_rational
+from physym.comparison._symbolic import (
+    decide_zero,
+    rationalise,
+    simple_rational,
+    snap_coefficients,
+)
 from physym.timeouts import SymbolicTimeoutError, time_limit
 
 x = sp.Symbol("x", real=True)
@@ -68,3 +73,19 @@ def test_tiny_exact_residual_is_witnessed_in_high_precision():
     # ... while an identity stays below the 40-digit witness.
     identity = sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1
     assert decide_zero(identity, [sp.Integer(1)], [x], POINTS) == "zero"
+
+
+def test_inner_floats_take_the_references_numbers():
+    # A centre shifted by 243/20000: within 1e-6 the simplest fraction of 0.01215 is
+    # 220/18107, so the shift and the coefficient must be matched to the reference's own.
+    y = sp.Symbol("y", real=True)
+    shift = sp.Rational(243, 20000)
+    truth = (1 - shift) / sp.sqrt((x + shift) ** 2 + y**2)
+    recovered = sp.Float(0.98785000001) / sp.sqrt(
+        x**2 + sp.Float(0.0243000000001) * x + y**2 + sp.Float(0.0001476225)
+    )
+    assert rationalise(sp.Float(0.01215) * x, 1e-6) == sp.Rational(220, 18107) * x
+    snapped = snap_coefficients(recovered, sp.expand(truth), 1e-6)
+    assert snapped == sp.expand(truth)
+    off = recovered.xreplace({sp.Float(0.0243000000001): sp.Float(0.0244)})
+    assert snap_coefficients(off, sp.expand(truth), 1e-6) != sp.expand(truth)

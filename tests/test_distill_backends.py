@@ -55,7 +55,7 @@ def test_the_registry_names_backends_without_importing_them():
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
-    assert out.stdout.strip() == "['forms', 'operon', 'pysr', 'sparse'] False"
+    assert out.stdout.strip() == "['centres', 'forms', 'operon', 'pysr', 'sparse'] False"
     assert get_backend("forms").name == "forms"
 
 

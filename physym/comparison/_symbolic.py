@@ -8,7 +8,7 @@ large, or the simplifiers stopped short of 0).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -75,8 +75,11 @@ def as_rational(value: float, rtol: float) -> sp.Rational:
     return sp.Rational(fraction.numerator, fraction.denominator)
 
 
-def rationalise(expr: sp.Expr, rtol: float) -> sp.Expr:
+def rationalise(expr: sp.Expr, rtol: float, prefer: Iterable[sp.Rational] = ()) -> sp.Expr:
     """Replace every float in ``expr`` by the simplest rational within ``rtol``.
+
+    A float within ``rtol`` of one of the numbers ``prefer`` (a reference's own, such as
+    ``243/10000`` inside a shifted square) takes that value instead.
 
     Examples
     --------
@@ -87,7 +90,15 @@ def rationalise(expr: sp.Expr, rtol: float) -> sp.Expr:
     floats = expr.atoms(sp.Float)
     if not floats:
         return expr
-    return expr.xreplace({f: as_rational(float(f), rtol) for f in floats})
+    preferred = [r for r in prefer if r != 0]
+
+    def nearest(value: float) -> sp.Rational:
+        for r in preferred:
+            if abs(value - float(r)) <= rtol * abs(float(r)):
+                return r
+        return as_rational(value, rtol)
+
+    return expr.xreplace({f: nearest(float(f)) for f in floats})
 
 
 def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr:
@@ -96,7 +107,8 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
     A coefficient within ``rtol`` of the reference's coefficient of the same term takes
     that exact value (so an ugly constant such as ``1.2345678`` is matched, where the
     simplest nearby fraction would not be); any other float becomes the simplest
-    rational within ``rtol``.
+    rational within ``rtol``; floats inside a term likewise take a number of the
+    reference's within ``rtol`` (the shift of a centre, ``243/20000``) before the simplest.
 
     Examples
     --------
@@ -107,8 +119,10 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
     """
     symbols = expr.free_symbols | reference.free_symbols
     targets = numeric_coefficients(reference, symbols)
+    inner = sorted(reference.atoms(sp.Rational), key=lambda r: (r.q, abs(r.p)))
     pieces = []
     for term, coefficient in numeric_coefficients(expr, symbols).items():
+        term = rationalise(term, rtol, inner)
         if coefficient.has(sp.Float) and coefficient.is_number:
             coefficient = sp.Float(coefficient)
         if isinstance(coefficient, sp.Float):
@@ -123,7 +137,7 @@ def snap_coefficients(expr: sp.Expr, reference: sp.Expr, rtol: float) -> sp.Expr
                 coefficient = target
             else:
                 coefficient = as_rational(value, rtol)
-        pieces.append(coefficient * rationalise(term, rtol))
+        pieces.append(coefficient * term)
     return sp.Add(*pieces)
 
 

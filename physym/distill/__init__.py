@@ -5,13 +5,14 @@ curl of the vector potential, potential; or the velocity part when ``L_θ`` is n
 quadratic in ``q̇``) and searches forms for them, cheap ones first: the sparse library,
 then a grammar of forms built for each target from its probed structure
 (:mod:`~physym.distill.structure`, :mod:`~physym.distill.grammar`,
-:mod:`~physym.distill.families`), then genetic programming. Each candidate ``L`` is
+:mod:`~physym.distill.families`), then sums of shifted point centres for targets that
+do not separate (:mod:`~physym.distill.centres`), then genetic programming. Each candidate ``L`` is
 assembled, its constants refit on data through the Euler–Lagrange equations and
 rationalised where the data agree, and judged on held-out data
 (:mod:`~physym.distill.acceptance`); the search stops at the first that explains them
 better than the network. When none does, the result says so
 (:mod:`~physym.distill.outcome`). Backends are named in :mod:`~physym.distill.registry`
-(``"sparse"``, ``"forms"``, ``"operon"``, ``"pysr"``).
+(``"sparse"``, ``"forms"``, ``"centres"``, ``"operon"``, ``"pysr"``).
 """
 
 from physym.distill.base import Backend, BackendUnavailableError, Problem

@@ -62,8 +62,8 @@ def distill(
     """Distil a learned Lagrangian into a closed form.
 
     The targets are searched level by level (the ``backend``'s fit, then the grammar of
-    forms, then genetic programming) until a closed form passes the acceptance rule on
-    held-out data (:mod:`physym.distill.search`).
+    forms, then point centres, then genetic programming) until a closed form passes the
+    acceptance rule on held-out data (:mod:`physym.distill.search`).
 
     Parameters
     ----------
@@ -106,7 +106,7 @@ def distill(
         (``closed_form == "found"``) when its error on held-out data is at most
         ``max(1e-9, noise_floor)`` and below the network's there.
     forms : bool
-        Search the grammar of forms after a sparse first level.
+        Search the grammar of forms, then point centres, after a sparse first level.
     time_budget : float
         CPU seconds after which no further level is started (the first always runs).
 
@@ -219,6 +219,7 @@ def _levels(
     levels = [Level("library" if first.name == "sparse" else first.name, first)]
     if forms and first.name == "sparse":
         levels.append(Level("forms", get_backend("forms", library=library)))
+        levels.append(Level("centres", get_backend("centres", library=library)))
     if fallback and fallback != first.name:
         options = {"max_time": _GP_SECONDS} if fallback == "operon" else {}
         levels.append(Level("gp", get_backend(fallback, **options), expensive=True))

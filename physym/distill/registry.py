@@ -44,6 +44,7 @@ BACKENDS: dict[str, Callable[..., Backend]] = {
     "operon": _BuiltinBackend("physym.distill.backends.operon", "OperonBackend"),
     "pysr": _BuiltinBackend("physym.distill.backends.pysr", "PySRBackend"),
     "forms": _BuiltinBackend("physym.distill.backends.forms", "FormsBackend"),
+    "centres": _BuiltinBackend("physym.distill.backends.centres", "CentresBackend"),
 }
 
 

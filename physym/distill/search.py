@@ -5,7 +5,10 @@ The targets are regressed level by level, cheap forms first:
 1. ``library`` — the sparse backend over its library (or the backend asked for);
 2. ``forms`` — the grammar of forms built for each target from its probed structure,
    with nonlinear families fitted by variable projection;
-3. ``gp`` — genetic programming (operon) on the targets, the unexplained ones first.
+3. ``centres`` — sums of shifted point centres with low polynomials, for targets whose
+   structure joins two or three coordinates that do not separate
+   (:mod:`physym.distill.backends.centres`);
+4. ``gp`` — genetic programming (operon) on the targets, the unexplained ones first.
 
 After each level every route (``M,A,V``; ``L`` when the quadratic check failed) is
 assembled from its targets' fronts, polished on the data and judged on held-out samples
