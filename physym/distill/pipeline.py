@@ -163,7 +163,7 @@ def distill(
         best = search.run(levels)
     clock["regression"] = clock["targets"] + search.seconds["regression"]
     clock["polish"] = clock["regression"] + search.seconds["polish"]
-    used = {p.name for p in targets.routes[best.result.route]}
+    used = {p.name for p in targets.routes[best.result.route.split("+")[0]]}
     pareto = [
         {
             "target": name,
@@ -189,9 +189,10 @@ def distill(
         "failures": search.failures,
         "budget": time_budget,
     }
+    first = levels[0].backend
     return _result(
         best,
-        levels[0].backend.name,
+        first.name if first is not None else "polish",
         space,
         pareto,
         targets,
@@ -209,7 +210,8 @@ def _levels(
     fallback: str | None,
     forms: bool,
 ) -> list[Level]:
-    """The search levels: the backend asked for, the forms, genetic programming."""
+    """The search levels: the backend asked for, the forms, the velocity forms, genetic
+    programming."""
     first = (
         get_backend(backend, library=library)
         if backend in ("sparse", "forms")
@@ -219,6 +221,7 @@ def _levels(
     levels = [Level("library" if first.name == "sparse" else first.name, first)]
     if forms and first.name == "sparse":
         levels.append(Level("forms", get_backend("forms", library=library)))
+    levels.append(Level("velocity", None))
     if fallback and fallback != first.name:
         options = {"max_time": _GP_SECONDS} if fallback == "operon" else {}
         levels.append(Level("gp", get_backend(fallback, **options), expensive=True))

@@ -86,7 +86,7 @@ def recover(
     error_before = polisher.error(start)
     fastest = float(np.max(np.linalg.norm(states[:, space.n_dof :], axis=1)))
     polished = polish_terms(polisher, fastest, slack, PRUNE_ABSOLUTE) if polish else start
-    anchor = scale_term(terms, space, list(polished), i) if route == "M,A,V" else None
+    anchor = scale_term(terms, space, list(polished), i) if route.startswith("M,A,V") else None
     if anchor is not None:
         factor = 0.5 / float(polished[anchor])
         # Same condition, rescaled: refits during rationalisation stay on this solution.

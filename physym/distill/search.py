@@ -5,7 +5,11 @@ The targets are regressed level by level, cheap forms first:
 1. ``library`` — the sparse backend over its library (or the backend asked for);
 2. ``forms`` — the grammar of forms built for each target from its probed structure,
    with nonlinear families fitted by variable projection;
-3. ``gp`` — genetic programming (operon) on the targets, the unexplained ones first.
+3. ``velocity`` — with independent data, the best closed form of the quadratic route
+   polished again with kinetic forms that are not quadratic in ``q̇`` offered beside its
+   terms (:mod:`physym.distill.velocity_forms`): a network quadratic in ``q̇`` cannot
+   show them, the data can;
+4. ``gp`` — genetic programming (operon) on the targets, the unexplained ones first.
 
 After each level every route (``M,A,V``; ``L`` when the quadratic check failed) is
 assembled from its targets' fronts, polished on the data and judged on held-out samples
@@ -31,6 +35,7 @@ from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.pareto import Candidate, SelectionRule, complexity, pareto_front
 from physym.distill.recover import RouteResult, recover
 from physym.distill.space import StateSpace
+from physym.distill.velocity_forms import velocity_forms
 
 __all__ = ["Attempt", "Level", "Search", "alternatives"]
 
@@ -38,6 +43,8 @@ __all__ = ["Attempt", "Level", "Search", "alternatives"]
 ALTERNATIVES = 5
 #: Relative target error that counts as unexplained when the network has no measured noise.
 UNEXPLAINED = 1e-6
+#: The quadratic route, and its name when velocity forms were offered to its polish.
+QUADRATIC, WITH_VELOCITY_FORMS = "M,A,V", "M,A,V+T"
 
 
 def alternatives(front: Sequence[Candidate], choice: Candidate) -> list[Candidate]:
@@ -50,10 +57,14 @@ def alternatives(front: Sequence[Candidate], choice: Candidate) -> list[Candidat
 
 @dataclass(frozen=True)
 class Level:
-    """One level of the search: a backend, and whether it only takes unexplained targets."""
+    """One level of the search: a backend, and whether it only takes unexplained targets.
+
+    Without a backend the level fits no target: it offers velocity forms to the polish of
+    the quadratic route's best attempt (see the module docstring).
+    """
 
     name: str
-    backend: Backend
+    backend: Backend | None
     expensive: bool = False
 
 
@@ -175,17 +186,21 @@ class Search:
             if index and (self.satisfied() or self.elapsed > self.budget):
                 break
             begin, cpu = time.perf_counter(), time.process_time()
-            fitted = self._fit(level)
-            middle = time.perf_counter()
-            if fitted:
-                self._attempt(level.name)
+            if level.backend is None:
+                middle = begin
+                fitted = self._attempt_velocity_forms(level.name)
+            else:
+                fitted = self._fit(level)
+                middle = time.perf_counter()
+                if fitted:
+                    self._attempt(level.name)
             end = time.perf_counter()
             self.seconds["regression"] += middle - begin
             self.seconds["polish"] += end - middle
             self.levels.append(
                 {
                     "level": level.name,
-                    "backend": level.backend.name,
+                    "backend": "polish" if level.backend is None else level.backend.name,
                     "targets": fitted,
                     "seconds": end - begin,
                     "cpu_seconds": time.process_time() - cpu,
@@ -229,6 +244,7 @@ class Search:
 
     def _fit(self, level: Level) -> list[str]:
         """Regress the level's targets; merge into the fronts; the names fitted."""
+        assert level.backend is not None
         try:
             level.backend.check_available()
         except BackendUnavailableError as exc:
@@ -248,6 +264,50 @@ class Search:
                 self.fronts[problem.name] = merged
                 fitted.append(problem.name)
         return fitted
+
+    def _attempt_velocity_forms(self, level: str) -> list[str]:
+        """Polish the quadratic route's best attempt again with velocity forms offered;
+        ``["T"]`` if that was tried. Only with independent data: the network's own
+        accelerations are quadratic in ``q̇`` whenever the network is."""
+        quadratic = [a for a in self.attempts if a.result.route == QUADRATIC]
+        if self.acceptance.network_error is None or not quadratic:
+            return []
+        best = min(quadratic, key=lambda a: a.error)
+        forms = velocity_forms(best.chosen, self.space, self.states)
+        if forms is None:
+            return []
+        names = list(best.chosen)
+        extras: dict[str, list[Candidate]] = {"T": [forms]}
+        if self.polish and self.offer_alternatives:
+            extras |= {n: alternatives(self.fronts[n], best.chosen[n]) for n in names}
+        self._recover(level, WITH_VELOCITY_FORMS, dict(best.chosen), extras)
+        return ["T"]
+
+    def _recover(
+        self,
+        level: str,
+        route: str,
+        chosen: Mapping[str, Candidate],
+        extras: Mapping[str, Sequence[Candidate]],
+    ) -> None:
+        """Polish, rationalise and judge one assembly; a failure is recorded."""
+        try:
+            result = recover(
+                route,
+                chosen,
+                self.space,
+                self.states,
+                self.accelerations,
+                self.polish,
+                extras,
+                self.slack,
+            )
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            self.failures.append(f"{level} route {route}: {exc}")
+            return
+        self.attempts.append(
+            Attempt(level, result, self.acceptance.judge(result.lagrangian), chosen)
+        )
 
     def _attempt(self, level: str) -> None:
         """Assemble, polish and judge every route whose targets all have a front."""
@@ -269,20 +329,4 @@ class Search:
             if key in self._tried:
                 continue
             self._tried.add(key)
-            try:
-                result = recover(
-                    route,
-                    chosen,
-                    self.space,
-                    self.states,
-                    self.accelerations,
-                    self.polish,
-                    extras,
-                    self.slack,
-                )
-            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
-                self.failures.append(f"{level} route {route}: {exc}")
-                continue
-            self.attempts.append(
-                Attempt(level, result, self.acceptance.judge(result.lagrangian), chosen)
-            )
+            self._recover(level, route, chosen, extras)

@@ -1,0 +1,138 @@
+"""Kinetic forms that are not quadratic in the velocities, offered to the polish.
+
+The default network is quadratic in ``q̇`` by construction,
+``L_θ = ½ q̇ᵀ M(q) q̇ + A·q̇ − V``. On a system whose Lagrangian is not (a relativistic
+particle, a post-Newtonian correction, a velocity-dependent mass) its ``M(q)`` is an average
+over the velocities, and the quadratic route's closed form misses the data by about the
+network's own error however well its targets are fitted. The network still tells which
+coordinates carry kinetic energy and how (``M_ii(q)``); the data, through the
+Euler–Lagrange equations, can tell how that energy depends on the speed.
+
+So, when no closed form of the quadratic route passes the acceptance rule on independent
+data, its best attempt is polished again with velocity forms offered beside its terms (at
+coefficient 0; the prune drops those the data do not need). The forms are generated from
+the chosen mass model, never from a list of systems:
+
+* the kinetic scalar ``u = Σ_i w_i g_i(q) q̇_i²``, with ``g_i`` the leading term of the
+  chosen ``M_ii`` model (the term with the largest share of it over the samples),
+  ``w_0 = 1`` and each other ``w_i`` a nonlinear parameter started at the ratio of the
+  leading coefficients (refined on the data and snapped to a simple number where the data
+  allow);
+* powers ``u²`` and ``u³`` of it (expanded: each monomial gets its own coefficient);
+* the square-root form ``c² (1 − √(1 − u/c²))`` with the speed ``c`` a nonlinear parameter
+  (the Lorentz form; the polish scans ``c`` above the fastest sample);
+* the even quartic velocity monomials ``q̇_i² q̇_j²``, and ``q̇_i⁴`` times each other
+  term of the chosen ``M_ii`` model (a quartic term whose coefficient depends on ``q``).
+
+They enter as parts of the velocity part ``T`` (:func:`~physym.distill.assemble.assemble`
+keeps of each what vanishes with its gradient at ``q̇ = 0``). Whether any of them is kept
+is for the acceptance rule to say: a closed form with them is judged like any other.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+import sympy as sp
+
+from physym.distill.assemble import target_terms
+from physym.distill.library import LORENTZ_SPEED, evaluate_terms
+from physym.distill.pareto import Candidate, complexity
+from physym.distill.space import StateSpace
+
+__all__ = ["KINETIC_WEIGHT", "velocity_forms"]
+
+#: Prefix of the weight parameters ``w_i`` of the kinetic scalar.
+KINETIC_WEIGHT = "w_kinetic"
+#: Start of the square-root form's speed, in units of the largest ``√u`` of the samples.
+_SPEED_START = 1.5
+
+
+def _leading(
+    expr: sp.Expr, space: StateSpace, q: np.ndarray
+) -> tuple[sp.Expr, float, list[sp.Expr]] | None:
+    """The leading monic term of a model of ``M_ii``, its coefficient and the other terms
+    (``None`` for a model that is zero or undefined on the samples)."""
+    expr = sp.expand(sp.sympify(expr), power_exp=False)
+    if expr == 0:
+        return None
+    pairs = [t.as_coeff_Mul() for t in sp.Add.make_args(expr)]
+    monic = [m for _, m in pairs]
+    values = evaluate_terms(monic, space.q_symbols, q)
+    size = np.sqrt(np.mean(values**2, axis=0)) * np.abs([float(c) for c, _ in pairs])
+    if not np.all(np.isfinite(size)) or float(np.max(size)) <= 0:
+        return None
+    k = int(np.argmax(size))
+    return monic[k], float(pairs[k][0]), [m for j, m in enumerate(monic) if j != k]
+
+
+def velocity_forms(
+    chosen: Mapping[str, Candidate], space: StateSpace, states: np.ndarray
+) -> Candidate | None:
+    """The velocity forms of the module docstring as one model of ``T``.
+
+    Parameters
+    ----------
+    chosen : mapping of str to Candidate
+        The quadratic route's models (``M[x,x]`` and so on).
+    space : StateSpace
+    states : numpy.ndarray
+        Samples ``(N, 2n)``; they set the start of the nonlinear parameters.
+
+    Returns
+    -------
+    Candidate or None
+        A sum of the forms (the coefficients are placeholders: only the terms are used)
+        and the starting values of its parameters; ``None`` when no diagonal mass model
+        is usable.
+
+    Examples
+    --------
+    >>> space = StateSpace(("x",), (False,), np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    >>> model = Candidate(sp.Float(0.98), 0.0, 1, "sparse")
+    >>> states = np.array([[0.0, 0.5], [0.3, -0.8]])
+    >>> form = velocity_forms({"M[x,x]": model}, space, states)
+    >>> sorted(map(str, form.expr.atoms(sp.Pow)))[:2]
+    ['x_dot**4', 'x_dot**6']
+    """
+    n = space.n_dof
+    v, names = space.v_symbols, space.coordinates
+    q = states[:, :n]
+    scalar: list[sp.Expr] = []
+    params: dict[sp.Symbol, float] = {}
+    quartic: list[sp.Expr] = [a**2 * b**2 for a, b in itertools.combinations_with_replacement(v, 2)]
+    first: float | None = None
+    for i in range(n):
+        model = chosen.get(f"M[{names[i]},{names[i]}]")
+        lead = None if model is None else _leading(model.numeric(), space, q)
+        if lead is None:
+            continue
+        term, coefficient, others = lead
+        quartic += [other * v[i] ** 4 for other in others]
+        if first is None:
+            first = coefficient
+            scalar.append(term * v[i] ** 2)
+            continue
+        weight = sp.Symbol(f"{KINETIC_WEIGHT}_{names[i]}", positive=True)
+        params[weight] = coefficient / first
+        scalar.append(weight * term * v[i] ** 2)
+    if not scalar:
+        return None
+    u = sp.Add(*scalar)
+    sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
+    fastest = float(np.sqrt(np.max(np.abs(sizes)))) if np.all(np.isfinite(sizes)) else 0.0
+    plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free anyway
+    forms = [plain**2, plain**3]
+    if fastest > 0:
+        c = LORENTZ_SPEED
+        params[c] = _SPEED_START * fastest
+        forms.append(c**2 * (1 - sp.sqrt(1 - u / c**2)))
+    monic: list[sp.Expr] = []
+    for form in [*forms, *quartic]:
+        for term in target_terms(form):
+            if term not in monic:
+                monic.append(term)
+    expr = sp.Add(*monic)
+    return Candidate(expr, float("inf"), complexity(expr), "velocity forms", params)
