@@ -273,15 +273,16 @@ class Search:
         if self.acceptance.network_error is None or not quadratic:
             return []
         best = min(quadratic, key=lambda a: a.error)
-        forms = velocity_forms(best.chosen, self.space, self.states)
-        if forms is None:
-            return []
+        groups = velocity_forms(best.chosen, self.space, self.states)
         names = list(best.chosen)
-        extras: dict[str, list[Candidate]] = {"T": [forms]}
-        if self.polish and self.offer_alternatives:
-            extras |= {n: alternatives(self.fronts[n], best.chosen[n]) for n in names}
-        self._recover(level, WITH_VELOCITY_FORMS, dict(best.chosen), extras)
-        return ["T"]
+        others: dict[str, list[Candidate]] = (
+            {n: alternatives(self.fronts[n], best.chosen[n]) for n in names}
+            if self.polish and self.offer_alternatives
+            else {}
+        )
+        for forms in groups:
+            self._recover(level, WITH_VELOCITY_FORMS, dict(best.chosen), {**others, "T": [forms]})
+        return ["T"] if groups else []
 
     def _recover(
         self,

@@ -25,8 +25,11 @@ the chosen mass model, never from a list of systems:
   term of the chosen ``M_ii`` model (a quartic term whose coefficient depends on ``q``).
 
 They enter as parts of the velocity part ``T`` (:func:`~physym.distill.assemble.assemble`
-keeps of each what vanishes with its gradient at ``q̇ = 0``). Whether any of them is kept
-is for the acceptance rule to say: a closed form with them is judged like any other.
+keeps of each what vanishes with its gradient at ``q̇ = 0``). The polynomial forms and
+the square-root form are offered in separate polishes: together their free coefficients
+and speed imitate any smooth even function of the speed on a short range to 1e-9 (a
+``cosh ẋ`` kinetic term, say), which would pass for a closed form. Whether any of them is
+kept is for the acceptance rule to say: a closed form with them is judged like any other.
 """
 
 from __future__ import annotations
@@ -70,8 +73,8 @@ def _leading(
 
 def velocity_forms(
     chosen: Mapping[str, Candidate], space: StateSpace, states: np.ndarray
-) -> Candidate | None:
-    """The velocity forms of the module docstring as one model of ``T``.
+) -> list[Candidate]:
+    """The velocity forms of the module docstring, in groups offered one at a time.
 
     Parameters
     ----------
@@ -83,19 +86,22 @@ def velocity_forms(
 
     Returns
     -------
-    Candidate or None
-        A sum of the forms (the coefficients are placeholders: only the terms are used)
-        and the starting values of its parameters; ``None`` when no diagonal mass model
-        is usable.
+    list of Candidate
+        Models of ``T``: the polynomial forms, and the square-root form (when the samples
+        move), each a sum of its terms (the coefficients are placeholders: only the terms
+        are used) with the starting values of its parameters; empty when no diagonal mass
+        model is usable.
 
     Examples
     --------
     >>> space = StateSpace(("x",), (False,), np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
     >>> model = Candidate(sp.Float(0.98), 0.0, 1, "sparse")
     >>> states = np.array([[0.0, 0.5], [0.3, -0.8]])
-    >>> form = velocity_forms({"M[x,x]": model}, space, states)
-    >>> sorted(map(str, form.expr.atoms(sp.Pow)))[:2]
-    ['x_dot**4', 'x_dot**6']
+    >>> polynomial, root = velocity_forms({"M[x,x]": model}, space, states)
+    >>> polynomial.expr
+    x_dot**6 + x_dot**4
+    >>> root.expr
+    c_lorentz**2*sqrt(1 - x_dot**2/c_lorentz**2) + c_lorentz**2
     """
     n = space.n_dof
     v, names = space.v_symbols, space.coordinates
@@ -119,20 +125,23 @@ def velocity_forms(
         params[weight] = coefficient / first
         scalar.append(weight * term * v[i] ** 2)
     if not scalar:
-        return None
+        return []
     u = sp.Add(*scalar)
     sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
     fastest = float(np.sqrt(np.max(np.abs(sizes)))) if np.all(np.isfinite(sizes)) else 0.0
     plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free anyway
-    forms = [plain**2, plain**3]
+    groups = [("polynomial", [plain**2, plain**3, *quartic], {})]
     if fastest > 0:
         c = LORENTZ_SPEED
-        params[c] = _SPEED_START * fastest
-        forms.append(c**2 * (1 - sp.sqrt(1 - u / c**2)))
-    monic: list[sp.Expr] = []
-    for form in [*forms, *quartic]:
-        for term in target_terms(form):
-            if term not in monic:
-                monic.append(term)
-    expr = sp.Add(*monic)
-    return Candidate(expr, float("inf"), complexity(expr), "velocity forms", params)
+        root = c**2 * (1 - sp.sqrt(1 - u / c**2))
+        groups.append(("root", [root], {**params, c: _SPEED_START * fastest}))
+    out = []
+    for name, forms, values in groups:
+        monic: list[sp.Expr] = []
+        for form in forms:
+            for term in target_terms(form):
+                if term not in monic:
+                    monic.append(term)
+        expr = sp.Add(*monic)
+        out.append(Candidate(expr, float("inf"), complexity(expr), f"velocity {name}", values))
+    return out
