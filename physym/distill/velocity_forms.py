@@ -130,7 +130,9 @@ def velocity_forms(
     sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
     fastest = float(np.sqrt(np.max(np.abs(sizes)))) if np.all(np.isfinite(sizes)) else 0.0
     plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free anyway
-    groups = [("polynomial", [plain**2, plain**3, *quartic], {})]
+    groups: list[tuple[str, list[sp.Expr], dict[sp.Symbol, float]]] = [
+        ("polynomial", [plain**2, plain**3, *quartic], {})
+    ]
     if fastest > 0:
         c = LORENTZ_SPEED
         root = c**2 * (1 - sp.sqrt(1 - u / c**2))
