@@ -23,7 +23,7 @@ from torch import nn
 from physym.distill._probe import model_accelerations
 from physym.distill.acceptance import Acceptance
 from physym.distill.base import Backend
-from physym.distill.library import LibraryConfig
+from physym.distill.library import LibraryConfig, q_terms
 from physym.distill.pareto import SelectionRule
 from physym.distill.registry import get_backend
 from physym.distill.result import Distillation
@@ -129,6 +129,7 @@ def distill(
     space = system if isinstance(system, StateSpace) else StateSpace.from_system(system)
     rng = np.random.default_rng(seed)
     levels = _levels(backend, library, fallback_backend, forms)
+    levels.insert(1, _velocity_level(space, library))
     with _one_blas_thread():
         targets = build_targets(
             model,
@@ -210,8 +211,8 @@ def _levels(
     fallback: str | None,
     forms: bool,
 ) -> list[Level]:
-    """The search levels: the backend asked for, the forms, the velocity forms, genetic
-    programming."""
+    """The search levels: the backend asked for, the forms, genetic programming (the
+    velocity level goes in second)."""
     first = (
         get_backend(backend, library=library)
         if backend in ("sparse", "forms")
@@ -221,11 +222,16 @@ def _levels(
     levels = [Level("library" if first.name == "sparse" else first.name, first)]
     if forms and first.name == "sparse":
         levels.append(Level("forms", get_backend("forms", library=library)))
-    levels.append(Level("velocity", None))
     if fallback and fallback != first.name:
         options = {"max_time": _GP_SECONDS} if fallback == "operon" else {}
         levels.append(Level("gp", get_backend(fallback, **options), expensive=True))
     return levels
+
+
+def _velocity_level(space: StateSpace, library: LibraryConfig | Mapping[str, Any] | None) -> Level:
+    """The velocity level, with the sparse library's functions of ``q`` as the potential."""
+    config = library if isinstance(library, LibraryConfig) else LibraryConfig.from_dict(library)
+    return Level("velocity", None, potential=tuple(q_terms(space, config)))
 
 
 @contextlib.contextmanager

@@ -53,6 +53,12 @@ def _reference_mass(
     return i, float(diagonal[i]), tuple(reference)
 
 
+def _at_most_quadratic(term: sp.Expr, velocities: Sequence[sp.Symbol]) -> bool:
+    """Whether ``term`` is a polynomial of degree two at most in the velocities."""
+    poly = term.as_poly(*velocities)
+    return poly is not None and poly.total_degree() <= 2
+
+
 def recover(
     route: str,
     chosen: Mapping[str, Candidate],
@@ -68,8 +74,9 @@ def recover(
     ``extras``: alternative models of the targets, whose terms are offered to the polish
     with coefficient 0 (the data keep those they need; the prune drops the rest). The
     polish holds the mass ``M_ii`` at ``(q_ref, 0)`` fixed; afterwards, on the quadratic
-    route, ``L`` is rescaled so that its simplest ``q̇_i² g(q)`` term has coefficient 1/2
-    (a rescaling changes no equation of motion). ``slack``: the relative worsening of the
+    route (with velocity forms offered: when the data dropped all of them), ``L`` is
+    rescaled so that its simplest ``q̇_i² g(q)`` term has coefficient 1/2 (a rescaling
+    changes no equation of motion). ``slack``: the relative worsening of the
     data fit accepted when a term is pruned or a constant rationalised.
     """
     terms, raw, params = assemble(chosen, space, extras)
@@ -86,7 +93,10 @@ def recover(
     error_before = polisher.error(start)
     fastest = float(np.max(np.linalg.norm(states[:, space.n_dof :], axis=1)))
     polished = polish_terms(polisher, fastest, slack, PRUNE_ABSOLUTE) if polish else start
-    anchor = scale_term(terms, space, list(polished), i) if route.startswith("M,A,V") else None
+    quadratic = route == "M,A,V" or all(
+        _at_most_quadratic(terms[k], space.v_symbols) for k in np.flatnonzero(polished)
+    )
+    anchor = scale_term(terms, space, list(polished), i) if quadratic and route != "L" else None
     if anchor is not None:
         factor = 0.5 / float(polished[anchor])
         # Same condition, rescaled: refits during rationalisation stay on this solution.

@@ -3,12 +3,13 @@
 The targets are regressed level by level, cheap forms first:
 
 1. ``library`` — the sparse backend over its library (or the backend asked for);
-2. ``forms`` — the grammar of forms built for each target from its probed structure,
+2. ``velocity`` — with independent data, the best closed form of the quadratic route
+   polished again with kinetic forms that are not quadratic in ``q̇`` and the potential
+   library offered beside its terms (:mod:`physym.distill.velocity_forms`): a network
+   quadratic in ``q̇`` cannot show them, the data can. Before the forms: it costs a few
+   polishes, and a network that imitates a non-quadratic ``L`` gives targets no form fits;
+3. ``forms`` — the grammar of forms built for each target from its probed structure,
    with nonlinear families fitted by variable projection;
-3. ``velocity`` — with independent data, the best closed form of the quadratic route
-   polished again with kinetic forms that are not quadratic in ``q̇`` offered beside its
-   terms (:mod:`physym.distill.velocity_forms`): a network quadratic in ``q̇`` cannot
-   show them, the data can;
 4. ``gp`` — genetic programming (operon) on the targets, the unexplained ones first.
 
 After each level every route (``M,A,V``; ``L`` when the quadratic check failed) is
@@ -59,13 +60,15 @@ def alternatives(front: Sequence[Candidate], choice: Candidate) -> list[Candidat
 class Level:
     """One level of the search: a backend, and whether it only takes unexplained targets.
 
-    Without a backend the level fits no target: it offers velocity forms to the polish of
-    the quadratic route's best attempt (see the module docstring).
+    Without a backend the level fits no target: it offers velocity forms and the terms of
+    ``potential`` to the polish of the quadratic route's best attempt (see the module
+    docstring).
     """
 
     name: str
     backend: Backend | None
     expensive: bool = False
+    potential: tuple[sp.Expr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ class Search:
             begin, cpu = time.perf_counter(), time.process_time()
             if level.backend is None:
                 middle = begin
-                fitted = self._attempt_velocity_forms(level.name)
+                fitted = self._attempt_velocity_forms(level)
             else:
                 fitted = self._fit(level)
                 middle = time.perf_counter()
@@ -265,10 +268,11 @@ class Search:
                 fitted.append(problem.name)
         return fitted
 
-    def _attempt_velocity_forms(self, level: str) -> list[str]:
-        """Polish the quadratic route's best attempt again with velocity forms offered;
-        ``["T"]`` if that was tried. Only with independent data: the network's own
-        accelerations are quadratic in ``q̇`` whenever the network is."""
+    def _attempt_velocity_forms(self, level: Level) -> list[str]:
+        """Polish the quadratic route's best attempt again with each group of velocity
+        forms (and the level's potential terms) offered; ``["T"]`` if that was tried. Only
+        with independent data: the network's own accelerations are quadratic in ``q̇``
+        whenever the network is."""
         quadratic = [a for a in self.attempts if a.result.route == QUADRATIC]
         if self.acceptance.network_error is None or not quadratic:
             return []
@@ -280,8 +284,12 @@ class Search:
             if self.polish and self.offer_alternatives
             else {}
         )
+        if level.potential:
+            library = sp.Add(*level.potential)
+            others["V"] = [*others.get("V", []), Candidate(library, np.inf, 0, "library")]
         for forms in groups:
-            self._recover(level, WITH_VELOCITY_FORMS, dict(best.chosen), {**others, "T": [forms]})
+            extras = {**others, "T": [forms]}
+            self._recover(level.name, WITH_VELOCITY_FORMS, dict(best.chosen), extras)
         return ["T"] if groups else []
 
     def _recover(

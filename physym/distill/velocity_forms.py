@@ -13,20 +13,24 @@ data, its best attempt is polished again with velocity forms offered beside its 
 coefficient 0; the prune drops those the data do not need). The forms are generated from
 the chosen mass model, never from a list of systems:
 
-* the kinetic scalar ``u = Σ_i w_i g_i(q) q̇_i²``, with ``g_i`` the leading term of the
-  chosen ``M_ii`` model (the term with the largest share of it over the samples),
-  ``w_0 = 1`` and each other ``w_i`` a nonlinear parameter started at the ratio of the
-  leading coefficients (refined on the data and snapped to a simple number where the data
-  allow);
-* powers ``u²`` and ``u³`` of it (expanded: each monomial gets its own coefficient);
-* the square-root form ``c² (1 − √(1 − u/c²))`` with the speed ``c`` a nonlinear parameter
-  (the Lorentz form; the polish scans ``c`` above the fastest sample);
-* the even quartic velocity monomials ``q̇_i² q̇_j²``, and ``q̇_i⁴`` times each other
-  term of the chosen ``M_ii`` model (a quartic term whose coefficient depends on ``q``).
+* two kinetic scalars ``u = Σ_i w_i g_i(q) q̇_i²``: the *plain* one (``g_i = 1``), and,
+  where it differs, the *metric* one (``g_i`` the leading term of the chosen ``M_ii``
+  model, the term with the largest share of it over the samples, e.g. ``r²`` beside
+  ``θ̇²``). ``w_0 = 1``; each other ``w_i`` is a nonlinear parameter started at the ratio
+  of the network's masses (refined on the data, snapped to a simple number where the data
+  allow). A network that imitates a non-quadratic ``L`` bends its ``M(q)`` to do so, so
+  its models can be far from the truth's: the plain scalar does not depend on them;
+* the square-root form ``c² (1 − √(1 − u/c²))`` of each scalar, with the speed ``c`` a
+  nonlinear parameter (the Lorentz form; the polish scans ``c`` on a grid);
+* polynomials: ``q̇_i q̇_j``, ``u²`` and ``u³`` of each scalar (expanded: each monomial
+  gets its own coefficient), the even quartic monomials ``q̇_i² q̇_j²``, and ``q̇_i⁴``
+  times the other terms of the chosen ``M_ii`` model (a quartic term whose coefficient
+  depends on ``q``).
 
 They enter as parts of the velocity part ``T`` (:func:`~physym.distill.assemble.assemble`
 keeps of each what vanishes with its gradient at ``q̇ = 0``). The polynomial forms and
-the square-root form are offered in separate polishes: together their free coefficients
+each square-root form are offered in separate polishes (beside ``q̇_i q̇_j``, and the
+potential library the caller offers): together their free coefficients
 and speed imitate any smooth even function of the speed on a short range to 1e-9 (a
 ``cosh ẋ`` kinetic term, say), which would pass for a closed form. Whether any of them is
 kept is for the acceptance rule to say: a closed form with them is judged like any other.
@@ -51,13 +55,15 @@ __all__ = ["KINETIC_WEIGHT", "velocity_forms"]
 KINETIC_WEIGHT = "w_kinetic"
 #: Start of the square-root form's speed, in units of the largest ``√u`` of the samples.
 _SPEED_START = 1.5
+#: Other terms of an ``M_ii`` model that multiply ``q̇_i⁴`` at most (the largest first).
+_OTHERS = 3
 
 
 def _leading(
     expr: sp.Expr, space: StateSpace, q: np.ndarray
 ) -> tuple[sp.Expr, float, list[sp.Expr]] | None:
-    """The leading monic term of a model of ``M_ii``, its coefficient and the other terms
-    (``None`` for a model that is zero or undefined on the samples)."""
+    """The leading monic term of a model of ``M_ii``, its coefficient and the other terms,
+    largest first (``None`` for a model that is zero or undefined on the samples)."""
     expr = sp.expand(sp.sympify(expr), power_exp=False)
     if expr == 0:
         return None
@@ -68,7 +74,8 @@ def _leading(
     if not np.all(np.isfinite(size)) or float(np.max(size)) <= 0:
         return None
     k = int(np.argmax(size))
-    return monic[k], float(pairs[k][0]), [m for j, m in enumerate(monic) if j != k]
+    order = [j for j in np.argsort(-size) if j != k]
+    return monic[k], float(pairs[k][0]), [monic[j] for j in order]
 
 
 def velocity_forms(
@@ -99,44 +106,59 @@ def velocity_forms(
     >>> states = np.array([[0.0, 0.5], [0.3, -0.8]])
     >>> polynomial, root = velocity_forms({"M[x,x]": model}, space, states)
     >>> polynomial.expr
-    x_dot**6 + x_dot**4
+    x_dot**6 + x_dot**4 + x_dot**2
     >>> root.expr
-    c_lorentz**2*sqrt(1 - x_dot**2/c_lorentz**2) + c_lorentz**2
+    c_lorentz**2*sqrt(1 - x_dot**2/c_lorentz**2) + c_lorentz**2 + x_dot**2
     """
     n = space.n_dof
     v, names = space.v_symbols, space.coordinates
     q = states[:, :n]
-    scalar: list[sp.Expr] = []
-    params: dict[sp.Symbol, float] = {}
+    leads: dict[int, tuple[sp.Expr, float, float]] = {}  # i: (g_i, its coefficient, mean M_ii)
     quartic: list[sp.Expr] = [a**2 * b**2 for a, b in itertools.combinations_with_replacement(v, 2)]
-    first: float | None = None
     for i in range(n):
         model = chosen.get(f"M[{names[i]},{names[i]}]")
         lead = None if model is None else _leading(model.numeric(), space, q)
-        if lead is None:
+        if lead is None or model is None:
             continue
         term, coefficient, others = lead
-        quartic += [other * v[i] ** 4 for other in others]
-        if first is None:
-            first = coefficient
-            scalar.append(term * v[i] ** 2)
-            continue
-        weight = sp.Symbol(f"{KINETIC_WEIGHT}_{names[i]}", positive=True)
-        params[weight] = coefficient / first
-        scalar.append(weight * term * v[i] ** 2)
-    if not scalar:
+        mean = float(np.mean(evaluate_terms([model.numeric()], space.q_symbols, q)))
+        leads[i] = (term, coefficient, mean)
+        quartic += [other * v[i] ** 4 for other in others[:_OTHERS]]
+    if not leads or not all(np.isfinite(m) and m != 0 for _, _, m in leads.values()):
         return []
-    u = sp.Add(*scalar)
-    sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
-    fastest = float(np.sqrt(np.max(np.abs(sizes)))) if np.all(np.isfinite(sizes)) else 0.0
-    plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free anyway
-    groups: list[tuple[str, list[sp.Expr], dict[sp.Symbol, float]]] = [
-        ("polynomial", [plain**2, plain**3, *quartic], {})
-    ]
-    if fastest > 0:
+    quadratic = [a * b for a, b in itertools.combinations_with_replacement(v, 2)]
+    first = min(leads)
+    scalars = {"plain": {i: (sp.Integer(1), m / leads[first][2]) for i, (_, _, m) in leads.items()}}
+    if any(g != 1 for g, _, _ in leads.values()):
+        scalars["metric"] = {i: (g, c / leads[first][1]) for i, (g, c, _) in leads.items()}
+    polynomial: list[sp.Expr] = [*quadratic, *quartic]
+    groups: list[tuple[str, list[sp.Expr], dict[sp.Symbol, float]]] = []
+    for name, parts in scalars.items():
+        params: dict[sp.Symbol, float] = {}
+        scalar = []
+        for i, (g, weight) in parts.items():
+            if i == first:
+                scalar.append(g * v[i] ** 2)
+                continue
+            symbol = sp.Symbol(f"{KINETIC_WEIGHT}_{name}_{names[i]}", positive=True)
+            params[symbol] = abs(weight)
+            scalar.append(symbol * g * v[i] ** 2)
+        u = sp.Add(*scalar)
+        plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free
+        polynomial += [plain**2, plain**3]
+        sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
+        if not np.all(np.isfinite(sizes)) or not np.max(np.abs(sizes)) > 0:
+            continue
         c = LORENTZ_SPEED
-        root = c**2 * (1 - sp.sqrt(1 - u / c**2))
-        groups.append(("root", [root], {**params, c: _SPEED_START * fastest}))
+        start = _SPEED_START * float(np.sqrt(np.max(np.abs(sizes))))
+        groups.append(
+            (
+                f"root ({name})",
+                [*quadratic, c**2 * (1 - sp.sqrt(1 - u / c**2))],
+                {**params, c: start},
+            )
+        )
+    groups.insert(0, ("polynomial", polynomial, {}))
     out = []
     for name, forms, values in groups:
         monic: list[sp.Expr] = []
