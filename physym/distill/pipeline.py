@@ -189,6 +189,7 @@ def distill(
         "candidates": [a.to_dict() for a in search.attempts],
         "failures": search.failures,
         "budget": time_budget,
+        "velocity_screen": search.velocity_screen,
     }
     first = levels[0].backend
     return _result(

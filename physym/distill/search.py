@@ -34,7 +34,7 @@ import sympy as sp
 from physym.distill.acceptance import Acceptance
 from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.pareto import Candidate, SelectionRule, complexity, pareto_front
-from physym.distill.recover import RouteResult, recover
+from physym.distill.recover import RouteResult, recover, unpolished_fit
 from physym.distill.space import StateSpace
 from physym.distill.velocity_forms import velocity_forms
 
@@ -44,6 +44,13 @@ __all__ = ["Attempt", "Level", "Search", "alternatives"]
 ALTERNATIVES = 5
 #: Relative target error that counts as unexplained when the network has no measured noise.
 UNEXPLAINED = 1e-6
+#: Polish samples of the velocity level at most (its terms are many: a strided subset).
+VELOCITY_SAMPLES = 1000
+#: Ratio of the screen's errors (with the velocity forms over without) below which the
+#: data show a kinetic energy that is not quadratic: the polynomial forms reach a
+#: relativistic or post-Newtonian kinetic energy to a few per cent of its non-quadratic
+#: part, while on a quadratic one they only fit a potential's misfit a little better.
+VELOCITY_SIGNAL = 0.5
 #: The quadratic route, and its name when velocity forms were offered to its polish.
 QUADRATIC, WITH_VELOCITY_FORMS = "M,A,V", "M,A,V+T"
 
@@ -163,6 +170,7 @@ class Search:
         self.levels: list[dict[str, Any]] = []
         self.seconds = {"regression": 0.0, "polish": 0.0}
         self._tried: set[tuple] = set()
+        self.velocity_screen: dict[str, Any] | None = None
 
     @property
     def problems(self) -> dict[str, Problem]:
@@ -287,10 +295,45 @@ class Search:
         if level.potential:
             library = sp.Add(*level.potential)
             others["V"] = [*others.get("V", []), Candidate(library, np.inf, 0, "library")]
+        stride = max(1, -(-self.states.shape[0] // VELOCITY_SAMPLES))
+        if not groups or not self._velocity_signal(best.chosen, others, groups[0], stride):
+            return []
         for forms in groups:
             extras = {**others, "T": [forms]}
-            self._recover(level.name, WITH_VELOCITY_FORMS, dict(best.chosen), extras)
+            self._recover(level.name, WITH_VELOCITY_FORMS, dict(best.chosen), extras, stride)
         return ["T"] if groups else []
+
+    def _velocity_signal(
+        self,
+        chosen: Mapping[str, Candidate],
+        others: Mapping[str, Sequence[Candidate]],
+        polynomial: Candidate,
+        stride: int,
+    ) -> bool:
+        """Whether the data show a kinetic energy not quadratic in ``q̇``: one unpolished
+        solve with the polynomial velocity forms fits them at most :data:`VELOCITY_SIGNAL`
+        times as badly as the same solve with the terms of degree two at most. Cheap next
+        to the polishes it saves where the kinetic energy is quadratic (a potential the
+        library misses, say); the decision is recorded."""
+        velocities = self.space.v_symbols
+        extras = {**others, "T": [polynomial]}
+        data = (self.space, self.states[::stride], self.accelerations[::stride])
+        try:
+            without = unpolished_fit(
+                chosen, *data, extras, keep=lambda t: _degree(t, velocities) <= 2
+            )
+            with_forms = unpolished_fit(chosen, *data, extras)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            self.failures.append(f"velocity screen: {exc}")
+            return False
+        signal = bool(with_forms <= VELOCITY_SIGNAL * without)
+        self.velocity_screen = {
+            "error_quadratic": without,
+            "error_with_forms": with_forms,
+            "ratio": VELOCITY_SIGNAL,
+            "signal": signal,
+        }
+        return signal
 
     def _recover(
         self,
@@ -298,15 +341,17 @@ class Search:
         route: str,
         chosen: Mapping[str, Candidate],
         extras: Mapping[str, Sequence[Candidate]],
+        stride: int = 1,
     ) -> None:
-        """Polish, rationalise and judge one assembly; a failure is recorded."""
+        """Polish (on every ``stride``-th sample), rationalise and judge one assembly; a
+        failure is recorded."""
         try:
             result = recover(
                 route,
                 chosen,
                 self.space,
-                self.states,
-                self.accelerations,
+                self.states[::stride],
+                self.accelerations[::stride],
                 self.polish,
                 extras,
                 self.slack,
@@ -339,3 +384,9 @@ class Search:
                 continue
             self._tried.add(key)
             self._recover(level, route, chosen, extras)
+
+
+def _degree(term: sp.Expr, velocities: Sequence[sp.Symbol]) -> float:
+    """Total degree of ``term`` in the velocities (``inf`` if not a polynomial in them)."""
+    poly = term.as_poly(*velocities)
+    return float("inf") if poly is None else float(poly.total_degree())
