@@ -196,6 +196,8 @@ class Search:
         for index, level in enumerate(levels):
             if index and (self.satisfied() or self.elapsed > self.budget):
                 break
+            if level.backend is None and not self._velocity_applies():
+                continue  # no independent data, or no quadratic route: nothing to offer
             begin, cpu = time.perf_counter(), time.process_time()
             if level.backend is None:
                 middle = begin
@@ -276,15 +278,22 @@ class Search:
                 fitted.append(problem.name)
         return fitted
 
+    def _velocity_applies(self) -> bool:
+        """Independent data, and an attempt of the quadratic route to start from."""
+        return self.acceptance.network_error is not None and any(
+            a.result.route == QUADRATIC for a in self.attempts
+        )
+
     def _attempt_velocity_forms(self, level: Level) -> list[str]:
         """Polish the quadratic route's best attempt again with each group of velocity
         forms (and the level's potential terms) offered; ``["T"]`` if that was tried. Only
         with independent data: the network's own accelerations are quadratic in ``q̇``
         whenever the network is."""
-        quadratic = [a for a in self.attempts if a.result.route == QUADRATIC]
-        if self.acceptance.network_error is None or not quadratic:
+        if not self._velocity_applies():
             return []
-        best = min(quadratic, key=lambda a: a.error)
+        best = min(
+            (a for a in self.attempts if a.result.route == QUADRATIC), key=lambda a: a.error
+        )
         groups = velocity_forms(best.chosen, self.space, self.states)
         names = list(best.chosen)
         others: dict[str, list[Candidate]] = (
