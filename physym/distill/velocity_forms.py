@@ -110,30 +110,60 @@ def velocity_forms(
     >>> root.expr
     c_lorentz**2*sqrt(1 - x_dot**2/c_lorentz**2) + c_lorentz**2 + x_dot**2
     """
-    n = space.n_dof
+    v = space.v_symbols
+    leads, quartic = _diagonal(chosen, space, states[:, : space.n_dof])
+    if not leads:
+        return []
+    quadratic = [a * b for a, b in itertools.combinations_with_replacement(v, 2)]
+    polynomial: list[sp.Expr] = [*quadratic, *quartic]
+    groups: list[tuple[str, list[sp.Expr], dict[sp.Symbol, float]]] = []
+    for name, u, params in _scalars(leads, space):
+        plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free
+        polynomial += [plain**2, plain**3]
+        sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
+        if not np.all(np.isfinite(sizes)) or not np.max(np.abs(sizes)) > 0:
+            continue
+        c = LORENTZ_SPEED
+        start = _SPEED_START * float(np.sqrt(np.max(np.abs(sizes))))
+        root = c**2 * (1 - sp.sqrt(1 - u / c**2))
+        groups.append((f"root ({name})", [*quadratic, root], {**params, c: start}))
+    groups.insert(0, ("polynomial", polynomial, {}))
+    return [_candidate(name, forms, values) for name, forms, values in groups]
+
+
+def _diagonal(
+    chosen: Mapping[str, Candidate], space: StateSpace, q: np.ndarray
+) -> tuple[dict[int, tuple[sp.Expr, float, float]], list[sp.Expr]]:
+    """Per usable ``M_ii`` model ``(g_i, its coefficient, the model's mean)``, and the
+    quartic monomials (with ``q̇_i⁴`` times the models' other terms)."""
     v, names = space.v_symbols, space.coordinates
-    q = states[:, :n]
-    leads: dict[int, tuple[sp.Expr, float, float]] = {}  # i: (g_i, its coefficient, mean M_ii)
-    quartic: list[sp.Expr] = [a**2 * b**2 for a, b in itertools.combinations_with_replacement(v, 2)]
-    for i in range(n):
+    leads: dict[int, tuple[sp.Expr, float, float]] = {}
+    quartic = [a**2 * b**2 for a, b in itertools.combinations_with_replacement(v, 2)]
+    for i in range(space.n_dof):
         model = chosen.get(f"M[{names[i]},{names[i]}]")
         lead = None if model is None else _leading(model.numeric(), space, q)
         if lead is None or model is None:
             continue
-        term, coefficient, others = lead
         mean = float(np.mean(evaluate_terms([model.numeric()], space.q_symbols, q)))
-        leads[i] = (term, coefficient, mean)
-        quartic += [other * v[i] ** 4 for other in others[:_OTHERS]]
-    if not leads or not all(np.isfinite(m) and m != 0 for _, _, m in leads.values()):
-        return []
-    quadratic = [a * b for a, b in itertools.combinations_with_replacement(v, 2)]
+        if not (np.isfinite(mean) and mean != 0):
+            return {}, []
+        leads[i] = (lead[0], lead[1], mean)
+        quartic += [other * v[i] ** 4 for other in lead[2][:_OTHERS]]
+    return leads, quartic
+
+
+def _scalars(
+    leads: Mapping[int, tuple[sp.Expr, float, float]], space: StateSpace
+) -> list[tuple[str, sp.Expr, dict[sp.Symbol, float]]]:
+    """The plain and (where it differs) the metric kinetic scalar, with their weights."""
+    v, names = space.v_symbols, space.coordinates
     first = min(leads)
-    scalars = {"plain": {i: (sp.Integer(1), m / leads[first][2]) for i, (_, _, m) in leads.items()}}
+    plain = {i: (sp.Integer(1), mean / leads[first][2]) for i, (_, _, mean) in leads.items()}
+    kinds = {"plain": plain}
     if any(g != 1 for g, _, _ in leads.values()):
-        scalars["metric"] = {i: (g, c / leads[first][1]) for i, (g, c, _) in leads.items()}
-    polynomial: list[sp.Expr] = [*quadratic, *quartic]
-    groups: list[tuple[str, list[sp.Expr], dict[sp.Symbol, float]]] = []
-    for name, parts in scalars.items():
+        kinds["metric"] = {i: (g, c / leads[first][1]) for i, (g, c, _) in leads.items()}
+    out = []
+    for name, parts in kinds.items():
         params: dict[sp.Symbol, float] = {}
         scalar = []
         for i, (g, weight) in parts.items():
@@ -143,29 +173,16 @@ def velocity_forms(
             symbol = sp.Symbol(f"{KINETIC_WEIGHT}_{name}_{names[i]}", positive=True)
             params[symbol] = abs(weight)
             scalar.append(symbol * g * v[i] ** 2)
-        u = sp.Add(*scalar)
-        plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free
-        polynomial += [plain**2, plain**3]
-        sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
-        if not np.all(np.isfinite(sizes)) or not np.max(np.abs(sizes)) > 0:
-            continue
-        c = LORENTZ_SPEED
-        start = _SPEED_START * float(np.sqrt(np.max(np.abs(sizes))))
-        groups.append(
-            (
-                f"root ({name})",
-                [*quadratic, c**2 * (1 - sp.sqrt(1 - u / c**2))],
-                {**params, c: start},
-            )
-        )
-    groups.insert(0, ("polynomial", polynomial, {}))
-    out = []
-    for name, forms, values in groups:
-        monic: list[sp.Expr] = []
-        for form in forms:
-            for term in target_terms(form):
-                if term not in monic:
-                    monic.append(term)
-        expr = sp.Add(*monic)
-        out.append(Candidate(expr, float("inf"), complexity(expr), f"velocity {name}", values))
+        out.append((name, sp.Add(*scalar), params))
     return out
+
+
+def _candidate(name: str, forms: list[sp.Expr], values: dict[sp.Symbol, float]) -> Candidate:
+    """One group as a model of ``T``: the sum of its monic terms, and its parameters."""
+    monic: list[sp.Expr] = []
+    for form in forms:
+        for term in target_terms(form):
+            if term not in monic:
+                monic.append(term)
+    expr = sp.Add(*monic)
+    return Candidate(expr, float("inf"), complexity(expr), f"velocity {name}", values)
