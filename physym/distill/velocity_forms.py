@@ -16,10 +16,11 @@ the chosen mass model, never from a list of systems:
 * two kinetic scalars ``u = Σ_i w_i g_i(q) q̇_i²``: the *plain* one (``g_i = 1``), and,
   where it differs, the *metric* one (``g_i`` the leading term of the chosen ``M_ii``
   model, the term with the largest share of it over the samples, e.g. ``r²`` beside
-  ``θ̇²``). ``w_0 = 1``; each other ``w_i`` is a nonlinear parameter started at the ratio
-  of the network's masses (refined on the data, snapped to a simple number where the data
-  allow). A network that imitates a non-quadratic ``L`` bends its ``M(q)`` to do so, so
-  its models can be far from the truth's: the plain scalar does not depend on them;
+  ``θ̇²``). ``w_0 = 1``; each other ``w_i`` is a nonlinear parameter (refined on the data,
+  snapped to a simple number where the data allow), started at 1 in the plain scalar and
+  at the ratio of the leading coefficients in the metric one. A network that imitates a
+  non-quadratic ``L`` bends its ``M(q)`` to do so (masses off by a factor two, spurious
+  ``q``-dependence), so the plain scalar takes nothing from its models;
 * the square-root form ``c² (1 − √(1 − u/c²))`` of each scalar, with the speed ``c`` a
   nonlinear parameter (the Lorentz form; the polish scans ``c`` on a grid);
 * polynomials: ``q̇_i q̇_j``, ``u²`` and ``u³`` of each scalar (expanded: each monomial
@@ -133,35 +134,32 @@ def velocity_forms(
 
 def _diagonal(
     chosen: Mapping[str, Candidate], space: StateSpace, q: np.ndarray
-) -> tuple[dict[int, tuple[sp.Expr, float, float]], list[sp.Expr]]:
-    """Per usable ``M_ii`` model ``(g_i, its coefficient, the model's mean)``, and the
+) -> tuple[dict[int, tuple[sp.Expr, float]], list[sp.Expr]]:
+    """Per usable ``M_ii`` model ``(g_i, its coefficient)``, and the
     quartic monomials (with ``q̇_i⁴`` times the models' other terms)."""
     v, names = space.v_symbols, space.coordinates
-    leads: dict[int, tuple[sp.Expr, float, float]] = {}
+    leads: dict[int, tuple[sp.Expr, float]] = {}
     quartic = [a**2 * b**2 for a, b in itertools.combinations_with_replacement(v, 2)]
     for i in range(space.n_dof):
         model = chosen.get(f"M[{names[i]},{names[i]}]")
         lead = None if model is None else _leading(model.numeric(), space, q)
         if lead is None or model is None:
             continue
-        mean = float(np.mean(evaluate_terms([model.numeric()], space.q_symbols, q)))
-        if not (np.isfinite(mean) and mean != 0):
-            return {}, []
-        leads[i] = (lead[0], lead[1], mean)
+        leads[i] = (lead[0], lead[1])
         quartic += [other * v[i] ** 4 for other in lead[2][:_OTHERS]]
     return leads, quartic
 
 
 def _scalars(
-    leads: Mapping[int, tuple[sp.Expr, float, float]], space: StateSpace
+    leads: Mapping[int, tuple[sp.Expr, float]], space: StateSpace
 ) -> list[tuple[str, sp.Expr, dict[sp.Symbol, float]]]:
     """The plain and (where it differs) the metric kinetic scalar, with their weights."""
     v, names = space.v_symbols, space.coordinates
     first = min(leads)
-    plain = {i: (sp.Integer(1), mean / leads[first][2]) for i, (_, _, mean) in leads.items()}
+    plain = {i: (sp.Integer(1), 1.0) for i in leads}
     kinds = {"plain": plain}
-    if any(g != 1 for g, _, _ in leads.values()):
-        kinds["metric"] = {i: (g, c / leads[first][1]) for i, (g, c, _) in leads.items()}
+    if any(g != 1 for g, _ in leads.values()):
+        kinds["metric"] = {i: (g, c / leads[first][1]) for i, (g, c) in leads.items()}
     out = []
     for name, parts in kinds.items():
         params: dict[sp.Symbol, float] = {}
