@@ -294,7 +294,7 @@ class Search:
         best = min(
             (a for a in self.attempts if a.result.route == QUADRATIC), key=lambda a: a.error
         )
-        groups = velocity_forms(best.chosen, self.space, self.states)
+        groups = velocity_forms(best.chosen, self.space, self.states, self.fronts)
         names = list(best.chosen)
         others: dict[str, list[Candidate]] = (
             {n: alternatives(self.fronts[n], best.chosen[n]) for n in names}

@@ -25,8 +25,8 @@ the chosen mass model, never from a list of systems:
   nonlinear parameter (the Lorentz form; the polish scans ``c`` on a grid);
 * polynomials: ``q̇_i q̇_j``, ``u²`` and ``u³`` of each scalar (expanded: each monomial
   gets its own coefficient), the even quartic monomials ``q̇_i² q̇_j²``, and ``q̇_i⁴``
-  times the other terms of the chosen ``M_ii`` model (a quartic term whose coefficient
-  depends on ``q``).
+  times the other terms of the chosen ``M_ii`` model and of its front (a quartic term
+  whose coefficient depends on ``q``).
 
 They enter as parts of the velocity part ``T`` (:func:`~physym.distill.assemble.assemble`
 keeps of each what vanishes with its gradient at ``q̇ = 0``). The polynomial forms and
@@ -40,7 +40,7 @@ kept is for the acceptance rule to say: a closed form with them is judged like a
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -80,7 +80,10 @@ def _leading(
 
 
 def velocity_forms(
-    chosen: Mapping[str, Candidate], space: StateSpace, states: np.ndarray
+    chosen: Mapping[str, Candidate],
+    space: StateSpace,
+    states: np.ndarray,
+    fronts: Mapping[str, Sequence[Candidate]] | None = None,
 ) -> list[Candidate]:
     """The velocity forms of the module docstring, in groups offered one at a time.
 
@@ -91,6 +94,10 @@ def velocity_forms(
     space : StateSpace
     states : numpy.ndarray
         Samples ``(N, 2n)``; they set the start of the nonlinear parameters.
+    fronts : mapping of str to list of Candidate, optional
+        The targets' fronts: the terms of the ``M_ii`` front models, simplest first, also
+        multiply ``q̇_i⁴`` (the chosen model can be a constant where the network's mass
+        varies a little with ``q``).
 
     Returns
     -------
@@ -112,7 +119,7 @@ def velocity_forms(
     c_lorentz**2*sqrt(1 - x_dot**2/c_lorentz**2) + c_lorentz**2 + x_dot**2
     """
     v = space.v_symbols
-    leads, quartic = _diagonal(chosen, space, states[:, : space.n_dof])
+    leads, quartic = _diagonal(chosen, space, states[:, : space.n_dof], fronts or {})
     if not leads:
         return []
     quadratic = [a * b for a, b in itertools.combinations_with_replacement(v, 2)]
@@ -133,10 +140,14 @@ def velocity_forms(
 
 
 def _diagonal(
-    chosen: Mapping[str, Candidate], space: StateSpace, q: np.ndarray
+    chosen: Mapping[str, Candidate],
+    space: StateSpace,
+    q: np.ndarray,
+    fronts: Mapping[str, Sequence[Candidate]],
 ) -> tuple[dict[int, tuple[sp.Expr, float]], list[sp.Expr]]:
-    """Per usable ``M_ii`` model ``(g_i, its coefficient)``, and the
-    quartic monomials (with ``q̇_i⁴`` times the models' other terms)."""
+    """Per usable ``M_ii`` model ``(g_i, its coefficient)``, and the quartic monomials,
+    with ``q̇_i⁴`` times up to :data:`_OTHERS` other terms: the chosen model's, largest
+    first, then those of its front, simplest model first."""
     v, names = space.v_symbols, space.coordinates
     leads: dict[int, tuple[sp.Expr, float]] = {}
     quartic = [a**2 * b**2 for a, b in itertools.combinations_with_replacement(v, 2)]
@@ -146,7 +157,12 @@ def _diagonal(
         if lead is None or model is None:
             continue
         leads[i] = (lead[0], lead[1])
-        quartic += [other * v[i] ** 4 for other in lead[2][:_OTHERS]]
+        others = list(lead[2])
+        front = sorted(fronts.get(f"M[{names[i]},{names[i]}]", []), key=lambda c: c.complexity)
+        for candidate in front:
+            others += [t for t in target_terms(candidate.numeric()) if t.free_symbols]
+        unique = [t for k, t in enumerate(others) if t != lead[0] and t not in others[:k]]
+        quartic += [other * v[i] ** 4 for other in unique[:_OTHERS]]
     return leads, quartic
 
 
