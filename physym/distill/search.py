@@ -307,9 +307,11 @@ class Search:
         stride = max(1, -(-self.states.shape[0] // VELOCITY_SAMPLES))
         if not groups or not self._velocity_signal(best.chosen, others, groups[0], stride):
             return []
-        for forms in groups:
+        for forms in groups:  # the simplest first: stop at the first that passes
             extras = {**others, "T": [forms]}
             self._recover(level.name, WITH_VELOCITY_FORMS, dict(best.chosen), extras, stride)
+            if self.attempts and self.attempts[-1].passed:
+                break
         return ["T"] if groups else []
 
     def _velocity_signal(

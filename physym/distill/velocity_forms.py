@@ -21,12 +21,16 @@ the chosen mass model, never from a list of systems:
   at the ratio of the leading coefficients in the metric one. A network that imitates a
   non-quadratic ``L`` bends its ``M(q)`` to do so (masses off by a factor two, spurious
   ``q``-dependence), so the plain scalar takes nothing from its models;
+* *geometric* scalars: the plain one with ``q̇_i²`` scaled by a factor another coordinate
+  puts there in a line element (``q_j``, ``q_j²`` of a coordinate of one sign, a radius;
+  ``sin² q_j``, ``cos² q_j`` of an angle): ``ṙ² + r² θ̇²`` when the network's masses say
+  nothing usable;
 * the square-root form ``c² (1 − √(1 − u/c²))`` of each scalar, with the speed ``c`` a
   nonlinear parameter (the Lorentz form; the polish scans ``c`` on a grid);
-* polynomials: ``q̇_i q̇_j``, ``u²`` and ``u³`` of each scalar (expanded: each monomial
-  gets its own coefficient), the even quartic monomials ``q̇_i² q̇_j²``, and ``q̇_i⁴``
-  times the other terms of the chosen ``M_ii`` model and of its front (a quartic term
-  whose coefficient depends on ``q``).
+* polynomials: ``q̇_i q̇_j``, ``u²`` and ``u³`` of the plain and metric scalars
+  (expanded: each monomial gets its own coefficient), the even quartic monomials
+  ``q̇_i² q̇_j²``, and ``q̇_i⁴`` times the other terms of the chosen ``M_ii`` model and
+  of its front (a quartic term whose coefficient depends on ``q``).
 
 They enter as parts of the velocity part ``T`` (:func:`~physym.distill.assemble.assemble`
 keeps of each what vanishes with its gradient at ``q̇ = 0``). The polynomial forms and
@@ -126,8 +130,9 @@ def velocity_forms(
     polynomial: list[sp.Expr] = [*quadratic, *quartic]
     groups: list[tuple[str, list[sp.Expr], dict[sp.Symbol, float]]] = []
     for name, u, params in _scalars(leads, space):
-        plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free
-        polynomial += [plain**2, plain**3]
+        if not name.startswith("geometric"):
+            plain = u.subs(dict.fromkeys(params, 1))  # a polynomial's coefficients are free
+            polynomial += [plain**2, plain**3]
         sizes = evaluate_terms([u], (*space.q_symbols, *v), states, params)[:, 0]
         if not np.all(np.isfinite(sizes)) or not np.max(np.abs(sizes)) > 0:
             continue
@@ -169,25 +174,50 @@ def _diagonal(
 def _scalars(
     leads: Mapping[int, tuple[sp.Expr, float]], space: StateSpace
 ) -> list[tuple[str, sp.Expr, dict[sp.Symbol, float]]]:
-    """The plain and (where it differs) the metric kinetic scalar, with their weights."""
-    v, names = space.v_symbols, space.coordinates
+    """The kinetic scalars with their weights: plain, metric (where it differs from the
+    plain one) and, for coordinates that other coordinates may scale (polar, spherical),
+    one geometric scalar per factor of :func:`_geometric_factors`."""
     first = min(leads)
     plain = {i: (sp.Integer(1), 1.0) for i in leads}
     kinds = {"plain": plain}
     if any(g != 1 for g, _ in leads.values()):
         kinds["metric"] = {i: (g, c / leads[first][1]) for i, (g, c) in leads.items()}
-    out = []
-    for name, parts in kinds.items():
-        params: dict[sp.Symbol, float] = {}
-        scalar = []
-        for i, (g, weight) in parts.items():
-            if i == first:
-                scalar.append(g * v[i] ** 2)
-                continue
-            symbol = sp.Symbol(f"{KINETIC_WEIGHT}_{name}_{names[i]}", positive=True)
-            params[symbol] = abs(weight)
-            scalar.append(symbol * g * v[i] ** 2)
-        out.append((name, sp.Add(*scalar), params))
+    for i in leads:
+        for k, factor in enumerate(_geometric_factors(space, i)):
+            kinds[f"geometric{i}_{k}"] = {**plain, i: (factor, 1.0)}
+    return [_scalar(name, parts, first, space) for name, parts in kinds.items()]
+
+
+def _scalar(
+    name: str, parts: Mapping[int, tuple[sp.Expr, float]], first: int, space: StateSpace
+) -> tuple[str, sp.Expr, dict[sp.Symbol, float]]:
+    """``u = Σ_i w_i g_i q̇_i²`` with ``w_first = 1`` and the other weights parameters."""
+    v, names = space.v_symbols, space.coordinates
+    params: dict[sp.Symbol, float] = {}
+    scalar = []
+    for i, (g, weight) in parts.items():
+        if i == first:
+            scalar.append(g * v[i] ** 2)
+            continue
+        symbol = sp.Symbol(f"{KINETIC_WEIGHT}_{name}_{names[i]}", positive=True)
+        params[symbol] = abs(weight)
+        scalar.append(symbol * g * v[i] ** 2)
+    return name, sp.Add(*scalar), params
+
+
+def _geometric_factors(space: StateSpace, i: int) -> list[sp.Expr]:
+    """Factors another coordinate may put before ``q̇_i²`` in a line element: ``q_j`` and
+    ``q_j²`` of a coordinate that keeps one sign over the box (a radius), ``sin²`` and
+    ``cos²`` of an angle (declared periodic)."""
+    q, n = space.q_symbols, space.n_dof
+    out: list[sp.Expr] = []
+    for j in range(n):
+        if j == i:
+            continue
+        if space.periodic[j]:
+            out += [sp.sin(q[j]) ** 2, sp.cos(q[j]) ** 2]
+        elif space.low[j] > 0 or space.high[j] < 0:
+            out += [q[j], q[j] ** 2]
     return out
 
 
