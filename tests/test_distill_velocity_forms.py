@@ -68,3 +68,39 @@ def test_no_closed_form_is_claimed_outside_the_forms(seed):
     result = distill(network, space, data=(states, accelerations), fallback_backend=None)
     assert result.closed_form != "found"
     assert result.acceptance["error"] > 1e-9
+
+
+@pytest.mark.slow
+def test_relativistic_kinetic_energy_in_polar_coordinates():
+    # L = −√(1 − ṙ² − r²θ̇²) − k r²/2, k = 3/2: a planar relativistic oscillator. Its
+    # accelerations are those of the Cartesian motion, a = (F − (F·v) v)/γ with F = −k x,
+    # projected on the polar frame: r̈ = a·e_r + r θ̇², θ̈ = (a·e_θ − 2 ṙ θ̇)/r. The network
+    # is a constant-mass quadratic L: it says nothing about the r² before θ̇².
+    space = StateSpace(
+        ("r", "theta"),
+        (False, True),
+        np.array([0.5, -np.pi, -0.4, -0.4]),
+        np.array([1.5, np.pi, 0.4, 0.4]),
+    )
+    states = space.sample_states(2000, np.random.default_rng(4))
+    r, theta, r_dot, theta_dot = states.T
+    e_r = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    e_theta = np.stack([-np.sin(theta), np.cos(theta)], axis=1)
+    position = r[:, None] * e_r
+    velocity = r_dot[:, None] * e_r + (r * theta_dot)[:, None] * e_theta
+    force = -1.5 * position
+    inverse_gamma = np.sqrt(1 - np.sum(velocity**2, axis=1))[:, None]
+    a = (force - np.sum(force * velocity, axis=1)[:, None] * velocity) * inverse_gamma
+    accelerations = np.stack(
+        [
+            np.sum(a * e_r, axis=1) + r * theta_dot**2,
+            (np.sum(a * e_theta, axis=1) - 2 * r_dot * theta_dot) / r,
+        ],
+        axis=1,
+    )
+    rr, rd, thd = sp.symbols("r r_dot theta_dot", real=True)
+    network = _model(0.6 * rd**2 + 0.4 * thd**2 - 0.7 * rr**2, ("r", "theta"))
+    result = distill(network, space, data=(states, accelerations), fallback_backend=None)
+    truth = -sp.sqrt(1 - rd**2 - rr**2 * thd**2) - sp.Rational(3, 4) * rr**2
+    assert result.closed_form == "found"
+    assert sp.simplify(result.lagrangian - truth) == 0
