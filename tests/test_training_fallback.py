@@ -48,6 +48,8 @@ def test_rule_on_the_validation_error():
     assert keep_fallback(0.02, 0.01) and not keep_fallback(0.01, 0.02)
     assert not keep_fallback(0.02, float("nan"))
     assert keep_fallback(float("nan"), 0.3)
+    # a fallback whose training stopped on a found closed form is kept
+    assert keep_fallback(0.01, 0.03, found=True) and not keep_fallback(0.01, 0.03)
 
 
 def test_fallback_trains_the_mlp_and_keeps_the_better(tmp_path):

@@ -23,7 +23,7 @@ from torch import nn
 from physym.distill._probe import model_accelerations
 from physym.distill.acceptance import Acceptance
 from physym.distill.base import Backend
-from physym.distill.library import LibraryConfig
+from physym.distill.library import LibraryConfig, q_terms
 from physym.distill.pareto import SelectionRule
 from physym.distill.registry import get_backend
 from physym.distill.result import Distillation
@@ -129,6 +129,7 @@ def distill(
     space = system if isinstance(system, StateSpace) else StateSpace.from_system(system)
     rng = np.random.default_rng(seed)
     levels = _levels(backend, library, fallback_backend, forms)
+    levels.insert(1, _velocity_level(space, library))
     with _one_blas_thread():
         targets = build_targets(
             model,
@@ -163,7 +164,7 @@ def distill(
         best = search.run(levels)
     clock["regression"] = clock["targets"] + search.seconds["regression"]
     clock["polish"] = clock["regression"] + search.seconds["polish"]
-    used = {p.name for p in targets.routes[best.result.route]}
+    used = {p.name for p in targets.routes[best.result.route.split("+")[0]]}
     pareto = [
         {
             "target": name,
@@ -188,10 +189,12 @@ def distill(
         "candidates": [a.to_dict() for a in search.attempts],
         "failures": search.failures,
         "budget": time_budget,
+        "velocity_screen": search.velocity_screen,
     }
+    first = levels[0].backend
     return _result(
         best,
-        levels[0].backend.name,
+        first.name if first is not None else "polish",
         space,
         pareto,
         targets,
@@ -209,7 +212,8 @@ def _levels(
     fallback: str | None,
     forms: bool,
 ) -> list[Level]:
-    """The search levels: the backend asked for, the forms, genetic programming."""
+    """The search levels: the backend asked for, the forms, genetic programming (the
+    velocity level goes in second)."""
     first = (
         get_backend(backend, library=library)
         if backend in ("sparse", "forms")
@@ -224,6 +228,12 @@ def _levels(
         options = {"max_time": _GP_SECONDS} if fallback == "operon" else {}
         levels.append(Level("gp", get_backend(fallback, **options), expensive=True))
     return levels
+
+
+def _velocity_level(space: StateSpace, library: LibraryConfig | Mapping[str, Any] | None) -> Level:
+    """The velocity level, with the sparse library's functions of ``q`` as the potential."""
+    config = library if isinstance(library, LibraryConfig) else LibraryConfig.from_dict(library)
+    return Level("velocity", None, potential=tuple(q_terms(space, config)))
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ from physym.distill.pareto import Candidate
 from physym.distill.polish import Polisher, ScaleFix, polish_terms
 from physym.distill.space import StateSpace
 
-__all__ = ["PRUNE_ABSOLUTE", "RouteResult", "recover"]
+__all__ = ["PRUNE_ABSOLUTE", "RouteResult", "recover", "unpolished_fit"]
 
 #: Absolute acceleration error a dropped term may add on exact data: round-off of an
 #: ill-conditioned design of a few dozen terms reaches 1e-12, and the acceptance
@@ -53,6 +53,53 @@ def _reference_mass(
     return i, float(diagonal[i]), tuple(reference)
 
 
+def _at_most_quadratic(term: sp.Expr, velocities: Sequence[sp.Symbol]) -> bool:
+    """Whether ``term`` is a polynomial of degree two at most in the velocities."""
+    poly = term.as_poly(*velocities)
+    return poly is not None and poly.total_degree() <= 2
+
+
+def _polisher(
+    chosen: Mapping[str, Candidate],
+    space: StateSpace,
+    states: np.ndarray,
+    accelerations: np.ndarray,
+    extras: Mapping[str, Sequence[Candidate]] | None,
+) -> tuple[list[sp.Expr], Polisher, float]:
+    """The assembled terms, their polisher (the mass ``M_ii`` at ``(q_ref, 0)`` fixed, the
+    start from ``chosen``) and the network's mass there."""
+    terms, raw, params = assemble(chosen, space, extras)
+    if not terms:
+        raise ValueError("distillation found no term that depends on the state")
+    dynamics = TermDynamics(terms, space.q_symbols, space.v_symbols, tuple(params))
+    i, network_mass, reference = _reference_mass(space, dynamics, raw, params)
+    if network_mass == 0 or not np.isfinite(network_mass):
+        network_mass = 1.0
+    start = raw / network_mass
+    polisher = Polisher(
+        dynamics, states, accelerations, ScaleFix("mass", 1.0, i, reference), params, start
+    )
+    return terms, polisher, network_mass
+
+
+def unpolished_fit(
+    chosen: Mapping[str, Candidate],
+    space: StateSpace,
+    states: np.ndarray,
+    accelerations: np.ndarray,
+    extras: Mapping[str, Sequence[Candidate]] | None = None,
+    keep: Callable[[sp.Expr], bool] | None = None,
+) -> float:
+    """Data error of one least-squares solve over the assembled terms (those ``keep``
+    accepts): no parameter refined, nothing pruned. A cheap screen of what the offered
+    terms can add."""
+    terms, polisher, _ = _polisher(chosen, space, states, accelerations, extras)
+    polisher.drop_dependent()
+    if keep is not None:
+        polisher.active = [k for k in polisher.active if keep(terms[k])]
+    return polisher.error(polisher.solve())
+
+
 def recover(
     route: str,
     chosen: Mapping[str, Candidate],
@@ -68,25 +115,21 @@ def recover(
     ``extras``: alternative models of the targets, whose terms are offered to the polish
     with coefficient 0 (the data keep those they need; the prune drops the rest). The
     polish holds the mass ``M_ii`` at ``(q_ref, 0)`` fixed; afterwards, on the quadratic
-    route, ``L`` is rescaled so that its simplest ``q̇_i² g(q)`` term has coefficient 1/2
-    (a rescaling changes no equation of motion). ``slack``: the relative worsening of the
+    route (with velocity forms offered: when the data dropped all of them), ``L`` is
+    rescaled so that its simplest ``q̇_i² g(q)`` term has coefficient 1/2 (a rescaling
+    changes no equation of motion). ``slack``: the relative worsening of the
     data fit accepted when a term is pruned or a constant rationalised.
     """
-    terms, raw, params = assemble(chosen, space, extras)
-    if not terms:
-        raise ValueError("distillation found no term that depends on the state")
-    dynamics = TermDynamics(terms, space.q_symbols, space.v_symbols, tuple(params))
-    i, network_mass, reference = _reference_mass(space, dynamics, raw, params)
-    if network_mass == 0 or not np.isfinite(network_mass):
-        network_mass = 1.0
-    start = raw / network_mass
-    polisher = Polisher(
-        dynamics, states, accelerations, ScaleFix("mass", 1.0, i, reference), params, start
-    )
+    terms, polisher, network_mass = _polisher(chosen, space, states, accelerations, extras)
+    start = polisher._weights_from
+    i, reference = polisher.scale.index, polisher.scale.state
     error_before = polisher.error(start)
     fastest = float(np.max(np.linalg.norm(states[:, space.n_dof :], axis=1)))
     polished = polish_terms(polisher, fastest, slack, PRUNE_ABSOLUTE) if polish else start
-    anchor = scale_term(terms, space, list(polished), i) if route == "M,A,V" else None
+    quadratic = route == "M,A,V" or all(
+        _at_most_quadratic(terms[k], space.v_symbols) for k in np.flatnonzero(polished)
+    )
+    anchor = scale_term(terms, space, list(polished), i) if quadratic and route != "L" else None
     if anchor is not None:
         factor = 0.5 / float(polished[anchor])
         # Same condition, rescaled: refits during rationalisation stay on this solution.

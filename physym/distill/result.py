@@ -27,8 +27,9 @@ class Distillation:
     coordinates : tuple of str
     backend : str
         The backend asked for (rows of ``pareto`` name the one that produced them).
-    targets : {"M,A,V", "L"}
-        Quadratic route (mass matrix, curl of ``A``, potential) or the fallback.
+    targets : {"M,A,V", "M,A,V+T", "L"}
+        Quadratic route (mass matrix, curl of ``A``, potential), the same with velocity
+        forms that are not quadratic in ``q̇`` offered to its polish, or the fallback.
     scale : dict
         ``convention`` (text), ``term`` (the anchor term, if any) and ``alpha``: the
         network's Lagrangian is about ``alpha × lagrangian`` (up to a total derivative).

@@ -3,12 +3,17 @@
 The targets are regressed level by level, cheap forms first:
 
 1. ``library`` — the sparse backend over its library (or the backend asked for);
-2. ``forms`` — the grammar of forms built for each target from its probed structure,
+2. ``velocity`` — with independent data, the best closed form of the quadratic route
+   polished again with kinetic forms that are not quadratic in ``q̇`` and the potential
+   library offered beside its terms (:mod:`physym.distill.velocity_forms`): a network
+   quadratic in ``q̇`` cannot show them, the data can. Before the forms: it costs a few
+   polishes, and a network that imitates a non-quadratic ``L`` gives targets no form fits;
+3. ``forms`` — the grammar of forms built for each target from its probed structure,
    with nonlinear families fitted by variable projection;
-3. ``centres`` — sums of shifted point centres with low polynomials, for targets whose
+4. ``centres`` — sums of shifted point centres with low polynomials, for targets whose
    structure joins two or three coordinates that do not separate
    (:mod:`physym.distill.backends.centres`);
-4. ``gp`` — genetic programming (operon) on the targets, the unexplained ones first.
+5. ``gp`` — genetic programming (operon) on the targets, the unexplained ones first.
 
 After each level every route (``M,A,V``; ``L`` when the quadratic check failed) is
 assembled from its targets' fronts, polished on the data and judged on held-out samples
@@ -32,8 +37,9 @@ import sympy as sp
 from physym.distill.acceptance import Acceptance
 from physym.distill.base import Backend, BackendUnavailableError, Problem
 from physym.distill.pareto import Candidate, SelectionRule, complexity, pareto_front
-from physym.distill.recover import RouteResult, recover
+from physym.distill.recover import RouteResult, recover, unpolished_fit
 from physym.distill.space import StateSpace
+from physym.distill.velocity_forms import velocity_forms
 
 __all__ = ["Attempt", "Level", "Search", "alternatives"]
 
@@ -41,6 +47,15 @@ __all__ = ["Attempt", "Level", "Search", "alternatives"]
 ALTERNATIVES = 5
 #: Relative target error that counts as unexplained when the network has no measured noise.
 UNEXPLAINED = 1e-6
+#: Polish samples of the velocity level at most (its terms are many: a strided subset).
+VELOCITY_SAMPLES = 1000
+#: Ratio of the screen's errors (with the velocity forms over without) below which the
+#: data show a kinetic energy that is not quadratic: the polynomial forms reach a
+#: relativistic or post-Newtonian kinetic energy to a few per cent of its non-quadratic
+#: part, while on a quadratic one they only fit a potential's misfit a little better.
+VELOCITY_SIGNAL = 0.5
+#: The quadratic route, and its name when velocity forms were offered to its polish.
+QUADRATIC, WITH_VELOCITY_FORMS = "M,A,V", "M,A,V+T"
 
 
 def alternatives(front: Sequence[Candidate], choice: Candidate) -> list[Candidate]:
@@ -53,11 +68,17 @@ def alternatives(front: Sequence[Candidate], choice: Candidate) -> list[Candidat
 
 @dataclass(frozen=True)
 class Level:
-    """One level of the search: a backend, and whether it only takes unexplained targets."""
+    """One level of the search: a backend, and whether it only takes unexplained targets.
+
+    Without a backend the level fits no target: it offers velocity forms and the terms of
+    ``potential`` to the polish of the quadratic route's best attempt (see the module
+    docstring).
+    """
 
     name: str
-    backend: Backend
+    backend: Backend | None
     expensive: bool = False
+    potential: tuple[sp.Expr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,7 @@ class Search:
         self.levels: list[dict[str, Any]] = []
         self.seconds = {"regression": 0.0, "polish": 0.0}
         self._tried: set[tuple] = set()
+        self.velocity_screen: dict[str, Any] | None = None
 
     @property
     def problems(self) -> dict[str, Problem]:
@@ -177,18 +199,24 @@ class Search:
         for index, level in enumerate(levels):
             if index and (self.satisfied() or self.elapsed > self.budget):
                 break
+            if level.backend is None and not self._velocity_applies():
+                continue  # no independent data, or no quadratic route: nothing to offer
             begin, cpu = time.perf_counter(), time.process_time()
-            fitted = self._fit(level)
-            middle = time.perf_counter()
-            if fitted:
-                self._attempt(level.name)
+            if level.backend is None:
+                middle = begin
+                fitted = self._attempt_velocity_forms(level)
+            else:
+                fitted = self._fit(level)
+                middle = time.perf_counter()
+                if fitted:
+                    self._attempt(level.name)
             end = time.perf_counter()
             self.seconds["regression"] += middle - begin
             self.seconds["polish"] += end - middle
             self.levels.append(
                 {
                     "level": level.name,
-                    "backend": level.backend.name,
+                    "backend": "polish" if level.backend is None else level.backend.name,
                     "targets": fitted,
                     "seconds": end - begin,
                     "cpu_seconds": time.process_time() - cpu,
@@ -232,6 +260,7 @@ class Search:
 
     def _fit(self, level: Level) -> list[str]:
         """Regress the level's targets; merge into the fronts; the names fitted."""
+        assert level.backend is not None
         try:
             level.backend.check_available()
         except BackendUnavailableError as exc:
@@ -251,6 +280,102 @@ class Search:
                 self.fronts[problem.name] = merged
                 fitted.append(problem.name)
         return fitted
+
+    def _velocity_applies(self) -> bool:
+        """Independent data, and an attempt of the quadratic route to start from."""
+        return self.acceptance.network_error is not None and any(
+            a.result.route == QUADRATIC for a in self.attempts
+        )
+
+    def _attempt_velocity_forms(self, level: Level) -> list[str]:
+        """Polish the quadratic route's best attempt again with each group of velocity
+        forms (and the level's potential terms) offered; ``["T"]`` if that was tried. Only
+        with independent data: the network's own accelerations are quadratic in ``q̇``
+        whenever the network is."""
+        if not self._velocity_applies():
+            return []
+        best = min(
+            (a for a in self.attempts if a.result.route == QUADRATIC), key=lambda a: a.error
+        )
+        groups = velocity_forms(best.chosen, self.space, self.states, self.fronts)
+        names = list(best.chosen)
+        others: dict[str, list[Candidate]] = (
+            {n: alternatives(self.fronts[n], best.chosen[n]) for n in names}
+            if self.polish and self.offer_alternatives
+            else {}
+        )
+        if level.potential:
+            library = sp.Add(*level.potential)
+            others["V"] = [*others.get("V", []), Candidate(library, np.inf, 0, "library")]
+        stride = max(1, -(-self.states.shape[0] // VELOCITY_SAMPLES))
+        if not groups or not self._velocity_signal(best.chosen, others, groups[0], stride):
+            return []
+        for forms in groups:  # the simplest first: stop at the first that passes
+            extras = {**others, "T": [forms]}
+            self._recover(level.name, WITH_VELOCITY_FORMS, dict(best.chosen), extras, stride)
+            if self.attempts and self.attempts[-1].passed:
+                break
+        return ["T"] if groups else []
+
+    def _velocity_signal(
+        self,
+        chosen: Mapping[str, Candidate],
+        others: Mapping[str, Sequence[Candidate]],
+        polynomial: Candidate,
+        stride: int,
+    ) -> bool:
+        """Whether the data show a kinetic energy not quadratic in ``q̇``: one unpolished
+        solve with the polynomial velocity forms fits them at most :data:`VELOCITY_SIGNAL`
+        times as badly as the same solve with the terms of degree two at most. Cheap next
+        to the polishes it saves where the kinetic energy is quadratic (a potential the
+        library misses, say); the decision is recorded."""
+        velocities = self.space.v_symbols
+        extras = {**others, "T": [polynomial]}
+        data = (self.space, self.states[::stride], self.accelerations[::stride])
+        try:
+            without = unpolished_fit(
+                chosen, *data, extras, keep=lambda t: _degree(t, velocities) <= 2
+            )
+            with_forms = unpolished_fit(chosen, *data, extras)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            self.failures.append(f"velocity screen: {exc}")
+            return False
+        signal = bool(with_forms <= VELOCITY_SIGNAL * without)
+        self.velocity_screen = {
+            "error_quadratic": without,
+            "error_with_forms": with_forms,
+            "ratio": VELOCITY_SIGNAL,
+            "signal": signal,
+        }
+        return signal
+
+    def _recover(
+        self,
+        level: str,
+        route: str,
+        chosen: Mapping[str, Candidate],
+        extras: Mapping[str, Sequence[Candidate]],
+        stride: int = 1,
+    ) -> None:
+        """Polish (on every ``stride``-th sample), rationalise and judge one assembly; a
+        failure is recorded."""
+        try:
+            result = recover(
+                route,
+                chosen,
+                self.space,
+                self.states[::stride],
+                self.accelerations[::stride],
+                self.polish,
+                extras,
+                self.slack,
+            )
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            self.failures.append(f"{level} route {route}: {exc}")
+            return
+        self.attempts.append(
+            Attempt(level, result, self.acceptance.judge(result.lagrangian), chosen)
+        )
 
     def _attempt(self, level: str) -> None:
         """Assemble, polish and judge every route whose targets all have a front."""
@@ -272,20 +397,10 @@ class Search:
             if key in self._tried:
                 continue
             self._tried.add(key)
-            try:
-                result = recover(
-                    route,
-                    chosen,
-                    self.space,
-                    self.states,
-                    self.accelerations,
-                    self.polish,
-                    extras,
-                    self.slack,
-                )
-            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
-                self.failures.append(f"{level} route {route}: {exc}")
-                continue
-            self.attempts.append(
-                Attempt(level, result, self.acceptance.judge(result.lagrangian), chosen)
-            )
+            self._recover(level, route, chosen, extras)
+
+
+def _degree(term: sp.Expr, velocities: Sequence[sp.Symbol]) -> float:
+    """Total degree of ``term`` in the velocities (``inf`` if not a polynomial in them)."""
+    poly = term.as_poly(*velocities)
+    return float("inf") if poly is None else float(poly.total_degree())

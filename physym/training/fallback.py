@@ -12,7 +12,10 @@ velocity dependence however long it trains. The rule needs no knowledge of the s
    stalled, i.e. the best error of the second half of the epochs is above
    :data:`STALL_RATIO` times that of the first half, train ``config.fallback_model``
    (default ``mlp``, a general ``L_θ(q, q̇)``) on the same data with the same settings;
-3. keep whichever of the two has the lower best validation error.
+3. keep whichever of the two has the lower best validation error, unless the fallback's
+   training stopped because its closed form was found (two consecutive checks, the
+   acceptance rule on held-out data): that one is kept, whatever its validation error
+   when it stopped (a few epochs in, it is still higher than the first model's).
 
 Measured on the built-in systems (default fit, exact data): models quadratic in ``q̇``
 end at 0.01–4.8 % (the triple pendulum the highest) and still improve while the learning
@@ -64,6 +67,8 @@ FALLBACK_CHECKPOINT = "checkpoint_fallback.pt"
 STALL_RATIO = 0.8
 
 _OFF = "none"
+#: Stop reasons of a training that did not end on a found closed form.
+_NOT_FOUND = ("budget", "patience")
 _MIN_EPOCHS = 4
 
 
@@ -103,8 +108,11 @@ def should_fall_back(config: RunConfig | FitConfig, val_errors: Sequence[float])
     return ratio is None or ratio > STALL_RATIO
 
 
-def keep_fallback(first_error: float, fallback_error: float) -> bool:
-    """Whether the fallback model replaces the first: strictly lower validation error."""
+def keep_fallback(first_error: float, fallback_error: float, found: bool = False) -> bool:
+    """Whether the fallback model replaces the first: its training stopped on a found
+    closed form (``found``), or a strictly lower validation error."""
+    if found:
+        return True
     if not math.isfinite(fallback_error):
         return False
     return not first_error <= fallback_error
@@ -126,7 +134,8 @@ def fallback_record(
         "rule": "train fallback_model when the best validation rel. error of model exceeds "
         "hypot(fallback_threshold, noise) and its second-half best is above "
         f"{STALL_RATIO} x its first-half best, unless training stopped because the "
-        "closed form was found; keep the lower validation error",
+        "closed form was found; keep the fallback if its training stopped on a found closed "
+        "form, else the lower validation error",
         "model": model.name,
         "fallback_model": model.fallback.name,
         "threshold": model.fallback.threshold,
@@ -140,7 +149,11 @@ def fallback_record(
         record.update(
             {
                 "fallback_val_rel_error": second.best_val_rel_error,
-                "used": keep_fallback(first.best_val_rel_error, second.best_val_rel_error),
+                "used": keep_fallback(
+                    first.best_val_rel_error,
+                    second.best_val_rel_error,
+                    found=getattr(second, "stop_reason", "budget") not in _NOT_FOUND,
+                ),
                 "first_wall_s": first.wall_s,
                 "fallback_wall_s": second.wall_s,
                 "first_epochs_run": first.epochs_run,
