@@ -61,8 +61,9 @@ def distill(
 ) -> Distillation:
     """Distil a learned Lagrangian into a closed form.
 
-    The targets are searched level by level (the ``backend``'s fit, then the grammar of
-    forms, then point centres, then genetic programming) until a closed form passes the
+    The targets are searched level by level (the ``backend``'s fit, then kinetic forms not
+    quadratic in the velocities, the grammar of forms, point centres and genetic
+    programming) until a closed form passes the
     acceptance rule on held-out data (:mod:`physym.distill.search`).
 
     Parameters
