@@ -54,6 +54,7 @@ __all__ = [
     "SHOOTING_FILE",
     "Refit",
     "closed_form_terms",
+    "compare_forms",
     "constants_summary",
     "misses_positions",
     "one_line",
@@ -85,12 +86,16 @@ class Refit:
         could be judged; ``polish["lagrangian"]`` keeps the polish's ``L``.
     judged : dict or None
         That verdict's evidence (``None``: not judged, the polish's verdict stands).
+    forms : dict
+        The closed forms compared by the positions (:func:`compare_forms`): ``chosen``
+        (its label), ``rule``, ``compared`` (one record per form) and ``cpu_seconds``.
     """
 
     result: ShootingResult
     values: tuple[sp.Expr, ...]
     distillation: Distillation
     judged: dict[str, Any] | None
+    forms: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def refit_closed_form(
@@ -111,10 +116,9 @@ def refit_closed_form(
         constants the data cannot determine or diverging trajectories); the callers record
         it.
     """
-    from physym.shooting import fit_constants, rationalise
+    from physym.shooting import rationalise
 
-    dynamics, start, params, scale = closed_form_terms(distillation)
-    result = fit_constants(dynamics, start, estimate, scale=scale, params=params, progress=progress)
+    result, forms = compare_forms(distillation, estimate, data, progress=progress)
     values = rationalise(result)
     lagrangian = result.lagrangian(values)
     if not lagrangian.free_symbols:
@@ -133,7 +137,47 @@ def refit_closed_form(
         verdict = max(distillation.closed_form, judged["verdict"], key=VERDICTS.index)
         acceptance = {**judged, "polish": distillation.acceptance}
         changes.update(closed_form=verdict, acceptance=acceptance)
-    return Refit(result, values, dataclasses.replace(distillation, **changes), judged)
+    return Refit(result, values, dataclasses.replace(distillation, **changes), judged, forms)
+
+
+def compare_forms(
+    distillation: Distillation,
+    estimate: StateEstimate,
+    data: SourceData | None,
+    *,
+    progress: bool = False,
+) -> tuple[ShootingResult, dict[str, Any]]:
+    """The distillation's closed form and its alternatives
+    (:func:`~physym.run.sources.shooting_candidates.alternative_forms`) fitted to the
+    positions; the chosen one's full fit (:func:`physym.shooting.choice.choose_closed_form`)
+    and the record of the comparison.
+
+    Raises
+    ------
+    Exception
+        Whatever the distillation's own closed form's fit raises (an alternative that
+        fails, or alternatives that cannot be built, are only recorded).
+    """
+    from physym.run.sources.shooting_candidates import alternative_forms
+    from physym.shooting.choice import Candidate, choose_closed_form
+
+    dynamics, start, params, scale = closed_form_terms(distillation)
+    incumbent = Candidate("distillation", dynamics, start, params, scale)
+    record: dict[str, Any] = {}
+    try:
+        space = None if data is None else data.space
+        candidates = alternative_forms(incumbent, distillation, estimate, space)
+    except Exception as exc:  # the alternatives are a refinement: never fatal
+        candidates, record["error"] = [incumbent], one_line(exc)
+    choice = choose_closed_form(candidates, estimate, progress=progress)
+    record.update(
+        chosen=candidates[choice.index].label,
+        changed=choice.index != 0,
+        rule=choice.rule,
+        compared=[dict(c) for c in choice.compared],
+        cpu_seconds=choice.cpu_seconds,
+    )
+    return choice.result, record
 
 
 def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
@@ -178,6 +222,7 @@ def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
         "misses_positions": misses_positions(result),
         "closed_form_before": distillation.closed_form,
         "acceptance": refit.judged,
+        "forms": refit.forms,
         "seconds": time.perf_counter() - begin,
         "cpu_seconds": time.process_time() - cpu,
     }
