@@ -148,7 +148,8 @@ def choose_closed_form(
     Raises
     ------
     Exception
-        Whatever the incumbent's full fit raises (a failing challenger is only recorded).
+        What the first full fit raised, when none succeeded (a failing candidate is only
+        recorded while another can be fitted).
     """
     from physym.shooting.fit import fit_constants
 
@@ -192,15 +193,19 @@ def choose_closed_form(
     )
     incumbent_bic = compared[0].get("screen", {}).get("bic", math.inf)
     challengers = [i for i in ranked if compared[i]["screen"]["bic"] < incumbent_bic]
-    results: dict[int, ShootingResult] = {0: _fit(fit, candidates[0], estimate, config, progress)}
-    compared[0]["full"] = _full_record(results[0], n_dof, residuals)
-    for i in challengers[: max(finalists, 0)]:
+    results: dict[int, ShootingResult] = {}
+    failure: Exception | None = None
+    for i in [0, *challengers[: max(finalists, 0)]]:
         try:
             results[i] = _fit(fit, candidates[i], estimate, config, progress)
-        except Exception as exc:
+        except Exception as exc:  # recorded; raised below only if no form could be fitted
             compared[i]["full"] = {"error": f"{type(exc).__name__}: {_first_line(exc)}"}
+            failure = failure or exc
             continue
         compared[i]["full"] = _full_record(results[i], n_dof, residuals)
+    if not results:
+        assert failure is not None
+        raise failure
     index = min(results, key=lambda i: (compared[i]["full"]["bic"], i))
     for i, record in enumerate(compared):
         record["chosen"] = i == index

@@ -12,7 +12,8 @@ general rules only:
   assembled and judged), their numbers inside terms made fitted parameters;
 - **other models of each target** on its Pareto front (``pareto``): the incumbent's terms
   from that target replaced by the alternative's (``L = ½ q̇ᵀMq̇ + A·q̇ − V``, the target's
-  part of ``L`` as the search assembles it).
+  part of ``L`` as the search assembles it): the nearest simpler models first (a look-alike
+  is chosen over a simpler true form when the derivatives' noise hides the difference).
 
 Every alternative starts from the least-squares coefficients of its terms on the
 estimated derivatives (the Euler–Lagrange residual, weighted by the incumbent's inverse
@@ -21,6 +22,7 @@ mass matrix) with the incumbent's scale condition.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +42,9 @@ __all__ = ["MAX_CANDIDATES", "alternative_forms", "linear_start"]
 MAX_CANDIDATES = 12
 #: Nonlinear parameters of an alternative at most (each is fitted).
 MAX_PARAMETERS = 4
-#: Richer models of a target offered besides the simpler ones on its front.
-RICHER = 2
+#: Models of a target offered from its front: the nearest simpler ones and richer ones.
+SIMPLER = 2
+RICHER = 1
 #: Samples of the estimate the starting coefficients are solved on.
 START_SAMPLES = 4000
 _WILD = sp.Symbol("_any_constant")
@@ -205,7 +208,8 @@ def _front_swaps(
     symbols: dict[str, sp.Symbol],
 ) -> list[tuple[str, list[sp.Expr]]]:
     """The incumbent with one target's model replaced by another on that target's front:
-    the simpler ones and :data:`RICHER` richer ones."""
+    the :data:`SIMPLER` nearest simpler ones and :data:`RICHER` richer ones, the targets
+    taken in turn."""
     from physym.distill.assemble import assemble
     from physym.distill.pareto import Candidate as Model
     from physym.systems.expression_parser import parse_expression
@@ -213,7 +217,7 @@ def _front_swaps(
     fronts: dict[str, list[dict[str, Any]]] = {}
     for row in distillation.pareto or []:
         fronts.setdefault(str(row["target"]), []).append(row)
-    out = []
+    ranked: list[list[tuple[str, list[sp.Expr]]]] = []
     for target, rows in fronts.items():
         chosen = next((r for r in rows if r.get("chosen")), None)
         if chosen is None:
@@ -226,14 +230,18 @@ def _front_swaps(
         mine = {_key([t], variables) for t in own}
         kept = [t for t in incumbent.dynamics.terms if _key([t], variables) not in mine]
         simpler = [r for r in rows if r["complexity"] < chosen["complexity"]]
-        richer = [r for r in rows if r["complexity"] > chosen["complexity"]][:RICHER]
-        for row in sorted(simpler, key=lambda r: -r["complexity"]) + richer:
+        richer = [r for r in rows if r["complexity"] > chosen["complexity"]]
+        nearest = sorted(simpler, key=lambda r: -r["complexity"])[:SIMPLER] + richer[:RICHER]
+        swaps = []
+        for row in nearest:
             try:
                 terms = _contributed(assemble, Model, parse_expression, target, row, space, symbols)
             except (ValueError, KeyError, TypeError):
                 continue
-            out.append((f"{target} model of complexity {row['complexity']}", kept + terms))
-    return out
+            swaps.append((f"{target} model of complexity {row['complexity']}", kept + terms))
+        ranked.append(swaps)
+    # round robin over the targets: every target's nearest alternative first
+    return [swap for rank in itertools.zip_longest(*ranked) for swap in rank if swap is not None]
 
 
 def _contributed(

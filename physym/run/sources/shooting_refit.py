@@ -105,9 +105,13 @@ def refit_closed_form(
     data: SourceData | None,
     *,
     progress: bool = False,
+    alternatives: bool = True,
 ) -> Refit:
     """Refit ``distillation``'s constants to ``estimate``'s positions and judge the refined
     ``L`` against ``model`` on ``data``'s validation blocks (see the module docstring).
+
+    ``alternatives``: compare the distillation's closed form with its alternatives
+    (:func:`compare_forms`); without, its own terms are refitted.
 
     Raises
     ------
@@ -118,7 +122,9 @@ def refit_closed_form(
     """
     from physym.shooting import rationalise
 
-    result, forms = compare_forms(distillation, estimate, data, progress=progress)
+    result, forms = compare_forms(
+        distillation, estimate, data, progress=progress, alternatives=alternatives
+    )
     values = rationalise(result)
     lagrangian = result.lagrangian(values)
     if not lagrangian.free_symbols:
@@ -146,6 +152,7 @@ def compare_forms(
     data: SourceData | None,
     *,
     progress: bool = False,
+    alternatives: bool = True,
 ) -> tuple[ShootingResult, dict[str, Any]]:
     """The distillation's closed form and its alternatives
     (:func:`~physym.run.sources.shooting_candidates.alternative_forms`) fitted to the
@@ -164,11 +171,13 @@ def compare_forms(
     dynamics, start, params, scale = closed_form_terms(distillation)
     incumbent = Candidate("distillation", dynamics, start, params, scale)
     record: dict[str, Any] = {}
+    candidates = [incumbent]
     try:
         space = None if data is None else data.space
-        candidates = alternative_forms(incumbent, distillation, estimate, space)
+        if alternatives:
+            candidates = alternative_forms(incumbent, distillation, estimate, space)
     except Exception as exc:  # the alternatives are a refinement: never fatal
-        candidates, record["error"] = [incumbent], one_line(exc)
+        record["error"] = one_line(exc)
     choice = choose_closed_form(candidates, estimate, progress=progress)
     record.update(
         chosen=candidates[choice.index].label,
