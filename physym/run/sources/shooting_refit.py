@@ -173,7 +173,7 @@ def compare_forms(
     record: dict[str, Any] = {}
     candidates = [incumbent]
     try:
-        space = None if data is None else data.space
+        space = data.space if data is not None else _estimate_space(estimate)
         if alternatives:
             candidates = alternative_forms(incumbent, distillation, estimate, space)
     except Exception as exc:  # the alternatives are a refinement: never fatal
@@ -237,6 +237,15 @@ def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
     }
     ctx.distillation = refit.distillation
     ctx.summary["closed_form"] = refit.distillation.closed_form
+
+
+def _estimate_space(estimate: StateEstimate) -> Any:
+    """The state space the estimate covers (where no run data name one)."""
+    from physym.data.state_estimate import state_box
+    from physym.distill.space import StateSpace
+
+    low, high = state_box(estimate.states, estimate.periodic)
+    return StateSpace(tuple(estimate.coordinates), tuple(estimate.periodic), low, high)
 
 
 def misses_positions(result: ShootingResult) -> bool:
