@@ -1,9 +1,14 @@
 """The closed form's constants refitted to the measured positions by multiple shooting.
 
-After the distill stage of a fit from measured positions, the distillation's terms are
-kept and their constants (coefficients and nonlinear parameters) are fitted to the
-positions themselves (:func:`physym.shooting.fit_constants`), starting from the
-Euler–Lagrange polish and weighted by the measured noise. Terms whose 95 % interval holds 0
+After the distill stage of a fit from measured positions, the distillation's constants
+(coefficients and nonlinear parameters) are fitted to the positions themselves
+(:func:`physym.shooting.fit_constants`), starting from the Euler–Lagrange polish and
+weighted by the measured noise. Its terms are revisited first: the distillation chose
+them on noisy derivatives, which can leave a look-alike in place of the true form, so
+its alternatives (:mod:`physym.run.sources.shooting_candidates`: limits of nonlinear
+parameters, the search's other candidates, other models of each target) are fitted too
+and the positions choose (:func:`physym.shooting.choice.choose_closed_form`: an
+information criterion on common windows, then on the full fits). Terms whose 95 % interval holds 0
 are dropped where the F-test agrees; a constant becomes a rational only where one lies in
 its interval (:func:`physym.shooting.rationalise`). The refined ``L`` replaces the
 distillation's as the recovered Lagrangian; the distillation's own record
@@ -20,7 +25,9 @@ Never fatal: a failure (terms the data cannot determine, diverging trajectories�
 recorded in ``summary["shooting"]`` and the fit goes on with the polish's result.
 
 Summary entries: ``shooting`` (``status`` ``"applied"``, ``"failed"``, ``"skipped"`` or
-``"off"``, with the fit's χ², windows, re-selection and the polish's Lagrangian) and
+``"off"``, with the fit's χ², windows, re-selection, the polish's Lagrangian and
+``forms``: the closed forms compared, each with its χ² and criterion, and the one chosen)
+and
 ``constants`` (one entry per constant: ``name``, ``kind``, ``value``, ``sigma``,
 ``interval_95``, ``rational``, ``in_lagrangian``, ``start``, ``role``). The whole result,
 covariance included, goes to ``shooting.json``.
