@@ -8,10 +8,10 @@ them on noisy derivatives, which can leave a look-alike in place of the true for
 its alternatives (:mod:`physym.run.sources.shooting_candidates`: limits of nonlinear
 parameters, the search's other candidates, other models of each target) are fitted too
 and the positions choose (:func:`physym.shooting.choice.choose_closed_form`: an
-information criterion on common windows, then on the full fits). Terms whose 95 % interval holds 0
-are dropped where the F-test agrees; a constant becomes a rational only where one lies in
-its interval (:func:`physym.shooting.rationalise`). The refined ``L`` replaces the
-distillation's as the recovered Lagrangian; the distillation's own record
+information criterion on common windows, then on the full fits). Terms whose 95 %
+interval holds 0 are dropped where the F-test agrees; a constant becomes a rational only
+where one lies in its interval (:func:`physym.shooting.rationalise`). The refined ``L``
+replaces the distillation's as the recovered Lagrangian; the distillation's own record
 (``distillation.json``) is kept as it was.
 
 The refined ``L`` is judged again by the acceptance rule (DESIGN.md §4) on the validation
@@ -26,11 +26,10 @@ recorded in ``summary["shooting"]`` and the fit goes on with the polish's result
 
 Summary entries: ``shooting`` (``status`` ``"applied"``, ``"failed"``, ``"skipped"`` or
 ``"off"``, with the fit's χ², windows, re-selection, the polish's Lagrangian and
-``forms``: the closed forms compared, each with its χ² and criterion, and the one chosen)
-and
-``constants`` (one entry per constant: ``name``, ``kind``, ``value``, ``sigma``,
-``interval_95``, ``rational``, ``in_lagrangian``, ``start``, ``role``). The whole result,
-covariance included, goes to ``shooting.json``.
+``forms``: the closed forms compared, each with its χ² and criterion, and the one
+chosen) and ``constants`` (one entry per constant: ``name``, ``kind``, ``value``,
+``sigma``, ``interval_95``, ``rational``, ``in_lagrangian``, ``start``, ``role``). The
+whole result, covariance included, goes to ``shooting.json``.
 """
 
 from __future__ import annotations
