@@ -159,3 +159,18 @@ def test_alternatives_of_a_distillation_are_compared(pendulum):
     kept = {c.name: c for c in result.constants if c.role != "dropped"}
     assert any("cos" in name for name in kept) and not {"theta**2", "theta**4"} & set(kept)
     assert record["compared"][0]["full"]["reduced_chi2"] > 1.2
+
+
+def test_parameter_limits_only_where_smooth_and_finite():
+    from physym.run.sources.shooting_candidates import _limits
+
+    x, v, p, q, r = sp.symbols("x x_dot p q r", real=True)
+    terms = [v**2, 1 / sp.sqrt(x**2 + p), v**2 * sp.cos(q * x), sp.exp(-r * x) / r]
+    incumbent = Candidate(
+        "i", TermDynamics(terms, [x], [v], (p, q, r)), np.ones(4), {"p": 1, "q": 1, "r": 1}
+    )
+    limits = dict(_limits(incumbent))
+    # p -> 0 gives 1/|x| (no smooth equations), r -> 0 diverges: only q -> 0 is offered,
+    # where v² cos(q x) becomes the plain v² the incumbent already has
+    assert set(limits) == {"limit q -> 0"}
+    assert limits["limit q -> 0"] == [v**2, 1 / sp.sqrt(x**2 + p), sp.exp(-r * x) / r]

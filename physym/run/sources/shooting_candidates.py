@@ -48,6 +48,7 @@ RICHER = 1
 #: Samples of the estimate the starting coefficients are solved on.
 START_SAMPLES = 4000
 _WILD = sp.Symbol("_any_constant")
+_NOT_SMOOTH = (sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise)
 
 
 def alternative_forms(
@@ -169,14 +170,15 @@ def _scale_for(incumbent: Candidate, dynamics: TermDynamics) -> Any:
 
 
 def _limits(incumbent: Candidate) -> list[tuple[str, list[sp.Expr]]]:
-    """The incumbent with one nonlinear parameter at 0 (where every term stays finite)."""
+    """The incumbent with one nonlinear parameter at 0 (where every term stays finite and
+    smooth)."""
     out = []
     for p in incumbent.dynamics.params:
         terms = []
         for term in incumbent.dynamics.terms:
             limit = term.subs(p, 0) if p in term.free_symbols else term
-            if limit.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-                break
+            if limit.has(sp.zoo, sp.oo, -sp.oo, sp.nan, *_NOT_SMOOTH):
+                break  # no limit, or one without smooth equations of motion (1/|x|)
             terms.append(sp.expand(limit, power_exp=False) if limit != term else term)
         else:
             out.append((f"limit {p} -> 0", _split(terms)))
