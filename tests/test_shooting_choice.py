@@ -174,3 +174,42 @@ def test_parameter_limits_only_where_smooth_and_finite():
     # where v² cos(q x) becomes the plain v² the incumbent already has
     assert set(limits) == {"limit q -> 0"}
     assert limits["limit q -> 0"] == [v**2, 1 / sp.sqrt(x**2 + p), sp.exp(-r * x) / r]
+
+
+def test_report_lists_the_forms_compared():
+    from physym.report.builder import _forms_lines
+
+    forms = {
+        "chosen": "limit p -> 0",
+        "rule": "the rule",
+        "compared": [
+            {"label": "distillation", "lagrangian": "x_dot**2/2 - cos(p*x)", "chosen": False},
+            {
+                "label": "limit p -> 0",
+                "lagrangian": "x_dot**2/2",
+                "screen": {"reduced_chi2": 1.01, "bic": 20.5},
+                "full": {"reduced_chi2": 1.0, "bic": 30.25},
+                "chosen": True,
+            },
+        ],
+    }
+    lines = _forms_lines(forms)
+    assert "chosen: limit p -> 0" in lines[1]
+    assert lines[-1] == "| limit p -> 0 | `x_dot**2/2` | 1.01 | 20.5 | 1 | 30.25 | yes |"
+    assert lines[-2].startswith("| distillation |") and "n/a" in lines[-2]
+    assert _forms_lines({"compared": forms["compared"][:1]}) == []  # nothing was compared
+
+
+def test_an_incumbent_the_data_cannot_determine_gives_way(pendulum):
+    """``cos θ`` written twice (the data cannot split its coefficient): recorded, and the
+    alternative that can be fitted is chosen; with no alternative the error is raised."""
+    _, estimate, true, _ = pendulum
+    theta, theta_dot = true.q_symbols[0], true.v_symbols[0]
+    twice = TermDynamics([theta_dot**2, sp.cos(theta), 2 * sp.cos(theta)], [theta], [theta_dot])
+    broken = Candidate("duplicate", twice, np.array([0.5, 4.9, 2.45]), {}, SCALE)
+    truth = Candidate("true form", true, np.array([0.5, 9.7]), {}, SCALE)
+    choice = choose_closed_form([broken, truth], estimate)
+    assert choice.index == 1 and "error" in choice.compared[0]["screen"]
+    assert choice.compared[0]["full"]["error"].startswith("ShootingError: the data do not")
+    with pytest.raises(Exception, match="the data do not determine"):
+        choose_closed_form([broken], estimate)
