@@ -34,7 +34,7 @@ import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from noise_study import DATA, acceleration_error  # noqa: E402
+from noise_study import DATA, acceleration_error
 
 SPRING_FRONT = ("1.2*r**2 - 1.1*r*cos(theta) - 2.5*r + 2.8", "0.46*r**2 - 1.36*r*cos(theta) + 1.05")
 DOUBLE_FRONT = ("-9.6*cos(theta1) - 4.8*cos(theta2)", "-1.2*theta1**2 - 4.8*cos(theta2)")
