@@ -209,7 +209,7 @@ def test_an_incumbent_the_data_cannot_determine_gives_way(pendulum):
     broken = Candidate("duplicate", twice, np.array([0.5, 4.9, 2.45]), {}, SCALE)
     truth = Candidate("true form", true, np.array([0.5, 9.7]), {}, SCALE)
     choice = choose_closed_form([broken, truth], estimate)
-    assert choice.index == 1 and "error" in choice.compared[0]["screen"]
+    assert choice.index == 1
     assert choice.compared[0]["full"]["error"].startswith("ShootingError: the data do not")
     with pytest.raises(Exception, match="the data do not determine"):
         choose_closed_form([broken], estimate)

@@ -165,6 +165,7 @@ def choose_closed_form(
         grow=False,
         reselect=False,
         max_iterations=min(config.max_iterations, SCREEN_ITERATIONS),
+        uncertainties=False,
     )
     compared: list[dict[str, Any]] = [
         {"label": c.label, "lagrangian": c.lagrangian, "terms": len(c.dynamics.terms)}
@@ -175,18 +176,7 @@ def choose_closed_form(
         compared[0].update(full=_full_record(result, n_dof, residuals), chosen=True)
         return Choice(0, result, tuple(compared), "a single candidate", _since(cpu))
     for record, candidate in zip(compared, candidates, strict=True):
-        try:
-            screened = _fit(fit, candidate, estimate, screen_config, False)
-        except Exception as exc:  # a challenger that cannot be fitted is only recorded
-            record["screen"] = {"error": f"{type(exc).__name__}: {_first_line(exc)}"}
-            continue
-        constants = _fitted_constants(screened)
-        record["screen"] = {
-            "chi2": screened.chi2,
-            "reduced_chi2": screened.reduced_chi2,
-            "constants": constants,
-            "bic": information(screened.chi2, constants, residuals),
-        }
+        _screen(fit, candidate, estimate, screen_config, residuals, record)
     ranked = sorted(
         (i for i in range(1, len(candidates)) if "bic" in compared[i].get("screen", {})),
         key=lambda i: compared[i]["screen"]["bic"],
@@ -233,6 +223,29 @@ def _fit(
         config=config,
         progress=progress,
     )
+
+
+def _screen(
+    fit: FitFunction,
+    candidate: Candidate,
+    estimate: StateEstimate,
+    config: ShootingConfig,
+    residuals: int,
+    record: dict[str, Any],
+) -> None:
+    """Fit ``candidate`` on the short windows; its ``screen`` entry in ``record``."""
+    try:
+        screened = _fit(fit, candidate, estimate, config, False)
+    except Exception as exc:  # a candidate that cannot be fitted is only recorded
+        record["screen"] = {"error": f"{type(exc).__name__}: {_first_line(exc)}"}
+        return
+    constants = _fitted_constants(screened)
+    record["screen"] = {
+        "chi2": screened.chi2,
+        "reduced_chi2": screened.reduced_chi2,
+        "constants": constants,
+        "bic": information(screened.chi2, constants, residuals),
+    }
 
 
 def _fitted_constants(result: ShootingResult) -> int:

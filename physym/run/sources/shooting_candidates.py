@@ -23,7 +23,7 @@ mass matrix) with the incumbent's scale condition.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,7 +58,6 @@ def alternative_forms(
     space: StateSpace | None,
 ) -> list[Candidate]:
     """The incumbent first, then distinct alternatives (at most :data:`MAX_CANDIDATES`)."""
-    from physym.shooting.choice import Candidate
 
     q, v = incumbent.dynamics.q_symbols, incumbent.dynamics.v_symbols
     symbols = {str(s): s for s in (*q, *v)}
@@ -70,8 +69,7 @@ def alternative_forms(
         forms += _front_swaps(incumbent, distillation, space, symbols)
     seen = {_key(incumbent.dynamics.terms, variables)}
     out = [incumbent]
-    states, accelerations = _samples(estimate)
-    weights = _inverse_mass(incumbent, states)
+    build = form_builder(incumbent, estimate)
     for label, terms in forms:
         if len(out) >= MAX_CANDIDATES:
             break
@@ -80,18 +78,42 @@ def alternative_forms(
         if not terms or key in seen:
             continue
         seen.add(key)
-        dynamics, params = _parametrised(terms, q, v, incumbent)
-        if len(params) > MAX_PARAMETERS:
-            continue
+        candidate = build(label, terms, {})
+        if candidate is not None:
+            out.append(candidate)
+    return out
+
+
+def form_builder(
+    incumbent: Candidate, estimate: StateEstimate
+) -> Callable[[str, Sequence[sp.Expr], dict[str, float]], Candidate | None]:
+    """``build(label, terms, params)``: a candidate of those terms, its numbers inside terms
+    made parameters, started by :func:`linear_start` on the estimate's derivatives with the
+    incumbent's scale; ``None`` where that cannot be done."""
+    from physym.shooting.choice import Candidate
+
+    q, v = incumbent.dynamics.q_symbols, incumbent.dynamics.v_symbols
+    states, accelerations = _samples(estimate)
+    weights = _inverse_mass(incumbent, states)
+
+    def build(label: str, terms: Sequence[sp.Expr], params: dict[str, float]) -> Candidate | None:
+        known = {**dict(incumbent.params), **params}
+        try:
+            dynamics, values = _parametrised(terms, q, v, known)
+        except ValueError:
+            return None
+        if len(values) > MAX_PARAMETERS:
+            return None
         scale = _scale_for(incumbent, dynamics)
         if scale is None:
-            continue
+            return None
         try:
-            start = linear_start(dynamics, params, states, accelerations, weights, scale)
+            start = linear_start(dynamics, values, states, accelerations, weights, scale)
         except (ValueError, np.linalg.LinAlgError):
-            continue
-        out.append(Candidate(label, dynamics, start, params, scale))
-    return out
+            return None
+        return Candidate(label, dynamics, start, values, scale)
+
+    return build
 
 
 def linear_start(
@@ -287,22 +309,27 @@ def _parametrised(
     terms: Sequence[sp.Expr],
     q: Sequence[sp.Symbol],
     v: Sequence[sp.Symbol],
-    incumbent: Candidate,
+    known: dict[str, float],
 ) -> tuple[TermDynamics, dict[str, float]]:
-    """The terms with every number that is not a simple rational made a fitted parameter."""
+    """The terms with every number that is not a simple rational made a fitted parameter
+    (``known``: values of the parameters the terms already have)."""
     from physym.distill.euler_lagrange import TermDynamics
 
+    variables = {*q, *v}
     params: dict[str, float] = {}
-    own = {str(s): s for s in incumbent.dynamics.params}
     out = []
     for term in terms:
         replace = {}
         for number in sorted(term.atoms(sp.Float), key=float):
             name = f"p_alt{len(params)}"
+            while name in known:
+                name += "_"
             params[name] = float(number)
             replace[number] = sp.Symbol(name, real=True)
-        for s in term.free_symbols & set(own.values()):
-            params[str(s)] = float(incumbent.params[str(s)])
+        for s in term.free_symbols - variables:
+            if str(s) not in known:
+                raise ValueError(f"no value for the parameter {s} of {term}")
+            params[str(s)] = float(known[str(s)])
         out.append(term.xreplace(replace))
     used = sorted({s for t in out for s in t.free_symbols if str(s) in params}, key=str)
     return TermDynamics(out, q, v, tuple(used)), {str(s): params[str(s)] for s in used}
