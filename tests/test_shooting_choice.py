@@ -136,6 +136,19 @@ def test_alternatives_from_limits_search_candidates_and_front_models(pendulum):
             "theta**2",
             "theta**6",
         },
+        # θ's own terms (θ², θ⁴; θ², θ⁶) replaced by the polynomial of lower degree
+        "lower polynomial": {
+            "theta_dot**2",
+            "theta*sin(p_x*theta)",
+            *(f"theta**{k}" for k in (2, 3)),
+            "theta",
+        },
+        "V model of complexity 15, lower polynomial": {
+            "theta_dot**2",
+            "theta*sin(p_x*theta)",
+            *(f"theta**{k}" for k in range(2, 6)),
+            "theta",
+        },
     }
     by_label = {c.label: c for c in forms}
     assert by_label["search candidate 0 (None)"].params == {"p_alt0": 0.99}
@@ -213,3 +226,15 @@ def test_an_incumbent_the_data_cannot_determine_gives_way(pendulum):
     assert choice.compared[0]["full"]["error"].startswith("ShootingError: the data do not")
     with pytest.raises(Exception, match="the data do not determine"):
         choose_closed_form([broken], estimate)
+
+
+def test_lower_polynomial_replaces_a_coordinates_lookalike_part():
+    from physym.run.sources.shooting_candidates import _lower_polynomial
+
+    r, theta, r_dot = sp.symbols("r theta r_dot", real=True)
+    kinetic = [r_dot**2, r**2 * theta**2]
+    lookalike = [*kinetic, r * sp.cos(theta), r**4, r**3, 1 / sp.sqrt(r)]
+    assert _lower_polynomial(lookalike, [r, theta]) == [*kinetic, r * sp.cos(theta), r, r**2, r**3]
+    # a lone power, or no power of 3 or more: nothing to replace
+    assert _lower_polynomial([*kinetic, r**4], [r, theta]) is None
+    assert _lower_polynomial([*kinetic, r**2, sp.sin(r)], [r, theta]) is None

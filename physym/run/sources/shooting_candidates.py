@@ -10,6 +10,8 @@ general rules only:
   (dropped where it becomes a constant);
 - **other candidates of the search** (``search["candidates"]``: every closed form it
   assembled and judged), their numbers inside terms made fitted parameters;
+- **a lower polynomial**: a coordinate's own terms (two or more, one a power ``x^k``,
+  ``k ≥ 3``) replaced by ``x, …, x^{k−1}``, in the incumbent and in the other forms;
 - **other models of each target** on its Pareto front (``pareto``): the incumbent's terms
   from that target replaced by the alternative's (``L = ½ q̇ᵀMq̇ + A·q̇ − V``, the target's
   part of ``L`` as the search assembles it): the nearest simpler models first (a look-alike
@@ -64,9 +66,17 @@ def alternative_forms(
     variables = frozenset((*q, *v))
     forms: list[tuple[str, list[sp.Expr]]] = []
     forms += _limits(incumbent)
-    forms += _search_forms(distillation, symbols)
+    lowered = _lower_polynomial(list(incumbent.dynamics.terms), q)
+    if lowered is not None:
+        forms.append(("lower polynomial", lowered))
+    others = _search_forms(distillation, symbols)
     if space is not None:
-        forms += _front_swaps(incumbent, distillation, space, symbols)
+        others += _front_swaps(incumbent, distillation, space, symbols)
+    forms += others
+    for label, terms in others:
+        lowered = _lower_polynomial(terms, q)
+        if lowered is not None:
+            forms.append((f"{label}, lower polynomial", lowered))
     seen = {_key(incumbent.dynamics.terms, variables)}
     out = [incumbent]
     build = form_builder(incumbent, estimate)
@@ -205,6 +215,26 @@ def _limits(incumbent: Candidate) -> list[tuple[str, list[sp.Expr]]]:
         else:
             out.append((f"limit {p} -> 0", _split(terms)))
     return out
+
+
+def _lower_polynomial(terms: list[sp.Expr], q: Sequence[sp.Symbol]) -> list[sp.Expr] | None:
+    """The terms with each coordinate's own part (terms of that coordinate alone, two or
+    more of them, one a power ``x^k`` with ``k ≥ 3``) replaced by the polynomial
+    ``x, …, x^{k−1}``: on a short range, such a combination (``r⁴, r³, 1/√r``) is most often
+    a look-alike of a polynomial of lower degree. ``None`` where nothing is replaced."""
+    out, changed = list(terms), False
+    for x in q:
+        own = [t for t in out if t.free_symbols == {x}]
+        powers = [
+            int(power)
+            for base, power in (t.as_base_exp() for t in own)
+            if base == x and power.is_Integer and int(power) >= 3
+        ]
+        if not powers or len(own) < 2:
+            continue
+        out = [t for t in out if t not in own] + [x**j for j in range(1, max(powers))]
+        changed = True
+    return out if changed else None
 
 
 def _search_forms(
