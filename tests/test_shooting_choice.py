@@ -12,8 +12,8 @@ from shooting_helpers import acceleration_error, noisy_estimate
 from physym.distill import Distillation
 from physym.distill.euler_lagrange import TermDynamics
 from physym.distill.polish import ScaleFix
-from physym.run.sources.shooting_candidates import linear_start
 from physym.run.sources.shooting_refit import compare_forms
+from physym.run.sources.shooting_starts import linear_start
 from physym.shooting.choice import Candidate, choose_closed_form
 
 SCALE = ScaleFix("term", 0.5, 0)
