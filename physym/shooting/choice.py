@@ -42,6 +42,8 @@ __all__ = ["Candidate", "Choice", "choose_closed_form", "information"]
 
 #: Levenberg–Marquardt iterations of a screening fit (per window length: there is one).
 SCREEN_ITERATIONS = 15
+#: CPU seconds after which no further challenger is fitted.
+BUDGET = 60.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +124,7 @@ def choose_closed_form(
     *,
     config: ShootingConfig | None = None,
     finalists: int = 2,
+    budget: float = BUDGET,
     progress: bool = False,
     fit: FitFunction | None = None,
 ) -> Choice:
@@ -137,6 +140,9 @@ def choose_closed_form(
         Of the full fits (the screening uses it without growth and dropping).
     finalists : int
         Challengers fitted in full (the best-screened ones).
+    budget : float
+        CPU seconds after which no further challenger is fitted (screened or in full);
+        the incumbent always is.
     progress : bool
     fit : callable, optional
         The shooting fit (default :func:`physym.shooting.fit_constants`).
@@ -175,8 +181,15 @@ def choose_closed_form(
         result = _fit(fit, candidates[0], estimate, config, progress)
         compared[0].update(full=_full_record(result, n_dof, residuals), chosen=True)
         return Choice(0, result, tuple(compared), "a single candidate", _since(cpu))
-    for record, candidate in zip(compared, candidates, strict=True):
+    spent = 0.0  # CPU seconds spent on challengers
+    skipped = f"not fitted: the {budget:g} CPU s budget for challengers was spent"
+    for i, (record, candidate) in enumerate(zip(compared, candidates, strict=True)):
+        if i and spent > budget:
+            record["screen"] = {"error": skipped}
+            continue
+        began = time.process_time()
         _screen(fit, candidate, estimate, screen_config, residuals, record)
+        spent += (time.process_time() - began) if i else 0.0
     ranked = sorted(
         (i for i in range(1, len(candidates)) if "bic" in compared[i].get("screen", {})),
         key=lambda i: compared[i]["screen"]["bic"],
@@ -186,12 +199,18 @@ def choose_closed_form(
     results: dict[int, ShootingResult] = {}
     failure: Exception | None = None
     for i in [0, *challengers[: max(finalists, 0)]]:
+        if i and spent > budget:
+            compared[i]["full"] = {"error": skipped}
+            continue
+        began = time.process_time()
         try:
             results[i] = _fit(fit, candidates[i], estimate, config, progress)
         except Exception as exc:  # recorded; raised below only if no form could be fitted
             compared[i]["full"] = {"error": f"{type(exc).__name__}: {_first_line(exc)}"}
             failure = failure or exc
             continue
+        finally:
+            spent += (time.process_time() - began) if i else 0.0
         compared[i]["full"] = _full_record(results[i], n_dof, residuals)
     if not results:
         assert failure is not None

@@ -159,30 +159,59 @@ def _front_swaps(
     for row in distillation.pareto or []:
         fronts.setdefault(str(row["target"]), []).append(row)
     ranked: list[list[tuple[str, list[sp.Expr]]]] = []
+    variables = frozenset(symbols.values())
     for target, rows in fronts.items():
-        chosen = next((r for r in rows if r.get("chosen")), None)
-        if chosen is None:
-            continue
-        try:
-            own = _contributed(assemble, Model, parse_expression, target, chosen, space, symbols)
-        except (ValueError, KeyError, TypeError):
-            continue
-        variables = frozenset(symbols.values())
-        mine = {term_key([t], variables) for t in own}
-        kept = [t for t in incumbent.dynamics.terms if term_key([t], variables) not in mine]
-        simpler = [r for r in rows if r["complexity"] < chosen["complexity"]]
-        richer = [r for r in rows if r["complexity"] > chosen["complexity"]]
-        nearest = sorted(simpler, key=lambda r: -r["complexity"])[:SIMPLER] + richer[:RICHER]
-        swaps = []
-        for row in nearest:
+        contributed: list[tuple[dict[str, Any], list[sp.Expr]]] = []
+        for row in sorted(rows, key=lambda r: r["complexity"]):
             try:
                 terms = _contributed(assemble, Model, parse_expression, target, row, space, symbols)
             except (ValueError, KeyError, TypeError):
                 continue
-            swaps.append((f"{target} model of complexity {row['complexity']}", kept + terms))
-        ranked.append(swaps)
+            contributed.append((row, terms))
+        own = _target_part(target, incumbent.dynamics.terms, space)
+        chosen = next((r for r in rows if r.get("chosen")), None)
+        if own is None:  # a part the terms' form does not tell: the chosen model's
+            own = next((t for r, t in contributed if r is chosen), None)
+        if own is None:
+            continue
+        mine = {term_key([t], variables) for t in own}
+        kept = [t for t in incumbent.dynamics.terms if term_key([t], variables) not in mine]
+        # the incumbent's own model on the front (else the chosen one) splits it
+        same = next((r for r, t in contributed if _same(t, own, variables)), chosen)
+        reference = same["complexity"] if same is not None else 0
+        simpler = [(r, t) for r, t in contributed if r["complexity"] < reference]
+        richer = [(r, t) for r, t in contributed if r["complexity"] > reference]
+        nearest = simpler[::-1][:SIMPLER] + richer[:RICHER]
+        ranked.append(
+            [(f"{target} model of complexity {r['complexity']}", kept + t) for r, t in nearest]
+        )
     # round robin over the targets: every target's nearest alternative first
     return [swap for rank in itertools.zip_longest(*ranked) for swap in rank if swap is not None]
+
+
+def _target_part(target: str, terms: Sequence[sp.Expr], space: StateSpace) -> list[sp.Expr] | None:
+    """The terms of ``L`` that a target's model makes (``V``: those without velocities;
+    ``M[a,b]``: those whose velocities are ``q̇_a q̇_b``); ``None`` for other targets."""
+    v = space.v_symbols
+    names = list(space.coordinates)
+    if target == "V":
+        return [t for t in terms if not t.free_symbols & set(v)]
+    if not (target.startswith("M[") and target.endswith("]")):
+        return None
+    pair = target[2:-1].split(",")
+    if len(pair) != 2 or any(name not in names for name in pair):
+        return None
+    i, j = (names.index(name) for name in pair)
+    product = v[i] * v[j]
+    return [
+        t
+        for t in terms
+        if t.free_symbols & set(v) and not sp.cancel(t / product).free_symbols & set(v)
+    ]
+
+
+def _same(terms: Sequence[sp.Expr], other: Sequence[sp.Expr], variables: frozenset) -> bool:
+    return term_key(terms, variables) == term_key(other, variables)
 
 
 def _contributed(
