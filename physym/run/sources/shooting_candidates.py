@@ -7,7 +7,8 @@ general rules only:
 
 - **limits of nonlinear parameters**: a parameter ``p`` of the incumbent set to 0 (its
   degenerate value: ``cos(p·x·y) → 1``, ``exp(−p x) → 1``), the term replaced by that limit
-  (dropped where it becomes a constant);
+  (dropped where it becomes a constant); one at a time, all at once, and in each of the
+  alternatives below;
 - **other candidates of the search** (``search["candidates"]``: every closed form it
   assembled and judged), their numbers inside terms made fitted parameters;
 - **a lower polynomial**: a coordinate's own terms (two or more, one a power ``x^k``,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_CANDIDATES", "alternative_forms"]
 
 #: Closed forms compared at most (the incumbent included): each costs a screening fit.
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 16
 #: Models of a target offered from its front: the nearest simpler ones and richer ones.
 SIMPLER = 2
 RICHER = 1
@@ -66,7 +67,11 @@ def alternative_forms(
     others = _search_forms(distillation, symbols)
     if space is not None:
         others += _front_swaps(incumbent, distillation, space, symbols)
-    forms += others
+    for label, terms in others:  # each with the incumbent's parameters at their limit
+        forms.append((label, terms))
+        limited = _at_zero(terms, incumbent.dynamics.params)
+        if limited is not None:
+            forms.append((f"{label}, parameters -> 0", limited))
     for label, terms in others:
         lowered = _lower_polynomial(terms, q)
         if lowered is not None:
@@ -90,18 +95,30 @@ def alternative_forms(
 
 def _limits(incumbent: Candidate) -> list[tuple[str, list[sp.Expr]]]:
     """The incumbent with one nonlinear parameter at 0 (where every term stays finite and
-    smooth)."""
+    smooth), then with all such parameters at 0 at once."""
     out = []
     for p in incumbent.dynamics.params:
-        terms = []
-        for term in incumbent.dynamics.terms:
-            limit = term.subs(p, 0) if p in term.free_symbols else term
-            if limit.has(sp.zoo, sp.oo, -sp.oo, sp.nan, *_NOT_SMOOTH):
-                break  # no limit, or one without smooth equations of motion (1/|x|)
-            terms.append(sp.expand(limit, power_exp=False) if limit != term else term)
-        else:
-            out.append((f"limit {p} -> 0", _split(terms)))
+        terms = _at_zero(list(incumbent.dynamics.terms), [p])
+        if terms is not None:
+            out.append((f"limit {p} -> 0", terms))
+    if len(out) > 1:
+        every = _at_zero(list(incumbent.dynamics.terms), incumbent.dynamics.params)
+        if every is not None:
+            out.append(("limits of all parameters -> 0", every))
     return out
+
+
+def _at_zero(terms: list[sp.Expr], params: Sequence[sp.Symbol]) -> list[sp.Expr] | None:
+    """``terms`` with each of ``params`` at 0 where the terms stay finite and smooth (a
+    parameter whose limit is not is left as it is); ``None`` if none could be."""
+    changed = False
+    for p in params:
+        limits = [t.subs(p, 0) if p in t.free_symbols else t for t in terms]
+        if any(t.has(sp.zoo, sp.oo, -sp.oo, sp.nan, *_NOT_SMOOTH) for t in limits):
+            continue  # no limit, or one without smooth equations of motion (1/|x|)
+        changed = changed or limits != terms
+        terms = [sp.expand(t, power_exp=False) for t in limits]
+    return _split(terms) if changed else None
 
 
 def _lower_polynomial(terms: list[sp.Expr], q: Sequence[sp.Symbol]) -> list[sp.Expr] | None:
