@@ -46,9 +46,12 @@ FRESH_STATES, FRESH_SEED = 2000, 12345
 SYSTEMS = ["pendulum", "spring_pendulum", "double_pendulum"]
 
 
-def run_one(name: str, level: float, seed: int, store: Path) -> dict[str, Any]:
+def run_one(
+    name: str, level: float, seed: int, store: Path, keep: Path | None = None
+) -> dict[str, Any]:
     """One fit; its row is written to ``store`` and returned (read back if it is there:
-    studies running side by side share the store)."""
+    studies running side by side share the store). With ``keep``, the run directory (and
+    its positions CSV) stays under ``keep/<name>_<level>_<seed>/`` for ``physym distill``."""
     import physym
     from physym.data.synthetic_positions import simulate_positions, write_positions_csv
 
@@ -58,10 +61,12 @@ def run_one(name: str, level: float, seed: int, store: Path) -> dict[str, Any]:
     system = physym.load_system(name)
     data = simulate_positions(system, noise=level, seed=seed, **DATA)
     with tempfile.TemporaryDirectory(prefix="physym-noise-") as tmp:
-        csv = write_positions_csv(Path(tmp) / "positions.csv", data, system.coordinates)
+        folder = Path(tmp) if keep is None else keep / path.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        csv = write_positions_csv(folder / "positions.csv", data, system.coordinates)
         wall = time.perf_counter()
         run = physym.fit(
-            name, Path(tmp) / "run", data=str(csv), trajectory_column="trajectory", progress=False
+            name, folder / "run", data=str(csv), trajectory_column="trajectory", progress=False
         )
         wall = time.perf_counter() - wall
         row = _row(run, system, level, seed, wall)
@@ -233,6 +238,13 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=Path("benchmarks/results/noise_study"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/noise_study.md"))
     parser.add_argument(
+        "--keep-runs",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep each run directory under DIR/<system>_<level>_<seed>/run",
+    )
+    parser.add_argument(
         "--table-only", action="store_true", help="write the table of the stored runs only"
     )
     args = parser.parse_args()
@@ -244,7 +256,7 @@ def main() -> None:
     if args.table_only:
         todo = []
     with ProcessPoolExecutor(max(1, args.jobs), mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_one, *w, args.store): w for w in todo}
+        futures = {pool.submit(run_one, *w, args.store, args.keep_runs): w for w in todo}
         for future in as_completed(futures):
             name, level, seed = futures[future]
             try:

@@ -97,7 +97,8 @@ def test_recovered_lagrangian_is_the_refined_one(refined_run):
 
 def _with_duplicate_term(ctx: RunContext) -> None:
     """The distillation with ``x²`` written twice (``x²`` and ``2x²``, the same ``L``): the
-    data cannot tell the two coefficients apart."""
+    data cannot tell the two coefficients apart. Its search candidates and fronts are
+    removed: with them, the re-selection would fit the right form instead."""
     distillation = ctx.distillation
     assert distillation is not None
     coefficients = {
@@ -105,7 +106,12 @@ def _with_duplicate_term(ctx: RunContext) -> None:
         "x**2": "-1/4",
         "2*x**2": "-1/8",
     }
-    ctx.distillation = dataclasses.replace(distillation, coefficients=coefficients)
+    ctx.distillation = dataclasses.replace(
+        distillation,
+        coefficients=coefficients,
+        pareto=[],
+        search={**distillation.search, "candidates": []},
+    )
 
 
 def test_a_failed_refinement_is_recorded_and_the_fit_goes_on(noisy_csv, tmp_path):

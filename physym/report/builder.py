@@ -343,7 +343,33 @@ def _constants_section(run: RunData) -> str:
     polish = shooting.get("polish_lagrangian")
     if polish:
         lines += ["", f"The polish's Lagrangian, before the refit: `{_cell(str(polish))}`."]
-    return "\n".join(lines)
+    return "\n".join(lines + _forms_lines(shooting.get("forms")))
+
+
+def _forms_lines(forms: Any) -> list[str]:
+    """The closed forms the positions chose between (``shooting["forms"]``), if several."""
+    compared = forms.get("compared") if isinstance(forms, Mapping) else None
+    if not isinstance(compared, list) or len(compared) < 2:
+        return []
+    lines = [
+        "",
+        f"Closed forms compared by the positions (chosen: {_cell(str(forms.get('chosen')))}; "
+        f"{forms.get('rule')}):",
+        "",
+        "| form | starting L | short windows χ²/dof | BIC | full fit χ²/dof | BIC | chosen |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in compared:
+        if not isinstance(r, Mapping):
+            continue
+        screen, full = r.get("screen") or {}, r.get("full") or {}
+        lines.append(
+            f"| {_cell(str(r.get('label')))} | `{_cell(str(r.get('lagrangian')))}` | "
+            f"{_value(screen.get('reduced_chi2'), 5)} | {_value(screen.get('bic'), 7)} | "
+            f"{_value(full.get('reduced_chi2'), 5)} | {_value(full.get('bic'), 7)} | "
+            f"{'yes' if r.get('chosen') else ''} |"
+        )
+    return lines
 
 
 def _training_section(run: RunData) -> str:

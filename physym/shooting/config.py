@@ -49,6 +49,9 @@ class ShootingConfig:
         Converged when a Gauss–Newton step is shorter than this many standard errors.
     noise : tuple of float, optional
         ``σ`` per coordinate; default the estimate's own measurement of the noise.
+    uncertainties : bool
+        Raise when the data do not determine a constant (its covariance is singular);
+        without, such a fit still gives its χ² (standard errors NaN): for screening.
     """
 
     window: float | None = None
@@ -65,6 +68,7 @@ class ShootingConfig:
     max_iterations: int = 50
     tolerance: float = 1e-3
     noise: tuple[float, ...] | None = None
+    uncertainties: bool = True
 
     def __post_init__(self) -> None:
         for name in ("window", "max_window"):

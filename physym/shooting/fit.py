@@ -227,7 +227,12 @@ def _result(
     values = np.concatenate([par.coefficients(theta), par.params(theta, start_params)])
     n_terms, n_params = len(dynamics.terms), len(start_params)
     covariance = np.zeros((n_terms + n_params, n_terms + n_params))
-    fitted = par.covariance(final.covariance(config.rescale))
+    try:
+        fitted = par.covariance(final.covariance(config.rescale))
+    except ShootingError:
+        if config.uncertainties:
+            raise
+        fitted = np.full((n_terms + par.n_params,) * 2, np.nan)  # χ² only: a screening fit
     size = n_terms + par.n_params
     covariance[:size, :size] = fitted
     errors = np.sqrt(np.maximum(np.diag(covariance), 0.0))

@@ -41,7 +41,8 @@ class Evaluation:
     @property
     def cost(self) -> float:
         """``χ² = Σ r²`` (``inf`` if a trajectory diverged)."""
-        value = float(np.sum(self.residuals**2))
+        with np.errstate(over="ignore"):  # a diverging trajectory: cost inf, rejected
+            value = float(np.sum(self.residuals**2))
         return value if np.isfinite(value) else float("inf")
 
 

@@ -64,7 +64,9 @@ class ShootingCheck:
             self._terms, self.previous = terms, None
             return distillation
         try:
-            refit = refit_closed_form(distillation, self.estimate, model, self.data)
+            refit = refit_closed_form(
+                distillation, self.estimate, model, self.data, alternatives=False
+            )
         except Exception as exc:  # the polish's verdict stands
             self.previous = None
             search = {**distillation.search, "shooting": one_line(exc)}

@@ -1,12 +1,17 @@
 """The closed form's constants refitted to the measured positions by multiple shooting.
 
-After the distill stage of a fit from measured positions, the distillation's terms are
-kept and their constants (coefficients and nonlinear parameters) are fitted to the
-positions themselves (:func:`physym.shooting.fit_constants`), starting from the
-Euler–Lagrange polish and weighted by the measured noise. Terms whose 95 % interval holds 0
-are dropped where the F-test agrees; a constant becomes a rational only where one lies in
-its interval (:func:`physym.shooting.rationalise`). The refined ``L`` replaces the
-distillation's as the recovered Lagrangian; the distillation's own record
+After the distill stage of a fit from measured positions, the distillation's constants
+(coefficients and nonlinear parameters) are fitted to the positions themselves
+(:func:`physym.shooting.fit_constants`), starting from the Euler–Lagrange polish and
+weighted by the measured noise. Its terms are revisited first: the distillation chose
+them on noisy derivatives, which can leave a look-alike in place of the true form, so
+its alternatives (:mod:`physym.run.sources.shooting_candidates`: limits of nonlinear
+parameters, the search's other candidates, other models of each target) are fitted too
+and the positions choose (:func:`physym.shooting.choice.choose_closed_form`: an
+information criterion on common windows, then on the full fits). Terms whose 95 %
+interval holds 0 are dropped where the F-test agrees; a constant becomes a rational only
+where one lies in its interval (:func:`physym.shooting.rationalise`). The refined ``L``
+replaces the distillation's as the recovered Lagrangian; the distillation's own record
 (``distillation.json``) is kept as it was.
 
 The refined ``L`` is judged again by the acceptance rule (DESIGN.md §4) on the validation
@@ -20,10 +25,11 @@ Never fatal: a failure (terms the data cannot determine, diverging trajectories�
 recorded in ``summary["shooting"]`` and the fit goes on with the polish's result.
 
 Summary entries: ``shooting`` (``status`` ``"applied"``, ``"failed"``, ``"skipped"`` or
-``"off"``, with the fit's χ², windows, re-selection and the polish's Lagrangian) and
-``constants`` (one entry per constant: ``name``, ``kind``, ``value``, ``sigma``,
-``interval_95``, ``rational``, ``in_lagrangian``, ``start``, ``role``). The whole result,
-covariance included, goes to ``shooting.json``.
+``"off"``, with the fit's χ², windows, re-selection, the polish's Lagrangian and
+``forms``: the closed forms compared, each with its χ² and criterion, and the one
+chosen) and ``constants`` (one entry per constant: ``name``, ``kind``, ``value``,
+``sigma``, ``interval_95``, ``rational``, ``in_lagrangian``, ``start``, ``role``). The
+whole result, covariance included, goes to ``shooting.json``.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ __all__ = [
     "SHOOTING_FILE",
     "Refit",
     "closed_form_terms",
+    "compare_forms",
     "constants_summary",
     "misses_positions",
     "one_line",
@@ -85,12 +92,16 @@ class Refit:
         could be judged; ``polish["lagrangian"]`` keeps the polish's ``L``.
     judged : dict or None
         That verdict's evidence (``None``: not judged, the polish's verdict stands).
+    forms : dict
+        The closed forms compared by the positions (:func:`compare_forms`): ``chosen``
+        (its label), ``rule``, ``compared`` (one record per form) and ``cpu_seconds``.
     """
 
     result: ShootingResult
     values: tuple[sp.Expr, ...]
     distillation: Distillation
     judged: dict[str, Any] | None
+    forms: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def refit_closed_form(
@@ -100,9 +111,13 @@ def refit_closed_form(
     data: SourceData | None,
     *,
     progress: bool = False,
+    alternatives: bool = True,
 ) -> Refit:
     """Refit ``distillation``'s constants to ``estimate``'s positions and judge the refined
     ``L`` against ``model`` on ``data``'s validation blocks (see the module docstring).
+
+    ``alternatives``: compare the distillation's closed form with its alternatives
+    (:func:`compare_forms`); without, its own terms are refitted.
 
     Raises
     ------
@@ -111,10 +126,11 @@ def refit_closed_form(
         constants the data cannot determine or diverging trajectories); the callers record
         it.
     """
-    from physym.shooting import fit_constants, rationalise
+    from physym.shooting import rationalise
 
-    dynamics, start, params, scale = closed_form_terms(distillation)
-    result = fit_constants(dynamics, start, estimate, scale=scale, params=params, progress=progress)
+    result, forms = compare_forms(
+        distillation, estimate, data, progress=progress, alternatives=alternatives
+    )
     values = rationalise(result)
     lagrangian = result.lagrangian(values)
     if not lagrangian.free_symbols:
@@ -133,7 +149,50 @@ def refit_closed_form(
         verdict = max(distillation.closed_form, judged["verdict"], key=VERDICTS.index)
         acceptance = {**judged, "polish": distillation.acceptance}
         changes.update(closed_form=verdict, acceptance=acceptance)
-    return Refit(result, values, dataclasses.replace(distillation, **changes), judged)
+    return Refit(result, values, dataclasses.replace(distillation, **changes), judged, forms)
+
+
+def compare_forms(
+    distillation: Distillation,
+    estimate: StateEstimate,
+    data: SourceData | None,
+    *,
+    progress: bool = False,
+    alternatives: bool = True,
+) -> tuple[ShootingResult, dict[str, Any]]:
+    """The distillation's closed form and its alternatives
+    (:func:`~physym.run.sources.shooting_candidates.alternative_forms`) fitted to the
+    positions; the chosen one's full fit (:func:`physym.shooting.choice.choose_closed_form`)
+    and the record of the comparison.
+
+    Raises
+    ------
+    Exception
+        Whatever the distillation's own closed form's fit raises (an alternative that
+        fails, or alternatives that cannot be built, are only recorded).
+    """
+    from physym.run.sources.shooting_candidates import alternative_forms
+    from physym.shooting.choice import Candidate, choose_closed_form
+
+    dynamics, start, params, scale = closed_form_terms(distillation)
+    incumbent = Candidate("distillation", dynamics, start, params, scale)
+    record: dict[str, Any] = {}
+    candidates = [incumbent]
+    try:
+        space = data.space if data is not None else _estimate_space(estimate)
+        if alternatives:
+            candidates = alternative_forms(incumbent, distillation, estimate, space)
+    except Exception as exc:  # the alternatives are a refinement: never fatal
+        record["error"] = one_line(exc)
+    choice = choose_closed_form(candidates, estimate, progress=progress)
+    record.update(
+        chosen=candidates[choice.index].label,
+        changed=choice.index != 0,
+        rule=choice.rule,
+        compared=[dict(c) for c in choice.compared],
+        cpu_seconds=choice.cpu_seconds,
+    )
+    return choice.result, record
 
 
 def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
@@ -178,11 +237,21 @@ def refine_by_shooting(ctx: StageView, estimate: StateEstimate) -> None:
         "misses_positions": misses_positions(result),
         "closed_form_before": distillation.closed_form,
         "acceptance": refit.judged,
+        "forms": refit.forms,
         "seconds": time.perf_counter() - begin,
         "cpu_seconds": time.process_time() - cpu,
     }
     ctx.distillation = refit.distillation
     ctx.summary["closed_form"] = refit.distillation.closed_form
+
+
+def _estimate_space(estimate: StateEstimate) -> Any:
+    """The state space the estimate covers (where no run data name one)."""
+    from physym.data.state_estimate import state_box
+    from physym.distill.space import StateSpace
+
+    low, high = state_box(estimate.states, estimate.periodic)
+    return StateSpace(tuple(estimate.coordinates), tuple(estimate.periodic), low, high)
 
 
 def misses_positions(result: ShootingResult) -> bool:
