@@ -294,9 +294,7 @@ class Search:
         whenever the network is."""
         if not self._velocity_applies():
             return []
-        best = min(
-            (a for a in self.attempts if a.result.route == QUADRATIC), key=lambda a: a.error
-        )
+        best = min((a for a in self.attempts if a.result.route == QUADRATIC), key=lambda a: a.error)
         groups = velocity_forms(best.chosen, self.space, self.states, self.fronts)
         names = list(best.chosen)
         others: dict[str, list[Candidate]] = (
