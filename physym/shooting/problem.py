@@ -113,14 +113,15 @@ class ShootingProblem:
             fit_params=jacobian and par.n_params > 0,
         )
         weights = self.mask[..., None] * self.weights
-        residuals = (result.states[..., :n] - self.targets) * weights
         batch = len(initial)
-        flat = np.where(self.mask[..., None], residuals, 0.0).reshape(batch, -1)
-        if result.sensitivities is None:
-            return Evaluation(flat, result.states)
-        blocks = np.where(
-            self.mask[..., None, None], result.sensitivities * weights[..., None], 0.0
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # diverging: rejected as inf
+            residuals = (result.states[..., :n] - self.targets) * weights
+            flat = np.where(self.mask[..., None], residuals, 0.0).reshape(batch, -1)
+            if result.sensitivities is None:
+                return Evaluation(flat, result.states)
+            blocks = np.where(
+                self.mask[..., None, None], result.sensitivities * weights[..., None], 0.0
+            )
         blocks = blocks.reshape(batch, flat.shape[1], -1)
         return Evaluation(flat, result.states, blocks[..., : 2 * n], blocks[..., 2 * n :])
 

@@ -65,6 +65,8 @@ class StageFit:
         schur = self.outcome.schur
         if not len(schur):
             return schur
+        if not np.all(np.isfinite(schur)):  # LAPACK would print to stderr and return NaN
+            raise ShootingError("the fit diverged: its curvature matrix is not finite")
         norms = np.sqrt(np.maximum(np.diag(schur), 1e-300))
         scaled = schur / np.outer(norms, norms)
         values, vectors = np.linalg.eigh(scaled)
@@ -211,7 +213,8 @@ class StageRunner:
                 return problem
             coarse = problem.evaluate(initial, theta).residuals
             fine = problem.evaluate(initial, theta, substeps=2 * self.substeps).residuals
-            error = np.sqrt(np.sum((coarse - fine) ** 2) / problem.n_residuals)
+            with np.errstate(over="ignore", invalid="ignore"):
+                error = np.sqrt(np.sum((coarse - fine) ** 2) / problem.n_residuals)
             if np.isfinite(error) and error <= _INTEGRATION_SHARE:
                 return problem
             if not np.isfinite(error) and not np.isfinite(coarse).all():

@@ -95,6 +95,8 @@ def linear_start(
     coefficients[k] = scale.value
     if rest:
         matrix, norms = normalise(design[:, rest])
+        if not np.all(np.isfinite(matrix)):  # LAPACK would print to stderr
+            raise ValueError("the terms overflow on the samples")
         solution = np.linalg.lstsq(matrix, -design[:, k] * scale.value, rcond=None)[0]
         coefficients[rest] = solution / norms
     if not np.all(np.isfinite(coefficients)):
