@@ -177,14 +177,19 @@ def acceleration_error(system: Any, lagrangian: str | None) -> float | None:
     except (ValueError, ArithmeticError) as exc:
         print(f"  cannot compare {lagrangian!r}: {exc}", file=sys.stderr)
         return None
+    if found.accel_rel_error is None:  # not finite on part of the box (e.g. √ of a negative)
+        print(f"  {lagrangian!r}: accelerations not finite on the fresh states", file=sys.stderr)
+        return float("inf")
     return float(found.accel_rel_error)
 
 
 def _g(values: list[Any], how: str = "median", spec: str = ".2g") -> str:
-    finite = [float(v) for v in values if v is not None and np.isfinite(v)]
-    if not finite:
+    """Median or max of the known values; an infinite one (accelerations not finite on
+    part of the box) counts, a missing or NaN one does not."""
+    known = [float(v) for v in values if v is not None and not np.isnan(v)]
+    if not known:
         return "n/a"
-    return format((np.median if how == "median" else np.max)(finite), spec)
+    return format((np.median if how == "median" else np.max)(known), spec)
 
 
 def right_terms(row: dict[str, Any]) -> bool:
