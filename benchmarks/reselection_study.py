@@ -37,6 +37,7 @@ import sympy as sp
 sys.path.insert(0, str(Path(__file__).parent))
 
 from noise_study import DATA, acceleration_error
+from shooting_study import estimate_simulated
 
 SPRING_FRONT: tuple[str, ...] = ()
 DOUBLE_FRONT = ("-9.6*cos(theta1) - 4.8*cos(theta2)", "-1.2*theta1**2 - 4.8*cos(theta2)")
@@ -141,8 +142,6 @@ def lookalike_distillation(system, text: str, front: tuple[str, ...]):
 
 def main() -> None:
     import physym
-    from physym.data.measured import MeasuredPositions
-    from physym.data.state_estimate import estimate_states
     from physym.data.synthetic_positions import simulate_positions
     from physym.run.sources.measured import _box, _within_box
     from physym.run.sources.shooting_refit import compare_forms
@@ -155,16 +154,7 @@ def main() -> None:
     for name, level, seed, text, before, front in CASES:
         system = physym.load_system(name)
         data = simulate_positions(system, noise=level, seed=seed, **DATA)
-        measured = MeasuredPositions(
-            name,
-            system.coordinates,
-            data.t,
-            data.q,
-            data.trajectory,
-            tuple(str(k) for k in range(DATA["n_trajectories"])),
-            tuple(f"row {i}" for i in range(len(data.t))),
-        )
-        estimate = estimate_states(measured, periodic=system.periodic)
+        estimate = estimate_simulated(name, system, data)
         cpu = time.process_time()
         result, record = compare_forms(lookalike_distillation(system, text, front), estimate, None)
         cpu = time.process_time() - cpu

@@ -76,20 +76,25 @@ def acceleration_error(
     return float(np.linalg.norm(predicted - exact) / np.linalg.norm(exact))
 
 
-def run_one(name: str, level: float, seed: int) -> dict[str, Any]:
-    system = physym.load_system(name)
-    dynamics, truth = true_terms(system)
-    data = simulate_positions(system, noise=level, seed=seed, **DATA)
+def estimate_simulated(name: str, system: Any, data: Any) -> Any:
+    """The state estimate of simulated positions, as ``physym fit --data`` makes it."""
     measured = MeasuredPositions(
         name,
         system.coordinates,
         data.t,
         data.q,
         data.trajectory,
-        tuple(str(k) for k in range(DATA["n_trajectories"])),
+        tuple(str(k) for k in range(len(np.unique(data.trajectory)))),
         tuple(f"row {i}" for i in range(len(data.t))),
     )
-    estimate = estimate_states(measured, periodic=system.periodic)
+    return estimate_states(measured, periodic=system.periodic)
+
+
+def run_one(name: str, level: float, seed: int) -> dict[str, Any]:
+    system = physym.load_system(name)
+    dynamics, truth = true_terms(system)
+    data = simulate_positions(system, noise=level, seed=seed, **DATA)
+    estimate = estimate_simulated(name, system, data)
     velocities = set(system.qdot_symbols)
     kinetic = [k for k, t in enumerate(dynamics.terms) if t.free_symbols & velocities]
     anchor = max(kinetic, key=lambda k: abs(truth[k]))
